@@ -1,0 +1,3 @@
+from goatui.cli import main
+
+raise SystemExit(main())

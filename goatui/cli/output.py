@@ -1,0 +1,67 @@
+"""Printing for the CLI: plain when piped, coloured on a terminal, always sanitised."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from goatui.core.models import Health
+from goatui.core.results import ResultView
+from goatui.core.sanitize import sanitize_line
+
+_HEALTH_COLOURS = {
+    Health.SERVING: "32",
+    Health.ENABLED: "32",
+    Health.NOT_SERVING: "31",
+    Health.UNREACHABLE: "31;1",
+    Health.DISABLED: "33",
+    Health.NOT_LOADED: "33",
+    Health.UNKNOWN: "33",
+    Health.SERVICE_UNKNOWN: "33",
+}
+
+
+def use_colour(stream: TextIO = sys.stdout) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def paint(text: str, sgr: str, colour: bool) -> str:
+    return f"\x1b[{sgr}m{text}\x1b[0m" if colour and sgr else text
+
+
+def health_word(health: Health, colour: bool) -> str:
+    return paint(health.value, _HEALTH_COLOURS.get(health, ""), colour)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], colour: bool) -> str:
+    """Aligned columns; cells are sanitised to one line here, so callers pass raw text."""
+    clean = [[sanitize_line(c) for c in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in clean:
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    head = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()
+    lines = [paint(head, "1", colour)]
+    for row in clean:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(lines)
+
+
+def print_result(view: ResultView, stream: TextIO = sys.stdout) -> None:
+    """A call's result: JSON highlighted on a terminal, text as text, bytes as hex."""
+    if view.kind == "empty":
+        return
+    if view.kind == "json" and use_colour(stream):
+        # Rich only when a person is looking: scripts do not pay for its import.
+        from rich.console import Console
+        from rich.syntax import Syntax
+
+        if view.size <= 2 * 1024 * 1024:
+            Console(file=stream, soft_wrap=True).print(
+                Syntax(view.text, "json", theme="ansi_dark", background_color="default")
+            )
+            return
+    stream.write(view.text)
+    if not view.text.endswith("\n"):
+        stream.write("\n")

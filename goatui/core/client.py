@@ -1,0 +1,234 @@
+"""An async gRPC client for one plugin socket: Register, Call, SetHost, health, latency."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import grpc
+import grpc.aio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from goatui.core.discovery import check_socket, grpc_target, socket_path
+from goatui.core.errors import (
+    GoatError,
+    PermissionRefused,
+    RemoteError,
+    ResultTooLarge,
+    TimedOut,
+    Unreachable,
+)
+from goatui.core.models import CallResult, Health, Probe
+from goatui.proto import plugin_pb2, plugin_pb2_grpc
+
+MiB = 1024 * 1024
+# gRPC's default receive limit is 4 MiB: too small for real reports.
+DEFAULT_MAX_MESSAGE_MB = 64
+DEFAULT_CALL_TIMEOUT_S = 30.0
+DEFAULT_PROBE_TIMEOUT_S = 2.0
+# The service name the tutorial registers (HashiCorp go-plugin's convention); "" is the
+# overall status, for plugins that only set that.
+HEALTH_SERVICES = ("plugin", "")
+
+_STATUS_TO_HEALTH = {
+    health_pb2.HealthCheckResponse.SERVING: Health.SERVING,
+    health_pb2.HealthCheckResponse.NOT_SERVING: Health.NOT_SERVING,
+    health_pb2.HealthCheckResponse.UNKNOWN: Health.UNKNOWN,
+    health_pb2.HealthCheckResponse.SERVICE_UNKNOWN: Health.SERVICE_UNKNOWN,
+}
+
+
+def translate_rpc_error(
+    exc: grpc.aio.AioRpcError, *, what: str, timeout: float | None, max_mb: int
+) -> GoatError:
+    """Turn a gRPC failure into an error the operator can act on."""
+    code = exc.code()
+    details = exc.details() or ""
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        limit = f" after {timeout:g}s" if timeout else ""
+        return TimedOut(f"{what} timed out{limit}", "raise --timeout, or check the plugin")
+    if code == grpc.StatusCode.UNAVAILABLE:
+        if "failed to connect" in details.lower() or "connection refused" in details.lower():
+            return Unreachable(f"{what}: cannot connect to the plugin", "is it running?")
+        return Unreachable(f"{what}: plugin went away ({details})", "is it still running?")
+    if code == grpc.StatusCode.RESOURCE_EXHAUSTED and "larger than max" in details.lower():
+        return ResultTooLarge(
+            f"{what}: the result is larger than the {max_mb} MiB limit",
+            code=code.name,
+            hint="raise it with --max-message-mb",
+        )
+    if code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED):
+        return PermissionRefused(f"{what}: {details or code.name.lower()}")
+    if code == grpc.StatusCode.CANCELLED:
+        return Unreachable(f"{what}: cancelled ({details})")
+    return RemoteError(f"{what} failed: {code.name}: {details}", code=code.name)
+
+
+class PluginClient:
+    """One plugin behind one Unix socket.
+
+    The channel is created lazily in the running event loop (grpc.aio binds to it).
+    Every RPC has a deadline; failures become GoatError subclasses.
+    """
+
+    def __init__(self, target: str, *, max_message_mb: int = DEFAULT_MAX_MESSAGE_MB) -> None:
+        self.path = socket_path(target)
+        self.target = grpc_target(self.path)
+        self.max_message_mb = max_message_mb
+        self._channel: grpc.aio.Channel | None = None
+        self._plugin: plugin_pb2_grpc.PluginServiceStub | None = None
+        self._health: health_pb2_grpc.HealthStub | None = None
+        # The health service name that answered last, so probes ask it first next time.
+        self._health_service: str | None = None
+        self._closing: set[asyncio.Future[None]] = set()
+
+    def _stubs(self) -> tuple[plugin_pb2_grpc.PluginServiceStub, health_pb2_grpc.HealthStub]:
+        if self._channel is None:
+            size = self.max_message_mb * MiB
+            self._channel = grpc.aio.insecure_channel(
+                self.target,
+                options=[
+                    ("grpc.max_receive_message_length", size),
+                    ("grpc.max_send_message_length", size),
+                    # Reconnect quickly when a plugin restarts at the same socket.
+                    ("grpc.initial_reconnect_backoff_ms", 200),
+                    ("grpc.max_reconnect_backoff_ms", 2000),
+                    ("grpc.enable_retries", 0),
+                ],
+            )
+            self._plugin = plugin_pb2_grpc.PluginServiceStub(self._channel)
+            self._health = health_pb2_grpc.HealthStub(self._channel)
+        assert self._plugin is not None and self._health is not None
+        return self._plugin, self._health
+
+    def _drop_channel(self) -> None:
+        channel, self._channel = self._channel, None
+        if channel is not None:
+            # Closing is async; let it finish in the background.
+            self._closing.add(task := asyncio.ensure_future(channel.close(grace=None)))
+            task.add_done_callback(self._closing.discard)
+
+    async def close(self) -> None:
+        if self._channel is not None:
+            channel, self._channel = self._channel, None
+            await channel.close(grace=None)
+
+    def _error(self, exc: grpc.aio.AioRpcError, what: str, timeout: float | None) -> GoatError:
+        if exc.code() == grpc.StatusCode.UNAVAILABLE:
+            # A channel in backoff fails fast for seconds; a plugin restarted at the same
+            # socket should be seen at the next probe, so start over with a fresh channel.
+            self._drop_channel()
+            # The filesystem knows better than gRPC why a socket cannot be reached.
+            try:
+                check_socket(self.path)
+            except GoatError as precise:
+                return precise
+        return translate_rpc_error(exc, what=what, timeout=timeout, max_mb=self.max_message_mb)
+
+    async def register(self, timeout: float = 5.0) -> plugin_pb2.RegisterResponse:
+        check_socket(self.path)
+        plugin, _ = self._stubs()
+        try:
+            response: plugin_pb2.RegisterResponse = await plugin.Register(
+                plugin_pb2.Empty(), timeout=timeout
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise self._error(exc, "Register", timeout) from None
+        return response
+
+    async def call(
+        self, function: str, args: bytes = b"{}", timeout: float = DEFAULT_CALL_TIMEOUT_S
+    ) -> CallResult:
+        """Call a handler; the result bytes come back whole (up to the size limit)."""
+        check_socket(self.path)
+        plugin, _ = self._stubs()
+        started = time.perf_counter()
+        try:
+            response = await plugin.Call(
+                plugin_pb2.CallRequest(function=function, args=args), timeout=timeout
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise self._error(exc, f"call {function}", timeout) from None
+        duration_ms = (time.perf_counter() - started) * 1000
+        return CallResult(data=bytes(response.result), duration_ms=duration_ms)
+
+    async def set_host(self, address: str, timeout: float = 5.0) -> None:
+        """Point the plugin's host calls at address. Callers decide when this is allowed."""
+        check_socket(self.path)
+        plugin, _ = self._stubs()
+        try:
+            await plugin.SetHost(plugin_pb2.SetHostRequest(address=address), timeout=timeout)
+        except grpc.aio.AioRpcError as exc:
+            raise self._error(exc, "SetHost", timeout) from None
+
+    async def probe(self, timeout: float = DEFAULT_PROBE_TIMEOUT_S) -> Probe:
+        """Health and latency (the round trip of the health check). Never raises."""
+        try:
+            check_socket(self.path)
+        except GoatError as exc:
+            return Probe(Health.UNREACHABLE, None, exc.line())
+        _, health = self._stubs()
+        services = HEALTH_SERVICES
+        if self._health_service is not None:
+            services = (
+                self._health_service,
+                *tuple(s for s in HEALTH_SERVICES if s != self._health_service),
+            )
+        last_not_found = ""
+        for service in services:
+            started = time.perf_counter()
+            try:
+                response = await health.Check(
+                    health_pb2.HealthCheckRequest(service=service), timeout=timeout
+                )
+            except grpc.aio.AioRpcError as exc:
+                latency = (time.perf_counter() - started) * 1000
+                code = exc.code()
+                if code == grpc.StatusCode.NOT_FOUND:
+                    last_not_found = f"health service {service!r} unknown"
+                    continue
+                if code == grpc.StatusCode.UNIMPLEMENTED:
+                    return await self._probe_without_health(timeout)
+                error = self._error(exc, "health check", timeout)
+                return Probe(Health.UNREACHABLE, None, error.line())
+            latency = (time.perf_counter() - started) * 1000
+            self._health_service = service
+            state = _STATUS_TO_HEALTH.get(response.status, Health.UNKNOWN)
+            return Probe(state, latency)
+        return Probe(Health.SERVICE_UNKNOWN, latency, last_not_found)
+
+    async def _probe_without_health(self, timeout: float) -> Probe:
+        """A plugin without grpc.health.v1: alive if it answers Register, state UNKNOWN."""
+        started = time.perf_counter()
+        try:
+            await self.register(timeout=timeout)
+        except GoatError as exc:
+            return Probe(Health.UNREACHABLE, None, exc.line())
+        latency = (time.perf_counter() - started) * 1000
+        return Probe(Health.UNKNOWN, latency, "no health service; answers Register")
+
+    async def watch(self, timeout: float = DEFAULT_PROBE_TIMEOUT_S) -> AsyncIterator[Health]:
+        """Stream health via Health.Watch. Raises GoatError when Watch is not offered."""
+        check_socket(self.path)
+        _, health = self._stubs()
+        service = self._health_service if self._health_service is not None else "plugin"
+        stream = health.Watch(health_pb2.HealthCheckRequest(service=service))
+        try:
+            async for response in stream:
+                yield _STATUS_TO_HEALTH.get(response.status, Health.UNKNOWN)
+        except grpc.aio.AioRpcError as exc:
+            raise self._error(exc, "health watch", None) from None
+        finally:
+            stream.cancel()
+
+
+async def gather_limited(coros: list, limit: int = 32) -> list:  # type: ignore[type-arg]
+    """Run coroutines concurrently, at most `limit` at a time, keeping their order."""
+    semaphore = asyncio.Semaphore(limit)
+
+    async def run(coro):  # type: ignore[no-untyped-def]
+        async with semaphore:
+            return await coro
+
+    return await asyncio.gather(*(run(c) for c in coros))

@@ -1,0 +1,187 @@
+"""Start plugins as GoatFlow does, watch them, and make sure none outlives goatui.
+
+Each plugin's `grpc.binary` (relative to its directory) runs with
+GOATFLOW_PLUGIN_SOCKET set to a socket in goatui's private runtime directory. A binary
+ending in `.py` runs under the current interpreter (the demo plugins are Python).
+Children die with goatui: SIGTERM then SIGKILL on a normal exit, and the kernel's
+parent-death signal if goatui itself is killed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from goatui.core.discovery import InstalledPlugin
+from goatui.core.errors import GoatError, UsageError
+from goatui.core.runtime import RuntimeDir
+
+OutputSink = Callable[[str, str, str], None]  # (plugin, "stdout"|"stderr", line)
+STOP_GRACE_S = 3.0
+SOCKET_WAIT_S = 15.0
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask the kernel to SIGTERM us when goatui dies."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+@dataclass
+class LaunchedPlugin:
+    name: str
+    installed: InstalledPlugin
+    socket: Path
+    process: asyncio.subprocess.Process | None = None
+    started_at: float = 0.0
+    exit_code: int | None = None
+    stopping: bool = False
+    readers: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.returncode is None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+
+def command_for(installed: InstalledPlugin) -> list[str]:
+    """The argument list that starts a plugin (never a shell string)."""
+    binary = installed.binary
+    if binary is None:
+        raise UsageError(f"plugin {installed.name}: manifest names no grpc.binary")
+    binary = binary.resolve()
+    if not binary.is_file():
+        raise UsageError(f"plugin {installed.name}: binary {binary} not found")
+    if binary.suffix == ".py":
+        return [sys.executable, str(binary)]
+    if not os.access(binary, os.X_OK):
+        raise UsageError(f"plugin {installed.name}: {binary} is not executable", "chmod +x it")
+    return [str(binary)]
+
+
+class Launcher:
+    """The plugins this goatui started, by name."""
+
+    def __init__(self, runtime: RuntimeDir, on_output: OutputSink | None = None) -> None:
+        self.runtime = runtime
+        self.on_output = on_output
+        self.plugins: dict[str, LaunchedPlugin] = {}
+
+    def sockets(self) -> list[str]:
+        return [str(p.socket) for p in self.plugins.values()]
+
+    async def start(self, installed: InstalledPlugin) -> LaunchedPlugin:
+        """Start one plugin and wait for its socket. Raises GoatError if it does not come up."""
+        launched = self.plugins.get(installed.name)
+        if launched is None:
+            launched = LaunchedPlugin(
+                installed.name, installed, self.runtime.socket(installed.name)
+            )
+            self.plugins[installed.name] = launched
+        if launched.running:
+            return launched
+        argv = command_for(installed)
+        env = dict(os.environ, GOATFLOW_PLUGIN_SOCKET=str(launched.socket), PYTHONUNBUFFERED="1")
+        launched.socket.unlink(missing_ok=True)
+        launched.exit_code = None
+        launched.stopping = False
+        launched.process = await asyncio.create_subprocess_exec(
+            *argv,
+            cwd=str(installed.directory),
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            preexec_fn=_die_with_parent,
+        )
+        launched.started_at = time.time()
+        process = launched.process
+        launched.readers = [
+            asyncio.create_task(self._pump(launched, process.stdout, "stdout")),
+            asyncio.create_task(self._pump(launched, process.stderr, "stderr")),
+        ]
+        await self._wait_for_socket(launched)
+        return launched
+
+    async def _wait_for_socket(self, launched: LaunchedPlugin) -> None:
+        deadline = time.monotonic() + SOCKET_WAIT_S
+        while not launched.socket.exists():
+            process = launched.process
+            if process is not None and process.returncode is not None:
+                launched.exit_code = process.returncode
+                raise GoatError(
+                    f"plugin {launched.name} exited with code {process.returncode} before serving",
+                    "see its stderr in the logs",
+                )
+            if time.monotonic() > deadline:
+                raise GoatError(f"plugin {launched.name} did not open its socket in time")
+            await asyncio.sleep(0.05)
+
+    async def _pump(
+        self, launched: LaunchedPlugin, stream: asyncio.StreamReader | None, level: str
+    ) -> None:
+        if stream is None:
+            return
+        while True:
+            try:
+                raw = await stream.readline()
+            except (ValueError, asyncio.LimitOverrunError):
+                # A line longer than the reader's limit: drop the rest of it, keep going.
+                raw = b"[line too long]\n"
+            if not raw:
+                break
+            if self.on_output is not None:
+                line = raw.decode("utf-8", errors="replace").rstrip("\n")
+                self.on_output(launched.name, level, line)
+        process = launched.process
+        if process is not None and level == "stdout":
+            launched.exit_code = await process.wait()
+
+    async def stop(self, name: str, grace: float = STOP_GRACE_S) -> None:
+        launched = self.plugins.get(name)
+        if launched is None or launched.process is None:
+            return
+        process = launched.process
+        launched.stopping = True
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), grace)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        launched.exit_code = process.returncode
+        for task in launched.readers:
+            task.cancel()
+        launched.socket.unlink(missing_ok=True)
+
+    async def restart(self, name: str) -> LaunchedPlugin:
+        launched = self.plugins[name]
+        await self.stop(name)
+        return await self.start(launched.installed)
+
+    async def stop_all(self) -> None:
+        await asyncio.gather(*(self.stop(n) for n in list(self.plugins)), return_exceptions=True)
+
+    def kill_all_now(self) -> None:
+        """Last resort, from a signal handler or atexit: no event loop needed."""
+        for launched in self.plugins.values():
+            process = launched.process
+            if process is not None and process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(process.pid, signal.SIGKILL)

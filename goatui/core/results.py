@@ -1,0 +1,77 @@
+"""Call arguments in, results out: JSON validated before sending, results shown safely."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from goatui.core.errors import InvalidArgs
+from goatui.core.sanitize import safe_json_dumps, sanitize
+
+ResultKind = Literal["json", "text", "binary", "empty"]
+
+
+def parse_args(text: str, source: str = "args") -> bytes:
+    """Validate JSON args and return them as bytes to send; InvalidArgs points at the error."""
+    if not text.strip():
+        return b"{}"
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidArgs(exc.msg, exc.lineno, exc.colno, source) from None
+    except RecursionError:
+        raise InvalidArgs("nested too deeply", 1, 1, source) from None
+    return text.encode("utf-8")
+
+
+@dataclass(frozen=True)
+class ResultView:
+    """A result classified for display. `text` is already safe to show."""
+
+    kind: ResultKind
+    text: str
+    value: Any = None
+    size: int = 0
+
+
+def hexdump(data: bytes, limit: int = 64 * 1024) -> str:
+    """Bytes as `offset  hex  |ascii|` lines, capped at limit bytes."""
+    lines = []
+    for offset in range(0, min(len(data), limit), 16):
+        chunk = data[offset : offset + 16]
+        hex_part = " ".join(f"{b:02x}" for b in chunk)
+        ascii_part = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
+        lines.append(f"{offset:08x}  {hex_part:<47}  |{ascii_part}|")
+    if len(data) > limit:
+        lines.append(f"... {len(data) - limit} more bytes")
+    return "\n".join(lines)
+
+
+def classify_result(data: bytes) -> ResultView:
+    """JSON pretty-printed, UTF-8 text as text, anything else as hex."""
+    size = len(data)
+    if not data:
+        return ResultView("empty", "", None, 0)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return ResultView("binary", hexdump(data), None, size)
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return ResultView("text", sanitize(text), None, size)
+    try:
+        pretty = safe_json_dumps(value)
+    except RecursionError:
+        return ResultView("text", sanitize(text), None, size)
+    return ResultView("json", pretty, value, size)
+
+
+def format_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"

@@ -1,0 +1,107 @@
+"""`goatui demo --no-ui`: real demo plugin processes, and nothing left behind after any ending."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+
+def start_demo() -> tuple[subprocess.Popen[str], dict[str, str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "goatui", "demo", "--no-ui"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    sockets: dict[str, str] = {}
+    assert process.stdout is not None
+    while len(sockets) < 3:
+        line = process.stdout.readline()
+        assert line, f"demo ended early: {process.stderr.read() if process.stderr else ''}"
+        name, target = line.strip().split("\t")
+        sockets[name] = target
+    return process, sockets
+
+
+def children_of(pid: int) -> list[int]:
+    result = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True
+    )
+    return [int(p) for p in result.stdout.split()]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead for our purposes.
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+def wait_gone(pids: list[int], timeout: float = 10) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        left = [p for p in pids if alive(p)]
+        if not left:
+            return []
+        time.sleep(0.05)
+    return [p for p in pids if alive(p)]
+
+
+def test_demo_plugins_serve_and_are_listed() -> None:
+    process, sockets = start_demo()
+    try:
+        assert set(sockets) == {"analytics", "flaky", "inventory"}
+        args = [arg for target in sockets.values() for arg in ("--socket", target)]
+        demo_dir = Path(__file__).resolve().parent.parent / "goatui" / "demo" / "plugins"
+        result = subprocess.run(
+            [sys.executable, "-m", "goatui", "ls", "--json", "--plugins-dir", str(demo_dir), *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        rows = {row["name"]: row for row in json.loads(result.stdout)}
+        assert rows["analytics"]["health"] == "SERVING"
+        assert rows["analytics"]["manifest"] == "plugins-dir"
+        assert rows["flaky"]["manifest"] == "plugin"
+        assert rows["inventory"]["health"] == "UNKNOWN"
+        result = subprocess.run(
+            [sys.executable, "-m", "goatui", "call", "analytics", "list_reports", *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert [r["id"] for r in json.loads(result.stdout)][0] == "ticket-volume"
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(15)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_demo_leaves_nothing_behind(signum: int) -> None:
+    process, sockets = start_demo()
+    runtime_dir = Path(next(iter(sockets.values())).removeprefix("unix://")).parent
+    plugin_pids = children_of(process.pid)
+    assert len(plugin_pids) == 3
+    process.send_signal(signum)
+    process.wait(15)
+    assert wait_gone(plugin_pids) == []
+    assert not runtime_dir.exists()
+
+
+def test_demo_plugins_die_with_a_killed_goatui() -> None:
+    """Even SIGKILL (no cleanup possible) takes the plugins with it (parent-death signal)."""
+    process, sockets = start_demo()
+    plugin_pids = children_of(process.pid)
+    process.kill()
+    process.wait(15)
+    assert wait_gone(plugin_pids) == []
