@@ -18,9 +18,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _raise_interrupt)
     try:
-        from goatui.cli.commands import run
+        from goatui.cli.common import build_session, load_options_config, open_console
 
-        return run(options)
+        config = load_options_config(options)
+        handler = getattr(options, "handler", None)
+        if handler is None:
+            return open_console(build_session(options, config))
+        return int(handler(options, config))
     except GoatError as exc:
         print(f"goatui: {exc.line()}", file=sys.stderr)
         return int(exc.exit_code)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+from collections.abc import Callable
 
 from goatui import __version__
 from goatui.core.config import CONFIG_ENV, config_path
@@ -18,6 +20,13 @@ exit codes:
   0 ok · 1 the plugin or gateway answered with an error · 2 usage or invalid input
   (nothing was sent) · 3 unreachable or timed out · 4 authentication or permission refused
 """
+
+
+# Each command lives in its own module with `add_parser(command)`, which declares its
+# arguments and sets `handler=run`.
+COMMAND_MODULES = ("cmd_ls", "cmd_call", "cmd_demo")
+
+CommandFactory = Callable[[str, str], argparse.ArgumentParser]
 
 
 class Parser(argparse.ArgumentParser):
@@ -98,23 +107,6 @@ def build_parser() -> Parser:
         add_common(sub, top=False)
         return sub
 
-    ls = command("ls", "list plugins with health and latency")
-    ls.add_argument("--json", action="store_true", help="print a JSON array")
-
-    call = command("call", "call a plugin's handler and print the result")
-    call.add_argument("plugin", help="the plugin's registered name")
-    call.add_argument("function", help="the handler to call")
-    call.add_argument(
-        "args",
-        nargs="?",
-        default="{}",
-        help="JSON args: the text, - for stdin, or @FILE (default {})",
-    )
-
-    demo = command("demo", "run the bundled demo plugins and open the console on them")
-    demo.add_argument(
-        "--no-ui",
-        action="store_true",
-        help="only run the plugins and print their sockets until Ctrl-C",
-    )
+    for module in COMMAND_MODULES:
+        importlib.import_module(f"goatui.cli.{module}").add_parser(command)
     return parser

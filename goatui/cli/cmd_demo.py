@@ -1,0 +1,57 @@
+"""`goatui demo`: the bundled demo plugins, launched as GoatFlow would, with the console."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from goatui.cli.common import max_message_mb, open_console, run_in_session
+from goatui.cli.parser import CommandFactory
+from goatui.core.backend import SocketBackend
+from goatui.core.config import Config
+from goatui.core.discovery import Sources, read_plugins_dir
+from goatui.core.session import Session
+
+DEMO_PLUGINS_DIR = Path(__file__).resolve().parent.parent / "demo" / "plugins"
+
+
+def add_parser(command: CommandFactory) -> None:
+    parser = command("demo", "run the bundled demo plugins and open the console on them")
+    parser.add_argument(
+        "--no-ui",
+        action="store_true",
+        help="only run the plugins and print their sockets until Ctrl-C",
+    )
+    parser.set_defaults(handler=run)
+
+
+def demo_session(options: argparse.Namespace, config: Config) -> Session:
+    installed = read_plugins_dir(str(DEMO_PLUGINS_DIR))
+    sources = Sources(sockets=[], globs=[], plugins_dir=str(DEMO_PLUGINS_DIR))
+    backend = SocketBackend(sources, max_message_mb=max_message_mb(options, config))
+    return Session(
+        backend=backend,
+        config=config,
+        read_only=options.read_only or config.read_only,
+        to_launch=list(installed.values()),
+    )
+
+
+def run(options: argparse.Namespace, config: Config) -> int:
+    session = demo_session(options, config)
+    if not options.no_ui:
+        return open_console(session)
+
+    async def work() -> int:
+        for problem in session.problems:
+            print(f"goatui: {problem}", file=sys.stderr)
+        assert session.launcher is not None
+        for launched in session.launcher.plugins.values():
+            print(f"{launched.name}\tunix://{launched.socket}", flush=True)
+        print("demo plugins running; Ctrl-C stops them", file=sys.stderr, flush=True)
+        while True:
+            await asyncio.sleep(3600)
+
+    return run_in_session(session, work)

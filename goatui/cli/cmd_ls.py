@@ -1,0 +1,81 @@
+"""`goatui ls`: every discovered plugin with health and latency."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from goatui.cli.common import build_session, run_in_session
+from goatui.cli.output import health_word, table, use_colour
+from goatui.cli.parser import CommandFactory
+from goatui.core.config import Config
+from goatui.core.errors import ExitCode
+from goatui.core.models import PluginInfo, Probe
+from goatui.core.sanitize import safe_json_dumps
+from goatui.core.session import Session
+
+
+def add_parser(command: CommandFactory) -> None:
+    parser = command("ls", "list plugins with health and latency")
+    parser.add_argument("--json", action="store_true", help="print a JSON array")
+    parser.set_defaults(handler=run)
+
+
+async def probe_all(session: Session) -> list[tuple[PluginInfo, Probe]]:
+    plugins = await session.backend.list_plugins()
+    probes = await asyncio.gather(*(session.backend.probe(p) for p in plugins))
+    return list(zip(plugins, probes, strict=True))
+
+
+def run(options: argparse.Namespace, config: Config) -> int:
+    session = build_session(options, config)
+
+    async def work() -> int:
+        found = await probe_all(session)
+        if options.json:
+            rows = [
+                {
+                    "name": p.name,
+                    "version": p.version,
+                    "description": p.description,
+                    "health": probe.health.value,
+                    "latency_ms": None if probe.latency_ms is None else round(probe.latency_ms, 3),
+                    "target": p.target,
+                    "where": p.where or session.backend.label,
+                    "manifest": p.manifest.source if p.manifest else None,
+                    "error": p.error or probe.error or None,
+                }
+                for p, probe in found
+            ]
+            print(safe_json_dumps(rows))
+            return ExitCode.OK
+        if not found:
+            print("no plugins found; pass --socket PATH or start one", file=sys.stderr)
+            return ExitCode.OK
+        colour = use_colour()
+        headers = ["NAME", "VERSION", "HEALTH", "LATENCY", "TARGET", "NOTE"]
+        rows = []
+        for p, probe in found:
+            latency = "-" if probe.latency_ms is None else f"{probe.latency_ms:.1f} ms"
+            rows.append(
+                [
+                    p.name,
+                    p.version or "-",
+                    probe.health.value,
+                    latency,
+                    p.target,
+                    p.error or probe.error,
+                ]
+            )
+        text = table(headers, rows, colour)
+        if colour:
+            # Colour the health words after alignment (widths count visible text only).
+            lines = text.split("\n")
+            for i, (_, probe) in enumerate(found, start=1):
+                lines[i] = lines[i].replace(probe.health.value, health_word(probe.health, True), 1)
+            text = "\n".join(lines)
+        print(text)
+        return ExitCode.OK
+
+    return run_in_session(session, work)
