@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from goatui.core.client import (
     DEFAULT_CALL_TIMEOUT_S,
@@ -17,8 +19,8 @@ from goatui.core.client import (
     PluginClient,
 )
 from goatui.core.discovery import InstalledPlugin, Sources, name_from_socket, read_plugins_dir
-from goatui.core.errors import GoatError, NotFound, RemoteError, Unreachable
-from goatui.core.models import CallResult, Manifest, PluginInfo, Probe
+from goatui.core.errors import GoatError, NotFound, RemoteError, Unreachable, UsageError
+from goatui.core.models import CallResult, Health, Manifest, PluginInfo, Probe
 from goatui.core.sanitize import sanitize_line
 
 
@@ -27,6 +29,8 @@ class Backend(ABC):
 
     #: Shown to the operator: where this backend looks ("sockets", a gateway URL…).
     label: str = ""
+    #: Things the operator must be told about this connection (e.g. TLS checks off).
+    warnings: Sequence[str] = ()
 
     @abstractmethod
     async def list_plugins(self) -> list[PluginInfo]:
@@ -48,6 +52,25 @@ class Backend(ABC):
         """A widget's HTML and how long it took (ms): by default, its handler called with {}."""
         result = await self.call(plugin, handler, b"{}", timeout)
         return widget_html_from_result(result.data), result.duration_ms
+
+    async def set_enabled(self, plugin: str, enabled: bool) -> str:
+        """Enable or disable a plugin (a gateway admin action); returns its new status."""
+        verb = "enabling" if enabled else "disabling"
+        raise UsageError(f"{verb} plugins is not available with {self.label}", "use --gateway URL")
+
+    async def logs(
+        self, plugin: str | None = None, level: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The backend's recent plugin log entries, newest first (GoatFlow's shape)."""
+        raise UsageError(f"reading logs is not available with {self.label}", "use --gateway URL")
+
+    def last_call_ms(self, plugin: str) -> float | None:
+        """How long the last call to plugin took, when the backend keeps it."""
+        return None
+
+    def watch(self, plugin: PluginInfo) -> AsyncIterator[Health] | None:
+        """A stream of the plugin's health changes, or None when the backend has none."""
+        return None
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
@@ -178,6 +201,10 @@ class SocketBackend(Backend):
 
     async def probe(self, plugin: PluginInfo) -> Probe:
         return await self.client(plugin.target).probe(timeout=self.probe_timeout)
+
+    def watch(self, plugin: PluginInfo) -> AsyncIterator[Health] | None:
+        """Health.Watch on the plugin's socket (raises GoatError if it offers none)."""
+        return self.client(plugin.target).watch()
 
     async def call(
         self, plugin: str, function: str, args: bytes, timeout: float = DEFAULT_CALL_TIMEOUT_S

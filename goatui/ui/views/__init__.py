@@ -1,0 +1,1 @@
+"""The console's views, one per tab: Plugins, Invoke, Widgets, Jobs, Logs."""

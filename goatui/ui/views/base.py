@@ -1,0 +1,47 @@
+"""What all views share: the console context, monitor updates, worker errors as toasts."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import events, on
+from textual.containers import Container
+from textual.dom import DOMNode
+from textual.worker import Worker, WorkerState
+
+from goatui.ui.context import ConsoleContext
+from goatui.ui.errors import describe, toast
+
+
+class View(Container):
+    """A top-level view. Subclasses set `LISTENS = True` to get PluginsChanged messages.
+
+    Views own their workers; a worker that fails ends up here as one notification, so
+    no view needs its own error plumbing.
+    """
+
+    LISTENS = False
+    #: Widgets inside the view whose own BINDINGS belong in its section of the help.
+    HELP_FROM: ClassVar[tuple[type[DOMNode], ...]] = ()
+
+    def __init__(self, ctx: ConsoleContext, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.ctx = ctx
+
+    def focus_default(self) -> None:
+        """Focus what the operator most likely wants when this view is shown."""
+        self.focus()
+
+    @on(events.Mount)
+    def _listen(self) -> None:
+        if self.LISTENS:
+            self.ctx.hub.subscribe(self)
+
+    @on(events.Unmount)
+    def _stop_listening(self) -> None:
+        self.ctx.hub.unsubscribe(self)
+
+    @on(Worker.StateChanged)
+    def _report_worker_error(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            toast(self, describe(event.worker.error), title="error", severity="error")

@@ -1,0 +1,622 @@
+"""The Jobs view (key 4): every job of every plugin, its schedule, and runs from here.
+
+Jobs come from the manifests the monitor already holds (no extra calls). Next runs are
+computed from "now" (the console clock, injectable for tests) in the operator's zone,
+or UTC after `u`; a cheap one-second tick moves the "in …" text along. `t` runs the selected
+job after a confirmation, as GoatFlow would (goatui.core.jobs.run_job), in a worker:
+the row says "running…" until the outcome lands there and in the job's run history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, tzinfo
+from functools import partial
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Label, Static
+
+from goatui.core.history import HistoryEntry
+from goatui.core.jobs import (
+    NEXT_RUNS_SHOWN,
+    JobKey,
+    JobRun,
+    RunHistory,
+    format_timeout,
+    in_zone,
+    job_key,
+    jobs_from,
+    next_run,
+    run_job,
+    zone_label,
+)
+from goatui.core.sanitize import safe_text, sanitize_line
+from goatui.core.schedule import JobSpec, Schedule, format_next, local_zone, utc
+from goatui.ui.context import ConsoleContext
+from goatui.ui.errors import toast
+from goatui.ui.format import shorten
+from goatui.ui.messages import PluginsChanged, RefreshRequested
+from goatui.ui.views.base import View
+from goatui.ui.widgets.plugin_table import tone_colours
+from goatui.ui.widgets.result_viewer import ResultViewer
+
+Colours = Mapping[str, str]
+
+# (key, label, width): None lets the column fit its content.
+COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("plugin", "Plugin", None),
+    ("job", "Job", None),
+    ("next", "Next run", None),
+    ("last", "Last run here", None),
+    ("schedule", "Schedule", None),
+    ("reads", "Reads as", None),
+    ("enabled", "Enabled", None),
+    ("timeout", "Timeout", None),
+    ("description", "Description", None),
+)
+READS_WIDTH = 34
+DESCRIPTION_WIDTH = 48
+# "in 12m 5s" counts seconds under an hour; a tick only formats cached next runs and
+# touches the cells whose text changed, so once a second stays cheap.
+TICK_S = 1.0
+
+
+# -- cells (pure: no widgets) ----------------------------------------------------------
+
+
+def next_cell(spec: JobSpec, when: datetime | None, now: datetime, colours: Colours) -> Text:
+    """`when` is the job's next run (goatui.core.jobs.next_run), computed by the caller."""
+    if Schedule.parse(spec.schedule).error:
+        return Text("✖ invalid schedule", style=colours.get("error", ""))
+    if not spec.enabled:
+        return Text("disabled", style=colours.get("muted", ""))
+    return Text(format_next(when, now) if when is not None else "never")
+
+
+def took(duration_ms: float | None) -> str:
+    if duration_ms is None:
+        return ""
+    return f"{duration_ms:.0f} ms" if duration_ms < 1000 else f"{duration_ms / 1000:.2f} s"
+
+
+def last_cell(run: JobRun | None, running: bool, zone: tzinfo, colours: Colours) -> Text:
+    """Short on purpose (mark, time, outcome, duration): the detail pane has the rest."""
+    if running:
+        return Text("running…", style=colours.get("warning", ""))
+    if run is None:
+        return Text("-", style=colours.get("muted", ""))
+    at = in_zone(run.started, zone).strftime("%H:%M:%S")
+    ok = run.outcome == "ok"
+    return Text(
+        f"{'✔' if ok else '✖'} {at} {run.outcome} {took(run.duration_ms)}".rstrip(),
+        style=colours.get("success" if ok else "error", ""),
+    )
+
+
+def row_cells(
+    spec: JobSpec,
+    when: datetime | None,
+    now: datetime,
+    run: JobRun | None,
+    running: bool,
+    colours: Colours,
+) -> dict[str, Text]:
+    """Every cell of a job's row, in column order; plugin text goes through the sanitiser."""
+    schedule = Schedule.parse(spec.schedule)
+    reads = Text(shorten(sanitize_line(schedule.describe()), READS_WIDTH))
+    if schedule.error:
+        reads.stylize(colours.get("error", ""))
+    timeout = Text(format_timeout(spec.timeout_s), justify="right")
+    if spec.timeout_error:
+        timeout.append(" !", style=colours.get("warning", ""))
+    cells = {
+        "plugin": safe_text(spec.plugin, "bold", one_line=True),
+        "job": safe_text(spec.id or "(no id)", one_line=True),
+        "schedule": safe_text(spec.schedule or "(none)", one_line=True),
+        "reads": reads,
+        "next": next_cell(spec, when, now, colours),
+        "last": last_cell(run, running, now.tzinfo or utc(), colours),
+        "enabled": Text("yes") if spec.enabled else Text("no", colours.get("warning", "")),
+        "timeout": timeout,
+        "description": safe_text(shorten(spec.description, DESCRIPTION_WIDTH), one_line=True),
+    }
+    return {key: cells[key] for key, _, _ in COLUMNS}
+
+
+def detail_renderable(
+    spec: JobSpec,
+    now: datetime,
+    runs: list[JobRun],
+    running: bool,
+    bounds: str,
+    colours: Colours,
+) -> Group:
+    """The expanded detail: the job's settings, then its next runs beside its runs here."""
+    schedule = Schedule.parse(spec.schedule)
+    zone = now.tzinfo or utc()
+    muted, error = colours.get("muted", ""), colours.get("error", "")
+    title = Text.assemble(
+        safe_text(spec.plugin, "bold", one_line=True),
+        " · ",
+        safe_text(spec.id or "(no id)", "bold", one_line=True),
+        "  handler ",
+        safe_text(spec.handler or "(none)", one_line=True),
+        f" · timeout {format_timeout(spec.timeout_s)}",
+        " · enabled" if spec.enabled else " · disabled: GoatFlow does not schedule it",
+    )
+    parts: list[Text | Table] = [title]
+    if spec.description:
+        parts.append(safe_text(spec.description, one_line=True))
+    parts.append(
+        Text.assemble(
+            "schedule ",
+            safe_text(spec.schedule or "(none)", one_line=True),
+            ": ",
+            safe_text(schedule.describe(), error if schedule.error else "", one_line=True),
+        )
+    )
+    if spec.timeout_error:
+        parts.append(safe_text(spec.timeout_error, colours.get("warning", ""), one_line=True))
+
+    ahead: list[Text] = []
+    if schedule.error:
+        ahead.append(Text("none: the schedule is invalid", style=error))
+    else:
+        ahead = [Text(format_next(when, now)) for when in schedule.next_runs(NEXT_RUNS_SHOWN, now)]
+        if not ahead:
+            ahead.append(Text("none in the years ahead", style=muted))
+    done: list[Text] = []
+    if running:
+        done.append(Text("running…", style=colours.get("warning", "")))
+    for run in runs:
+        tone = colours.get("success" if run.outcome == "ok" else "error", "")
+        at = in_zone(run.started, zone).strftime("%m-%d %H:%M:%S")
+        done.append(Text.assemble(at + " ", safe_text(run.summary(), tone, one_line=True)))
+    if not done:
+        done.append(Text("none yet; t runs it now", style=muted))
+
+    label = zone_label(zone, now.timestamp())
+    heading = f"next {NEXT_RUNS_SHOWN} runs ({label})"
+    if not spec.enabled and not schedule.error:
+        heading = f"next {NEXT_RUNS_SHOWN} times it names ({label})"
+    grid = Table.grid(padding=(0, 3))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    grid.add_row(Text(heading, style="underline"), Text("runs from here", style="underline"))
+    for index in range(max(len(ahead), len(done))):
+        left = ahead[index] if index < len(ahead) else Text("")
+        right = done[index] if index < len(done) else Text("")
+        grid.add_row(left, right)
+    parts.append(grid)
+    hint = f"{bounds}; v shows the last result" if runs else bounds
+    parts.append(Text(hint, style=muted))
+    return Group(*parts)
+
+
+# -- dialogs -----------------------------------------------------------------------------
+
+
+class ConfirmRunJob(ModalScreen[bool]):
+    """Names the plugin and the job; dismisses True to run it."""
+
+    BINDINGS = [
+        Binding("y", "run", "Run it", id="jobs.confirm.run"),
+        Binding("escape,n", "cancel", "Cancel", id="jobs.confirm.cancel"),
+    ]
+
+    def __init__(self, spec: JobSpec) -> None:
+        super().__init__()
+        self.spec = spec
+
+    def compose(self) -> ComposeResult:
+        spec = self.spec
+        with Vertical(id="job-confirm-dialog"):
+            yield Label(
+                Text.assemble(
+                    "Run job ",
+                    safe_text(spec.id or "(no id)", "bold", one_line=True),
+                    " of plugin ",
+                    safe_text(spec.plugin, "bold", one_line=True),
+                    " now?",
+                ),
+                id="job-confirm-question",
+            )
+            yield Label(
+                Text.assemble(
+                    "handler ",
+                    safe_text(spec.handler or "(none)", one_line=True),
+                    f", empty args, timeout {format_timeout(spec.timeout_s)}",
+                ),
+            )
+            if not spec.enabled:
+                yield Label(
+                    "It is disabled in its manifest: GoatFlow would not run it.",
+                    id="job-confirm-disabled",
+                )
+            with Horizontal(id="job-confirm-buttons"):
+                yield Button("Run (y)", variant="warning", id="job-confirm-run")
+                yield Button("Cancel (n)", id="job-confirm-cancel")
+
+    def on_mount(self) -> None:
+        # Cancel has the focus: Enter alone never starts a job.
+        self.query_one("#job-confirm-cancel", Button).focus()
+
+    @on(Button.Pressed, "#job-confirm-run")
+    def action_run(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#job-confirm-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class JobResultScreen(ModalScreen[None]):
+    """A run's result in the console's result viewer."""
+
+    BINDINGS = [Binding("escape,q,v", "close", "Close", id="jobs.result.close")]
+
+    def __init__(self, spec: JobSpec, run: JobRun, zone: tzinfo) -> None:
+        super().__init__()
+        self.spec = spec
+        self.run = run
+        self.zone = zone
+
+    def compose(self) -> ComposeResult:
+        run = self.run
+        at = in_zone(run.started, self.zone).strftime("%Y-%m-%d %H:%M:%S")
+        with Vertical(id="job-result-dialog"):
+            yield Label(
+                Text.assemble(
+                    safe_text(f"{self.spec.plugin} · {self.spec.id}", "bold", one_line=True),
+                    f" · {at} · ",
+                    safe_text(run.summary(), one_line=True),
+                ),
+                id="job-result-title",
+            )
+            yield ResultViewer(id="job-result-viewer")
+            yield Label("escape closes", id="job-result-hint")
+
+    def on_mount(self) -> None:
+        viewer = self.query_one(ResultViewer)
+        if self.run.outcome == "ok":
+            viewer.show_result(self.run.result_view())
+        else:
+            viewer.show_message(self.run.detail, placeholder="no result")
+        viewer.focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+# -- the view ----------------------------------------------------------------------------
+
+
+class JobTable(DataTable[Text]):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        for key, label, width in COLUMNS:
+            self.add_column(label, width=width, key=key)
+
+    @property
+    def selected_key(self) -> str | None:
+        if self.row_count == 0:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return row_key.value
+
+
+class JobsView(View):
+    LISTENS = True
+
+    BINDINGS = [
+        Binding("t", "trigger", "Run now", id="jobs.trigger"),
+        Binding("n", "toggle_next", "Next runs", id="jobs.next"),
+        Binding("u", "toggle_utc", "UTC / local", id="jobs.utc"),
+        Binding("v", "view_result", "Last result", id="jobs.result"),
+    ]
+
+    def __init__(
+        self,
+        ctx: ConsoleContext,
+        *,
+        id: str | None = None,
+        clock: Callable[[], float] | None = None,
+        zone: tzinfo | None = None,
+    ) -> None:
+        super().__init__(ctx, id=id)
+        # Both injectable so a snapshot does not change with the date or the machine.
+        self._clock = clock
+        self._local_zone = zone
+        self.use_utc = False
+        self.runs = RunHistory()
+        self.expanded = False
+        self._jobs: list[JobSpec] = []
+        self._by_row: dict[str, JobSpec] = {}
+        # Per row: the next run (recomputed only once it has passed) and the text drawn.
+        self._next: dict[str, datetime | None] = {}
+        self._next_drawn: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        if self.ctx.read_only:
+            yield Static("read-only: job triggers (t) are disabled", id="jobs-read-only")
+        yield Static(id="jobs-header")
+        yield JobTable(id="jobs-table")
+        with VerticalScroll(id="jobs-detail"):
+            yield Static(id="jobs-detail-text")
+
+    def on_mount(self) -> None:
+        self._colours = tone_colours(self.app)
+        self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
+        self.set_interval(TICK_S, self.tick)
+        self.reload()
+
+    def focus_default(self) -> None:
+        self.table.focus()
+
+    # -- state -------------------------------------------------------------------------
+
+    @property
+    def table(self) -> JobTable:
+        return self.query_one(JobTable)
+
+    @property
+    def zone(self) -> tzinfo:
+        if self.use_utc:
+            return utc()
+        if self._local_zone is None:
+            self._local_zone = local_zone()
+        return self._local_zone
+
+    def now(self) -> datetime:
+        clock = self._clock or self.ctx.clock
+        return in_zone(clock(), self.zone)
+
+    def selected(self) -> JobSpec | None:
+        key = self.table.selected_key
+        return self._by_row.get(key) if key else None
+
+    def select(self, plugin: str, job_id: str) -> bool:
+        """Move the cursor to a job's (first) row; False when no such job is shown."""
+        for index, spec in enumerate(self._by_row.values()):
+            if (spec.plugin, spec.id) == (plugin, job_id):
+                self.table.move_cursor(row=index, animate=False)
+                return True
+        return False
+
+    def row_key_of(self, plugin: str, job_id: str) -> str | None:
+        return next(
+            (k for k, s in self._by_row.items() if (s.plugin, s.id) == (plugin, job_id)), None
+        )
+
+    # -- drawing -----------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Take the jobs from the manifests the monitor holds; rebuild rows if they changed."""
+        jobs = jobs_from(s.info for s in self.ctx.live_plugins())
+        if jobs != self._jobs:
+            self._jobs = jobs
+            self._rebuild()
+        else:
+            self._draw_header()
+            self._redraw_rows()
+            self._draw_detail()
+
+    def _rebuild(self) -> None:
+        table = self.table
+        selected = table.selected_key
+        table.clear()
+        self._by_row = {}
+        self._next.clear()
+        self._next_drawn.clear()
+        seen: dict[JobKey, int] = {}
+        now = self.now()
+        for spec in self._jobs:
+            key = job_key(spec)
+            # A manifest may repeat an id: rows still need distinct keys.
+            seen[key] = seen.get(key, 0) + 1
+            row_key = f"{spec.plugin}\x00{spec.id}\x00{seen[key]}"
+            self._by_row[row_key] = spec
+            table.add_row(*self._cells(row_key, spec, now).values(), key=row_key)
+        rows = list(self._by_row)
+        if selected in rows:
+            table.move_cursor(row=rows.index(selected), animate=False)
+        self._draw_header()
+        self._draw_detail()
+
+    def _next_of(self, row_key: str, spec: JobSpec, now: datetime) -> datetime | None:
+        if row_key in self._next:
+            when = self._next[row_key]
+            # Compared as instants: wall clocks repeat in the fall-back hour.
+            if when is None or when.timestamp() > now.timestamp():
+                return when
+        when = next_run(spec, now)
+        self._next[row_key] = when
+        return when
+
+    def _cells(self, row_key: str, spec: JobSpec, now: datetime) -> dict[str, Text]:
+        key = job_key(spec)
+        when = self._next_of(row_key, spec, now)
+        cells = row_cells(
+            spec, when, now, self.runs.last(key), self.runs.is_running(key), self._colours
+        )
+        self._next_drawn[row_key] = cells["next"].plain
+        return cells
+
+    def _redraw_rows(self, only: JobKey | None = None) -> None:
+        now = self.now()
+        for row_key, spec in self._by_row.items():
+            if only is not None and job_key(spec) != only:
+                continue
+            for column, cell in self._cells(row_key, spec, now).items():
+                self.table.update_cell(row_key, column, cell, update_width=True)
+
+    def tick(self) -> None:
+        """Move the "in …" texts along: only the next-run cells whose text changed."""
+        now = self.now()
+        for row_key, spec in self._by_row.items():
+            cell = next_cell(spec, self._next_of(row_key, spec, now), now, self._colours)
+            if cell.plain != self._next_drawn.get(row_key):
+                self._next_drawn[row_key] = cell.plain
+                self.table.update_cell(row_key, "next", cell, update_width=True)
+        self._draw_detail()
+
+    def _draw_header(self) -> None:
+        plugins = len({s.plugin for s in self._jobs})
+        count = len(self._jobs)
+        label = zone_label(self.zone, self.now().timestamp())
+        other = "local time" if self.use_utc else "UTC"
+        text = (
+            f"{count} job{'s' * (count != 1)} in {plugins} plugin{'s' * (plugins != 1)}"
+            f" · times in {label} (u: {other}) · enter or n: next {NEXT_RUNS_SHOWN} runs"
+        )
+        if not self._jobs:
+            text = "no jobs: no plugin found declares any (manifest `jobs`)"
+        self.query_one("#jobs-header", Static).update(safe_text(text, one_line=True))
+
+    def _draw_detail(self) -> None:
+        self.set_class(self.expanded, "-expanded")
+        if not self.expanded:
+            return
+        spec = self.selected()
+        text = self.query_one("#jobs-detail-text", Static)
+        if spec is None:
+            text.update("")
+            return
+        key = job_key(spec)
+        text.update(
+            detail_renderable(
+                spec,
+                self.now(),
+                self.runs.runs(key),
+                self.runs.is_running(key),
+                self.runs.describe_bounds(),
+                self._colours,
+            )
+        )
+
+    def _on_theme_changed(self, _theme: object) -> None:
+        self._colours = tone_colours(self.app)
+        self._redraw_rows()
+        self._draw_detail()
+
+    # -- messages ----------------------------------------------------------------------
+
+    def on_plugins_changed(self, _message: PluginsChanged) -> None:
+        jobs = jobs_from(s.info for s in self.ctx.live_plugins())
+        if jobs != self._jobs:  # most updates are probes: nothing to redraw here
+            self._jobs = jobs
+            self._rebuild()
+
+    def on_refresh_requested(self, _message: RefreshRequested) -> None:
+        self.reload()
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self) -> None:
+        self._draw_detail()
+        self.refresh_bindings()
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self) -> None:
+        self.action_toggle_next()
+
+    # -- actions -----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # None keeps the key in the footer, dimmed: visibly there but unavailable.
+        if action == "trigger" and self.ctx.read_only:
+            return None
+        if action == "view_result":
+            spec = self.selected()
+            return None if spec is None or self.runs.last(job_key(spec)) is None else True
+        return True
+
+    def action_toggle_next(self) -> None:
+        self.expanded = not self.expanded
+        self._draw_detail()
+
+    def action_toggle_utc(self) -> None:
+        self.use_utc = not self.use_utc
+        self._next.clear()  # same instants, but shown in the other zone
+        self._draw_header()
+        self._redraw_rows()
+        self._draw_detail()
+
+    def action_view_result(self) -> None:
+        spec = self.selected()
+        run = self.runs.last(job_key(spec)) if spec is not None else None
+        if spec is None or run is None:
+            toast(self, "no run of this job from this console yet (t runs it)")
+            return
+        self.app.push_screen(JobResultScreen(spec, run, self.zone))
+
+    def action_trigger(self) -> None:
+        if self.ctx.read_only:
+            toast(self, "read-only: job triggers are disabled", severity="warning")
+            return
+        spec = self.selected()
+        if spec is None:
+            toast(self, "no job selected", severity="warning")
+            return
+        if self.runs.is_running(job_key(spec)):
+            toast(self, f"{spec.plugin} · {spec.id} is already running", severity="warning")
+            return
+        self.app.push_screen(ConfirmRunJob(spec), partial(self._confirmed, spec))
+
+    def _confirmed(self, spec: JobSpec, confirmed: bool | None) -> None:
+        if not confirmed or self.ctx.read_only:
+            return
+        if not self.runs.start(job_key(spec)):
+            return
+        self._redraw_rows(job_key(spec))
+        self._draw_detail()
+        self._run(spec)
+
+    @work(group="jobs", exit_on_error=False)
+    async def _run(self, spec: JobSpec) -> None:
+        key = job_key(spec)
+        clock = self._clock or self.ctx.clock
+        try:
+            run = await run_job(
+                self.ctx.backend, spec, clock=clock, result_limit=self.runs.result_limit
+            )
+        except BaseException:
+            self.runs.abandon(key)  # cancelled (the console is closing) or a bug
+            raise
+        self.runs.finish(run)
+        self._redraw_rows(key)
+        self._draw_detail()
+        self.refresh_bindings()
+        toast(
+            self,
+            f"{spec.plugin} · {spec.id}: {run.summary()}",
+            severity="information" if run.outcome == "ok" else "error",
+        )
+        self._remember(spec, run)
+
+    def _remember(self, spec: JobSpec, run: JobRun) -> None:
+        """Into the console's call history too: a job run is a call of its handler."""
+        ok = run.outcome == "ok"
+        entry = HistoryEntry.make(
+            spec.plugin,
+            spec.handler,
+            "",
+            run.started,
+            run.duration_ms,
+            "ok" if ok else "error",
+            "OK" if ok else run.detail,
+        )
+        self.run_worker(
+            partial(self.ctx.history.append, entry),
+            thread=True,
+            group="history",
+            exit_on_error=False,
+        )

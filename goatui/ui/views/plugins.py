@@ -1,0 +1,180 @@
+"""The Plugins view (home, key 1): live table, filter, detail pane.
+
+All data comes from the monitor (goatui.core.monitor); this view only draws it. Monitor
+updates arrive as coalescing PluginsChanged messages, and a one-second tick moves the
+"in state" column along.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.widgets import DataTable, Input, Label, Static
+
+from goatui.core.monitor import PluginState
+from goatui.core.sanitize import safe_text
+from goatui.ui.errors import toast
+from goatui.ui.messages import PluginsChanged, RefreshRequested, ShowView
+from goatui.ui.views.base import View
+from goatui.ui.widgets.plugin_detail import PluginDetail
+from goatui.ui.widgets.plugin_table import PluginTable, tone_colours
+
+
+def detail_signature(state: PluginState, now: float) -> tuple[object, ...]:
+    """What the detail pane shows (latency is not in it): redraw when this changes."""
+    last = state.history[-1] if state.history else None
+    return (
+        state.key,
+        state.status,
+        last,
+        len(state.history),
+        state.info,
+        state.last_error,
+        state.note,
+        state.watching,
+        int(now - state.since),
+    )
+
+
+class PluginsView(View):
+    LISTENS = True
+
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="plugins.filter"),
+        Binding("i", "invoke", "Invoke", id="plugins.invoke"),
+        Binding("escape", "clear_filter", "Clear filter", id="plugins.clear_filter"),
+    ]
+
+    filter_text: reactive[str] = reactive("", init=False)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="plugins-main"):
+            yield Static(id="plugins-notice")
+            with Horizontal(id="plugins-filter-row"):
+                yield Label("filter", id="plugins-filter-label")
+                yield Input(placeholder="part of a name", id="plugins-filter", compact=True)
+            yield PluginTable(id="plugins-table")
+        yield PluginDetail(id="plugins-detail")
+
+    def on_mount(self) -> None:
+        self._colours = tone_colours(self.app)
+        self._detail_drawn: tuple[object, ...] | None = None
+        self._notice: str | None = None
+        self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
+        self.set_interval(1.0, self.redraw)
+        self.redraw()
+
+    def focus_default(self) -> None:
+        self.table.focus()
+
+    @property
+    def table(self) -> PluginTable:
+        return self.query_one(PluginTable)
+
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one("#plugins-filter", Input)
+
+    def visible_states(self) -> list[PluginState]:
+        needle = self.filter_text.strip().lower()
+        states = sorted(self.ctx.monitor.states.values(), key=lambda s: (s.name, s.key))
+        return [s for s in states if needle in s.name.lower()]
+
+    def selected(self) -> PluginState | None:
+        key = self.table.selected_key
+        return self.ctx.monitor.states.get(key) if key else None
+
+    def redraw(self) -> None:
+        now = self.ctx.clock()
+        self.table.show(self.visible_states(), now, self._colours)
+        self._show_detail(now)
+        self._show_notice()
+
+    def _show_notice(self) -> None:
+        """One line above the table when discovery fails or finds nothing."""
+        monitor = self.ctx.monitor
+        if monitor.discover_error:
+            notice = f"discovery failed: {monitor.discover_error}"
+        elif not monitor.states and monitor.running:
+            notice = "no plugins found yet: start one, or point goatui at it (--socket PATH)"
+        else:
+            notice = ""
+        if notice != self._notice:
+            self._notice = notice
+            widget = self.query_one("#plugins-notice", Static)
+            widget.update(safe_text(notice, one_line=True))
+            widget.display = bool(notice)
+
+    def _show_detail(self, now: float, *, force: bool = False) -> None:
+        """Redraw the detail pane when what it shows changed (selection, state, second)."""
+        state = self.selected()
+        drawn = detail_signature(state, now) if state else None
+        if force or drawn != self._detail_drawn:
+            self._detail_drawn = drawn
+            self.query_one(PluginDetail).show(state, now, self._colours)
+
+    def _on_theme_changed(self, _theme: object) -> None:
+        self._colours = tone_colours(self.app)
+        self.table.forget_drawn()
+        self.redraw()
+        self._show_detail(self.ctx.clock(), force=True)
+
+    # -- messages ----------------------------------------------------------------------
+
+    def on_plugins_changed(self, _message: PluginsChanged) -> None:
+        self.redraw()
+
+    def on_refresh_requested(self, _message: RefreshRequested) -> None:
+        self.redraw()
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self) -> None:
+        self._show_detail(self.ctx.clock())
+
+    @on(Input.Changed, "#plugins-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+
+    @on(Input.Submitted, "#plugins-filter")
+    def _filter_submitted(self) -> None:
+        self.table.focus()  # the filter stays applied
+
+    @on(Input.Blurred, "#plugins-filter")
+    def _filter_blurred(self) -> None:
+        if not self.filter_text:
+            self.remove_class("-filtering")
+
+    def watch_filter_text(self) -> None:
+        self.set_class(bool(self.filter_text), "-filtered")
+        self.refresh_bindings()
+        self.redraw()
+
+    # -- actions -----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            return bool(self.filter_text) or self.filter_input.has_focus
+        return True
+
+    def action_filter(self) -> None:
+        self.add_class("-filtering")
+        self.filter_input.focus()
+
+    def action_clear_filter(self) -> None:
+        self.filter_input.value = ""
+        self.filter_text = ""
+        self.remove_class("-filtering")
+        self.table.focus()
+
+    def action_invoke(self) -> None:
+        state = self.selected()
+        if self.ctx.read_only:
+            toast(self, "read-only: invoking is disabled", severity="warning")
+            return
+        if state is None:
+            toast(self, "no plugin selected", severity="warning")
+            return
+        self.post_message(ShowView("invoke", plugin=state.name))

@@ -1,0 +1,140 @@
+"""The detail pane: everything known about the selected plugin.
+
+Manifest content is plugin-supplied and may be malformed (wrong types, control
+characters): every value is stringified and sanitised, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from goatui.core.models import Manifest
+from goatui.core.monitor import PluginState
+from goatui.core.sanitize import safe_text
+from goatui.ui.format import fmt_age, fmt_clock, status_label, tone
+from goatui.ui.widgets.plugin_table import Colours
+
+
+def _t(value: Any, style: str = "") -> Text:
+    """Untrusted value as one safe line."""
+    return safe_text("" if value is None else str(value), style, one_line=True)
+
+
+def _join(*parts: Text | str) -> Text:
+    text = Text()
+    for part in parts:
+        if isinstance(part, Text):
+            text.append_text(part)
+        else:
+            text.append(part)
+    return text
+
+
+def _grid() -> Table:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    return grid
+
+
+def _manifest_rows(manifest: Manifest) -> Iterable[tuple[str, Text]]:
+    for route in manifest.routes:
+        arrow = _join(_t(route.get("method")), " ", _t(route.get("path")), " → ")
+        yield "route", _join(arrow, _t(route.get("handler"), "bold"))
+    for widget in manifest.widgets:
+        where = ", ".join(str(widget[k]) for k in ("location", "size") if widget.get(k))
+        refresh = f", every {widget['refresh_sec']}s" if widget.get("refresh_sec") else ""
+        yield (
+            "widget",
+            _join(
+                _t(widget.get("id")),
+                " “",
+                _t(widget.get("title")),
+                "” → ",
+                _t(widget.get("handler"), "bold"),
+                _t(f" ({where}{refresh})" if where or refresh else "", "dim"),
+            ),
+        )
+    for job in manifest.jobs:
+        disabled = job.get("enabled") is False
+        yield (
+            "job",
+            _join(
+                _t(job.get("id")),
+                "  ",
+                _t(job.get("schedule")),
+                " → ",
+                _t(job.get("handler"), "bold"),
+                _t(" (disabled)" if disabled else "", "dim"),
+            ),
+        )
+    if manifest.permissions:
+        yield "permissions", _t(", ".join(manifest.permissions))
+
+
+def detail_renderable(state: PluginState, now: float, colours: Colours) -> RenderableType:
+    info = state.info
+    status = state.status
+    title = _join(
+        _t(info.name, "bold"),
+        " ",
+        _t(info.version, "dim"),
+        "  ",
+        Text(status_label(status), style=colours.get(tone(status), "")),
+        f" for {fmt_age(now - state.since)}",
+    )
+    about = _grid()
+    about.add_row("about", _t(info.description or "-"))
+    about.add_row("target", _t(info.target))
+    if info.where:
+        about.add_row("where", _t(info.where))
+    via = "Health.Watch stream" if state.watching else "polled health check"
+    about.add_row("health", _join(via, _t(f"; {state.note}" if state.note else "", "dim")))
+    if state.last_error:
+        at = f" (at {fmt_clock(state.last_error_at)})" if state.last_error_at else ""
+        about.add_row("last error", _join(_t(state.last_error), _t(at, "dim")))
+    if info.error:
+        about.add_row("register", _t(info.error))
+
+    manifest = _grid()
+    if info.manifest is None:
+        manifest.add_row("manifest", Text("none: the plugin sent none and no plugins dir has it"))
+    else:
+        manifest.add_row("manifest", _t(f"from {info.manifest.source}", "dim"))
+        for label, value in _manifest_rows(info.manifest):
+            manifest.add_row(label, value)
+
+    history = _grid()
+    kept = state.history.maxlen or len(state.history)
+    history.add_row("history", Text(f"newest first, last {kept} kept", style="dim"))
+    for change in reversed(state.history):
+        line = _join(
+            Text(change.old, style=colours.get(tone(change.old), "")),
+            " → ",
+            Text(change.new, style=colours.get(tone(change.new), "")),
+            _t(f"  {change.error}" if change.error else "", "dim"),
+        )
+        history.add_row(fmt_clock(change.at), line)
+    return Group(title, about, Text(""), manifest, Text(""), history)
+
+
+class PluginDetail(VerticalScroll):
+    """Scrollable; redrawn when the selected plugin's state changes."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("Select a plugin to see its details.", id="detail-body")
+
+    def show(self, state: PluginState | None, now: float, colours: Colours) -> None:
+        body = self.query_one("#detail-body", Static)
+        if state is None:
+            body.update("No plugin selected.")
+        else:
+            body.update(detail_renderable(state, now, colours))

@@ -1,0 +1,123 @@
+"""The plugins table: one row per plugin, redrawn cell by cell as states change."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from rich.text import Text
+from textual.app import App
+from textual.widgets import DataTable
+
+from goatui.core.monitor import GONE, PluginState
+from goatui.core.sanitize import safe_text
+from goatui.ui.format import fmt_age, fmt_latency, shorten, sparkline, status_label, tone
+
+# (key, label, width): None lets the column fit its content.
+COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("name", "Name", None),
+    ("version", "Version", None),
+    ("health", "Health", 13),
+    ("latency", "ms last / p50", 13),
+    ("trend", "Trend", 10),
+    ("since", "In state", 8),
+    ("error", "Last error", None),
+)
+TREND_WIDTH = 10
+ERROR_WIDTH = 60
+
+Colours = Mapping[str, str]
+
+
+def tone_colours(app: App[object]) -> dict[str, str]:
+    """Theme colours for each tone, chosen by the theme to be readable on its background."""
+    variables = app.get_css_variables()
+    colours = {t: variables.get(f"text-{t}", "") for t in ("success", "error", "warning")}
+    colours["muted"] = "dim"
+    return colours
+
+
+def health_cell(status: str, colours: Colours) -> Text:
+    return Text(status_label(status), style=colours.get(tone(status), ""))
+
+
+def since_cell(state: PluginState, now: float) -> Text:
+    return Text(fmt_age(now - state.since), justify="right")
+
+
+def row_cells(state: PluginState, now: float, colours: Colours) -> dict[str, Text]:
+    """Every cell of a plugin's row; all plugin text goes through the sanitiser."""
+    gone = state.status == GONE
+    name = safe_text(state.name, "dim" if gone else "bold", one_line=True)
+    error = safe_text(shorten(state.last_error, ERROR_WIDTH), one_line=True)
+    if state.health is not None and state.health.is_up:
+        error.stylize("dim")  # an old error, from before the plugin recovered
+    return {
+        "name": name,
+        "version": safe_text(state.info.version or "-", one_line=True),
+        "health": health_cell(state.status, colours),
+        "latency": Text(fmt_latency(state.last_latency, state.p50), justify="right"),
+        "trend": Text(sparkline(state.latencies, TREND_WIDTH)),
+        "since": since_cell(state, now),
+        "error": error,
+    }
+
+
+class PluginTable(DataTable[Text]):
+    """Rows keyed by the monitor's state key, so the cursor survives redraws."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self._order: list[str] = []
+        self._drawn: dict[str, int] = {}
+        # The text of every cell as drawn: unchanged cells are not touched again.
+        self._cells: dict[tuple[str, str], Text] = {}
+
+    def on_mount(self) -> None:
+        for key, label, width in COLUMNS:
+            self.add_column(label, width=width, key=key)
+
+    @property
+    def selected_key(self) -> str | None:
+        if self.row_count == 0:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return row_key.value
+
+    def forget_drawn(self) -> None:
+        """Redraw every cell next time (after a theme change)."""
+        self._drawn.clear()
+        self._cells.clear()
+
+    def show(self, states: Sequence[PluginState], now: float, colours: Colours) -> None:
+        """Make the rows match states: changed cells only, unless the rows changed."""
+        keys = [s.key for s in states]
+        if keys != self._order:
+            self._rebuild(states, now, colours)
+            return
+        for state in states:
+            if self._drawn.get(state.key) == state.version:
+                # Only the time in state moves on its own.
+                self._update(state.key, "since", since_cell(state, now))
+                continue
+            for column, cell in row_cells(state, now, colours).items():
+                self._update(state.key, column, cell)
+            self._drawn[state.key] = state.version
+
+    def _update(self, key: str, column: str, cell: Text) -> None:
+        if self._cells.get((key, column)) != cell:
+            self._cells[(key, column)] = cell
+            self.update_cell(key, column, cell, update_width=column != "trend")
+
+    def _rebuild(self, states: Sequence[PluginState], now: float, colours: Colours) -> None:
+        selected = self.selected_key
+        self.clear()
+        self._drawn.clear()
+        self._cells.clear()
+        for state in states:
+            cells = row_cells(state, now, colours)
+            self.add_row(*cells.values(), key=state.key)
+            self._cells.update({(state.key, column): cell for column, cell in cells.items()})
+            self._drawn[state.key] = state.version
+        self._order = [s.key for s in states]
+        if selected in self._order:
+            self.move_cursor(row=self._order.index(selected), animate=False)

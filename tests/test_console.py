@@ -1,0 +1,465 @@
+"""The console driven through Textual's Pilot against real plugin processes."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+from textual.binding import Binding
+from textual.command import CommandList
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Static, TabbedContent
+
+from goatui.core.history import History, HistoryEntry
+from goatui.core.models import Health
+from goatui.ui.app import GoatApp
+from goatui.ui.screens.help import HelpScreen
+from goatui.ui.screens.save import SavePrompt
+from goatui.ui.views.invoke import InvokeView
+from goatui.ui.views.plugins import PluginsView
+from goatui.ui.widgets.function_input import FunctionInput
+from goatui.ui.widgets.plugin_table import PluginTable
+from goatui.ui.widgets.result_viewer import ResultViewer
+
+Eventually = Callable[..., Any]
+SIZE = (120, 40)
+MANIFEST = {
+    "name": "alpha",
+    "routes": [
+        {"method": "POST", "path": "/echo", "handler": "echo"},
+        {"method": "POST", "path": "/fail", "handler": "fail"},
+    ],
+    "permissions": ["cache:read"],
+}
+
+
+# -- what the operator sees ------------------------------------------------------------
+
+
+def table_rows(app: GoatApp) -> dict[str, dict[str, str]]:
+    """Every row of the plugins table as {column: plain text}, keyed by the name cell."""
+    table = app.query_one(PluginTable)
+    columns = [str(c.value) for c in table.columns]
+    rows = {}
+    for row_key in table.rows:
+        cells = [cell.plain for cell in table.get_row(row_key)]
+        row = dict(zip(columns, cells, strict=True))
+        rows[row["name"]] = row
+    return rows
+
+
+def health_of(app: GoatApp, name: str) -> str:
+    return table_rows(app).get(name, {}).get("health", "")
+
+
+def plain(static: Static) -> str:
+    """What a Static shows, as plain text."""
+    console = Console(width=200, file=io.StringIO(), color_system=None)
+    content = static.content
+    if isinstance(content, str):
+        return content
+    console.print(content)
+    return console.file.getvalue()  # type: ignore[attr-defined,no-any-return]
+
+
+def status_text(app: GoatApp) -> str:
+    return plain(app.query_one("#invoke-status", Static)).strip()
+
+
+def result_text(app: GoatApp) -> str:
+    return "\n".join(app.query_one(ResultViewer)._lines)
+
+
+def notifications(app: GoatApp) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def until_serving(pilot: Pilot[Any], eventually: Eventually, *names: str) -> None:
+    app = pilot.app
+    await eventually(
+        lambda: all("SERVING" in health_of(app, n) for n in names), 5, f"{names} serving"
+    )
+    await pilot.pause()
+
+
+async def open_invoke(pilot: Pilot[Any], eventually: Eventually, name: str) -> InvokeView:
+    await until_serving(pilot, eventually, name)
+    await pilot.press("i")
+    await pilot.pause()
+    view = pilot.app.query_one(InvokeView)
+    assert pilot.app.query_one(TabbedContent).active == "invoke"
+    assert pilot.app.focused is view.function_input
+    return view
+
+
+async def send(pilot: Pilot[Any], function: str, args: str | None = None) -> None:
+    view = pilot.app.query_one(InvokeView)
+    view.function_input.value = function
+    if args is not None:
+        view.args_area.load_text(args)
+    await pilot.press("ctrl+r")
+
+
+@pytest.fixture(scope="module")
+def alpha(module_plugins: Any) -> Any:
+    """One plugin process shared by the tests that do not change or stop it."""
+    manifest = module_plugins.sock_dir / "manifest.json"
+    manifest.write_text(json.dumps(MANIFEST))
+    return module_plugins.start("alpha", TESTPLUGIN_MANIFEST=str(manifest))
+
+
+@pytest.fixture
+def own_alpha(plugins: Any, manifest_file: Path) -> Any:
+    """An alpha of this test's own, for tests that stop it or change its health."""
+    return plugins.start("alpha", TESTPLUGIN_MANIFEST=str(manifest_file))
+
+
+# -- Plugins view ----------------------------------------------------------------------
+
+
+async def test_table_shows_each_plugin_with_health_words_latency_and_detail(
+    plugins: Any, alpha: Any, make_console: Any, eventually: Eventually
+) -> None:
+    bare = plugins.start("bare", TESTPLUGIN_HEALTH="none")
+    app = make_console(alpha, bare, fast=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await until_serving(pilot, eventually, "alpha")
+        await eventually(lambda: "UNKNOWN" in health_of(app, "bare"), 5, "bare probed")
+        await eventually(lambda: len(table_rows(app)["alpha"]["trend"]) >= 2, 3, "a trend")
+        rows = table_rows(app)
+        assert rows["alpha"]["version"] == "9.9.9"
+        assert rows["alpha"]["health"] == "● SERVING"
+        assert rows["bare"]["health"] == "◆ UNKNOWN"  # a word, never colour alone
+        last, p50 = rows["alpha"]["latency"].split(" / ")
+        assert float(last) > 0 and float(p50) > 0
+        assert set(rows["alpha"]["trend"]) <= set("▁▂▃▄▅▆▇█")
+        assert rows["alpha"]["since"].endswith("s")
+        detail = plain(app.query_one("#detail-body", Static))
+        for expected in ("test plugin alpha", str(alpha.socket), "/echo", "echo", "cache:read"):
+            assert expected in detail
+        assert "PENDING → SERVING" in detail  # the state history
+        assert app.sub_title == "sockets · 2 plugins"
+        assert app.ctx.monitor.running
+    # Leaving the console closes the session: monitor stopped, channels closed.
+    assert app._closed and not app.ctx.monitor.running
+
+
+async def test_state_changes_show_promptly_with_toasts_and_a_killed_plugin_recovers(
+    own_alpha: Any, make_console: Any, eventually: Eventually
+) -> None:
+    alpha = own_alpha
+    app = make_console(alpha, fast=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await until_serving(pilot, eventually, "alpha")
+        await app.ctx.backend.call("alpha", "set_health", b'{"serving": false}')
+        await eventually(lambda: "NOT_SERVING" in health_of(app, "alpha"), 2, "NOT_SERVING")
+        await pilot.pause()
+        assert any("alpha: SERVING → NOT_SERVING" in n for n in notifications(app))
+        await app.ctx.backend.call("alpha", "set_health", b'{"serving": true}')
+        await eventually(lambda: health_of(app, "alpha") == "● SERVING", 2, "SERVING again")
+
+        alpha.kill()
+        await eventually(lambda: "UNREACHABLE" in health_of(app, "alpha"), 3, "unreachable")
+        await pilot.pause()
+        assert any("alpha: SERVING → UNREACHABLE" in n for n in notifications(app))
+        assert table_rows(app)["alpha"]["error"]
+        alpha.start()  # the same socket
+        await eventually(lambda: health_of(app, "alpha") == "● SERVING", 6, "recovered")
+        await pilot.pause()
+        assert any("alpha: UNREACHABLE → SERVING" in n for n in notifications(app))
+
+
+async def test_filter_narrows_as_you_type_enter_keeps_it_escape_clears(
+    plugins: Any, alpha: Any, make_console: Any, eventually: Eventually
+) -> None:
+    beta = plugins.start("beta")
+    app = make_console(alpha, beta)
+    async with app.run_test(size=SIZE) as pilot:
+        await until_serving(pilot, eventually, "alpha", "beta")
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input) and app.focused.id == "plugins-filter"
+        await pilot.press("b", "e")
+        await pilot.pause()
+        assert list(table_rows(app)) == ["beta"]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.focused, DataTable)
+        assert list(table_rows(app)) == ["beta"]  # kept
+        assert app.query_one(PluginsView).filter_text == "be"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert sorted(table_rows(app)) == ["alpha", "beta"]
+        assert app.query_one(PluginsView).filter_text == ""
+
+
+# -- Invoke ----------------------------------------------------------------------------
+
+
+async def test_invoke_shows_results_and_errors_and_records_both(
+    alpha: Any, make_console: Any, eventually: Eventually
+) -> None:
+    app = make_console(alpha)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_invoke(pilot, eventually, "alpha")
+        assert view.plugin == "alpha"
+        await pilot.press(*"ech", "right")  # completion from the manifest's handlers
+        assert view.function_input.value == "echo"
+        await pilot.press("tab")
+        assert app.focused is view.args_area
+        view.args_area.load_text('{"greeting": "hello",\n "n": 42}')
+        await pilot.press("ctrl+r")
+        await eventually(lambda: status_text(app).startswith("OK"), 5, "call done")
+        status = status_text(app)
+        assert "alpha.echo" in status and " ms · " in status and "B · json" in status
+        assert '"greeting": "hello"' in result_text(app)
+        history = History()
+        await eventually(lambda: History().entries(), 3, "history written")
+        (entry,) = history.entries()
+        assert (entry.plugin, entry.function, entry.outcome) == ("alpha", "echo", "ok")
+        assert json.loads(entry.args) == {"greeting": "hello", "n": 42}
+
+        # A failing handler: its gRPC code and message, recorded as an error.
+        await send(pilot, "fail", '{"message": "disk on fire"}')
+        await eventually(lambda: status_text(app).startswith("UNKNOWN"), 5, "error shown")
+        assert "disk on fire" in status_text(app)
+        await eventually(lambda: len(History().entries()) == 2, 3, "error recorded")
+        assert History().entries()[-1].outcome == "error"
+
+
+async def test_invalid_args_point_at_line_and_column_and_send_nothing(
+    alpha: Any, make_console: Any, eventually: Eventually
+) -> None:
+    app = make_console(alpha)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_invoke(pilot, eventually, "alpha")
+        await send(pilot, "echo", '{\n  "a": 1,\n  "b": }')
+        await pilot.pause()
+        status = status_text(app)
+        assert status.startswith("INVALID ARGS") and "line 3, column 8" in status
+        assert "^" in result_text(app) and '"b": }' in result_text(app)
+        assert app.focused is view.args_area
+        assert view.args_area.cursor_location == (2, 7)
+        assert not [w for w in app.workers if w.group == "invoke"]  # nothing was sent
+        assert History().entries() == []
+
+
+async def test_escape_cancels_a_call_in_flight_then_leaves(
+    alpha: Any, make_console: Any, eventually: Eventually
+) -> None:
+    app = make_console(alpha)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_invoke(pilot, eventually, "alpha")
+        await send(pilot, "slow", '{"seconds": 20}')
+        await eventually(lambda: view.calling, 3, "call in flight")
+        # The UI stays responsive while the plugin works: keys still move focus.
+        await pilot.press("tab")
+        assert app.focused is view.args_area
+        await pilot.press("escape")
+        await eventually(lambda: status_text(app).startswith("CANCELLED"), 3, "cancelled")
+        assert app.query_one(TabbedContent).active == "invoke"
+        await eventually(lambda: History().entries(), 3, "history written")
+        assert History().entries()[0].outcome == "cancelled"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.query_one(TabbedContent).active == "plugins"
+
+
+async def test_up_and_down_recall_calls_from_the_history_file(
+    alpha: Any, make_console: Any, eventually: Eventually
+) -> None:
+    # Written by an earlier console (recording is checked in the tests above).
+    history = History()
+    history.append(HistoryEntry.make("alpha", "echo", '{"first": 1}', 1.0, 2.0, "ok"))
+    history.append(HistoryEntry.make("other", "nope", "{}", 2.0, 2.0, "ok"))
+    history.append(HistoryEntry.make("alpha", "text", '{"text": "second"}', 3.0, 2.0, "ok"))
+    app = make_console(alpha)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_invoke(pilot, eventually, "alpha")
+        await pilot.press(*"dra")
+        await pilot.press("up")
+        assert view.function_input.value == "text"
+        assert view.args_area.text == '{"text": "second"}'
+        await pilot.press("up")  # only this plugin's calls
+        assert view.function_input.value == "echo"
+        assert view.args_area.text == '{"first": 1}'
+        await pilot.press("down", "down")
+        assert view.function_input.value == "dra"  # back to what was being typed
+
+
+async def test_results_copy_and_save_under_the_cwd(
+    alpha: Any,
+    make_console: Any,
+    eventually: Eventually,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = make_console(alpha)
+    copied: list[str] = []
+    monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_invoke(pilot, eventually, "alpha")
+        await send(pilot, "binary")
+        await eventually(lambda: status_text(app).startswith("OK"), 5, "call done")
+        assert "binary" in status_text(app) and "|....goat" in result_text(app)
+        view.viewer.focus()
+        await pilot.press("c")
+        assert copied and "ff fe 00 01" in copied[0]
+        await pilot.press("s")
+        await pilot.pause()
+        prompt = app.screen
+        assert isinstance(prompt, SavePrompt)
+        default = Path(prompt.query_one(Input).value)
+        assert default.parent == tmp_path and default.name.startswith("goatui-alpha-binary-")
+        await pilot.press("enter")
+        await eventually(lambda: default.exists(), 3, "file written")
+        assert default.read_bytes() == b"\xff\xfe\x00\x01goat\x1b[31m"
+        await pilot.pause()
+        assert any(str(default) in n for n in notifications(app))
+
+
+async def test_huge_results_are_capped_until_show_all(
+    alpha: Any, make_console: Any, eventually: Eventually
+) -> None:
+    app = make_console(alpha)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_invoke(pilot, eventually, "alpha")
+        await send(pilot, "big", '{"mb": 3}')
+        await eventually(lambda: status_text(app).startswith("OK"), 10, "big call")
+        assert "a: show all" in status_text(app)
+        view.viewer.focus()
+        await pilot.press("end", "a")
+        await pilot.pause()
+        assert "a: show all" not in status_text(app)
+        assert sum(map(len, app.query_one(ResultViewer)._lines)) > 3 * 1024 * 1024
+
+
+async def test_plugin_text_is_shown_literally_never_as_markup_or_escapes(
+    plugins: Any, make_console: Any, eventually: Eventually
+) -> None:
+    evil = plugins.start("evil", TESTPLUGIN_NAME="evil\x1b[31m[b]x[/b]")
+    app = make_console(evil)
+    async with app.run_test(size=SIZE) as pilot:
+        name = "evil\\x1b[31m[b]x[/b]"
+        await until_serving(pilot, eventually, name)
+        await pilot.press("i")
+        await pilot.pause()
+        await send(pilot, "hostile")
+        await eventually(lambda: status_text(app).startswith("OK"), 5, "call done")
+        shown = result_text(app)
+        assert "\x1b" not in shown and "\x07" not in shown and "[bold red]markup[/]" in shown
+
+
+# -- everywhere ------------------------------------------------------------------------
+
+
+async def test_read_only_refuses_invoking_visibly(
+    alpha: Any, make_console: Any, eventually: Eventually
+) -> None:
+    app = make_console(alpha, read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await until_serving(pilot, eventually, "alpha")
+        assert "READ-ONLY" in plain(app.query_one("#read-only-banner", Static))
+        await pilot.press("i")
+        await pilot.pause()
+        assert app.query_one(TabbedContent).active == "plugins"
+        assert any("read-only" in n for n in notifications(app))
+        await pilot.press("2")
+        await pilot.pause()
+        view = app.query_one(InvokeView)
+        assert "read-only" in plain(app.query_one("#invoke-read-only", Static))
+        view.plugin_select.value = "alpha"
+        await send(pilot, "echo")
+        await pilot.pause()
+        assert notifications(app).count("read-only: invoking is disabled") == 2
+        assert not [w for w in app.workers if w.group == "invoke"]
+
+
+async def test_number_keys_switch_views(alpha: Any, make_console: Any) -> None:
+    app = make_console(alpha)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        assert app.query_one(TabbedContent).active == "invoke"
+        await pilot.press("escape")
+        assert app.query_one(TabbedContent).active == "plugins"
+        await pilot.press("3")
+        assert app.query_one(TabbedContent).active == "widgets"
+        app.show_view("plugins")
+        await pilot.pause()
+        await pilot.press("1")
+        assert app.query_one(TabbedContent).active == "plugins"
+    # 4 and 5 the same way (pressing them would mostly time the other views' mounting).
+    actions = {b.key: b.action for b in app.BINDINGS if isinstance(b, Binding)}
+    assert actions["4"] == "show_view('jobs')" and actions["5"] == "show_view('logs')"
+
+
+async def test_help_lists_every_key_and_every_binding_has_an_id(
+    alpha: Any, make_console: Any
+) -> None:
+    app = make_console(alpha)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        shown = plain(app.screen.query_one("#help-keys", Static))
+        for _title, bindings in app.help_sections():
+            for binding in bindings:
+                assert binding.description in shown
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+    from goatui.ui.screens.save import SavePrompt as Prompt
+
+    for owner in (GoatApp, PluginsView, InvokeView, FunctionInput, HelpScreen, Prompt):
+        for binding in owner.BINDINGS:
+            assert isinstance(binding, Binding) and binding.id, (owner, binding)
+
+
+async def test_palette_offers_invoking_a_plugin(
+    alpha: Any, make_console: Any, eventually: Eventually
+) -> None:
+    app = make_console(alpha)
+    async with app.run_test(size=SIZE) as pilot:
+        await until_serving(pilot, eventually, "alpha")
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"alpha")
+        hits = lambda: app.screen.query_one(CommandList).option_count  # noqa: E731
+        await eventually(hits, 3, "palette hits")
+        await pilot.pause(0.2)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.query_one(TabbedContent).active == "invoke"
+        assert app.query_one(InvokeView).plugin == "alpha"
+
+
+async def test_chosen_theme_is_saved_and_loaded(
+    alpha: Any, make_console: Any, eventually: Eventually, tmp_path: Path
+) -> None:
+    config = tmp_path / "config" / "goatui" / "config.toml"
+    app = make_console(alpha)
+    async with app.run_test(size=SIZE) as pilot:
+        app.theme = "textual-light"
+        await eventually(lambda: config.exists(), 3, "config written")
+        await pilot.pause()
+    assert 'theme = "textual-light"' in config.read_text()
+    from goatui.core.config import load_config
+
+    app = make_console(alpha)
+    app.ctx.session.config = load_config()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == "textual-light"
+
+
+def test_health_states_all_have_a_word_and_a_tone() -> None:
+    from goatui.ui.format import status_label, tone
+
+    for health in Health:
+        assert health.value in status_label(health.value)
+        assert tone(health.value) in ("success", "error", "warning", "muted")
