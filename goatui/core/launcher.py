@@ -3,8 +3,9 @@
 Each plugin's `grpc.binary` (relative to its directory) runs with
 GOATFLOW_PLUGIN_SOCKET set to a socket in goatui's private runtime directory. A binary
 ending in `.py` runs under the current interpreter (the demo plugins are Python).
-Children die with goatui: SIGTERM then SIGKILL on a normal exit, and the kernel's
-parent-death signal if goatui itself is killed.
+Children die with goatui: SIGTERM then SIGKILL on a normal exit (to the plugin's whole
+process group, so a wrapper script's children go too), and the kernel's parent-death
+signal (SIGKILL) if goatui itself is killed.
 """
 
 from __future__ import annotations
@@ -25,16 +26,24 @@ from goatui.core.errors import GoatError, UsageError
 from goatui.core.runtime import RuntimeDir
 
 OutputSink = Callable[[str, str, str], None]  # (plugin, "stdout"|"stderr", line)
+ExitSink = Callable[["LaunchedPlugin"], None]  # after the process ended (exit_code set)
 STOP_GRACE_S = 3.0
 SOCKET_WAIT_S = 15.0
 _PR_SET_PDEATHSIG = 1
 
 
 def _die_with_parent() -> None:
-    """In the child, before exec: ask the kernel to SIGTERM us when goatui dies."""
+    """In the child, before exec: ask the kernel to kill us when goatui dies.
+
+    SIGKILL, not SIGTERM: this only fires when goatui could not stop its plugins itself
+    (it was killed), and the kernel may send the signal once per thread of the dying
+    parent, which hangs plugins whose SIGTERM handler is not re-entrant. The signal goes
+    when the thread that started the plugin ends: plugins are started from the event
+    loop's thread, which lives as long as goatui.
+    """
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):
         pass
 
@@ -59,6 +68,33 @@ class LaunchedPlugin:
         return self.process.pid if self.process else None
 
 
+def launchable(installed: InstalledPlugin) -> bool:
+    """GoatFlow starts only manifests of type grpc."""
+    return installed.manifest.raw.get("type") == "grpc"
+
+
+def _signal_group(process: asyncio.subprocess.Process, signum: int) -> None:
+    """Signal the plugin's process group (it leads its own), or the process itself."""
+    _signal_pid_group(process.pid, signum)
+
+
+def _signal_pid_group(pid: int, signum: int) -> None:
+    try:
+        os.killpg(pid, signum)
+    except (ProcessLookupError, PermissionError):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
+
+
+def _reaped(pid: int) -> bool:
+    """True once the child is gone (reaping it here if nobody else has)."""
+    try:
+        done, _status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True  # already reaped (by asyncio's child watcher)
+    return done == pid
+
+
 def command_for(installed: InstalledPlugin) -> list[str]:
     """The argument list that starts a plugin (never a shell string)."""
     binary = installed.binary
@@ -77,9 +113,17 @@ def command_for(installed: InstalledPlugin) -> list[str]:
 class Launcher:
     """The plugins this goatui started, by name."""
 
-    def __init__(self, runtime: RuntimeDir, on_output: OutputSink | None = None) -> None:
+    def __init__(
+        self,
+        runtime: RuntimeDir,
+        on_output: OutputSink | None = None,
+        on_exit: ExitSink | None = None,
+    ) -> None:
         self.runtime = runtime
         self.on_output = on_output
+        self.on_exit = on_exit
+        # How long a plugin gets between SIGTERM and SIGKILL.
+        self.stop_grace = STOP_GRACE_S
         self.plugins: dict[str, LaunchedPlugin] = {}
 
     def sockets(self) -> list[str]:
@@ -108,6 +152,9 @@ class Launcher:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             preexec_fn=_die_with_parent,
+            # Its own process group: goatui stops it (and anything it forked) itself,
+            # rather than the terminal's Ctrl-C reaching it first.
+            start_new_session=True,
         )
         launched.started_at = time.time()
         process = launched.process
@@ -151,21 +198,31 @@ class Launcher:
         process = launched.process
         if process is not None and level == "stdout":
             launched.exit_code = await process.wait()
+            if self.on_exit is not None:
+                self.on_exit(launched)
 
-    async def stop(self, name: str, grace: float = STOP_GRACE_S) -> None:
+    async def stop(self, name: str, grace: float | None = None) -> None:
+        grace = self.stop_grace if grace is None else grace
         launched = self.plugins.get(name)
         if launched is None or launched.process is None:
             return
         process = launched.process
         launched.stopping = True
         if process.returncode is None:
-            process.terminate()
+            _signal_group(process, signal.SIGTERM)
             try:
                 await asyncio.wait_for(process.wait(), grace)
             except TimeoutError:
-                process.kill()
+                _signal_group(process, signal.SIGKILL)
                 await process.wait()
+        # Whatever else is left in its group (a wrapper's children) goes now.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
         launched.exit_code = process.returncode
+        # Let the readers drain the last lines and report the exit, then stop waiting.
+        readers = [t for t in launched.readers if not t.done()]
+        if readers:
+            await asyncio.wait(readers, timeout=0.5)
         for task in launched.readers:
             task.cancel()
         launched.socket.unlink(missing_ok=True)
@@ -178,10 +235,30 @@ class Launcher:
     async def stop_all(self) -> None:
         await asyncio.gather(*(self.stop(n) for n in list(self.plugins)), return_exceptions=True)
 
+    def terminate_all_now(self, grace: float | None = None) -> None:
+        """Without an event loop (atexit): SIGTERM, wait up to grace, then SIGKILL."""
+        grace = self.stop_grace if grace is None else grace
+        pids = [
+            p.process.pid
+            for p in self.plugins.values()
+            if p.process is not None and p.process.returncode is None
+        ]
+        for pid in pids:
+            _signal_pid_group(pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while pids and time.monotonic() < deadline:
+            pids = [pid for pid in pids if not _reaped(pid)]
+            if pids:
+                time.sleep(0.02)
+        for pid in pids:
+            _signal_pid_group(pid, signal.SIGKILL)
+            _reaped(pid)
+        for launched in self.plugins.values():
+            launched.socket.unlink(missing_ok=True)
+
     def kill_all_now(self) -> None:
         """Last resort, from a signal handler or atexit: no event loop needed."""
         for launched in self.plugins.values():
             process = launched.process
             if process is not None and process.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(process.pid, signal.SIGKILL)
+                _signal_group(process, signal.SIGKILL)

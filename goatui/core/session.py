@@ -1,20 +1,44 @@
 """Everything one run of goatui owns, started and closed in the loop that uses it.
 
-The console and the CLI both build a Session: the backend, and for `demo` / `--launch`
-the private runtime dir and the plugins goatui started itself.
+The console and the CLI both build a Session: the backend, the log stream, and for
+`demo` / `--launch` / `--attach-host` the private runtime dir, the plugins goatui
+started itself and the HostService endpoints it serves them.
+
+When goatui becomes a plugin's host (SetHost):
+  * plugins it launched: always, at start and after each restart (it is their host,
+    as GoatFlow is for its own);
+  * plugins it only found on sockets: only when asked (`attach_host=True` from
+    `--attach-host`, or `attach(name)` from a console action that warned first).
+    Listing, probing or calling never attaches.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from goatui.core.backend import Backend, SocketBackend
+from goatui.core.client import PluginClient
 from goatui.core.config import Config
 from goatui.core.discovery import InstalledPlugin
-from goatui.core.errors import GoatError
-from goatui.core.launcher import Launcher, OutputSink
-from goatui.core.runtime import RuntimeDir
+from goatui.core.errors import GoatError, NotFound, UsageError
+from goatui.core.logs import LogStore
+
+if TYPE_CHECKING:
+    # Imported where first used: `goatui call` and `ls` start no host and launch nothing,
+    # and should not pay for sqlite3, ctypes and the host's servicers (issue #9).
+    from goatui.core.host import Host
+    from goatui.core.launcher import LaunchedPlugin, Launcher, OutputSink
+    from goatui.core.runtime import RuntimeDir
+
+# Said to the operator whenever goatui takes over a plugin it did not launch.
+ATTACH_WARNING = (
+    "its host calls (logs, cache, config, database) now come to goatui and no longer "
+    "reach GoatFlow until GoatFlow re-attaches it (e.g. by restarting the plugin)"
+)
 
 
 @dataclass
@@ -25,19 +49,88 @@ class Session:
     to_launch: list[InstalledPlugin] = field(default_factory=list)
     launcher: Launcher | None = None
     runtime: RuntimeDir | None = None
-    # One line per plugin that failed to start; shown, never raised.
+    # One line per plugin that failed to start or attach; shown, never raised.
     problems: list[str] = field(default_factory=list)
+    # Attach the host to every plugin found on sockets at start (--attach-host).
+    attach_host: bool = False
+    # SQLite file the host answers DBQuery/DBExec from (--db).
+    db_path: Path | None = None
+    logs: LogStore = field(init=False)
+    host: Host | None = None
+    # Plugins goatui is the host of, by name → endpoint address.
+    attached: dict[str, str] = field(default_factory=dict)
+    # Informational lines for the operator (which plugins were taken over).
+    notices: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.logs = LogStore(max(1, self.config.log_buffer))
+
+    # -- the pieces, made on first use -------------------------------------------------
+
+    def _runtime(self) -> RuntimeDir:
+        if self.runtime is None:
+            from goatui.core.runtime import RuntimeDir
+
+            self.runtime = RuntimeDir()
+            # If close() is never awaited (a UI that skips it, an exception on the way
+            # out), the interpreter's exit still stops the plugins and removes the dir.
+            atexit.register(self._last_resort)
+        return self.runtime
+
+    def _last_resort(self) -> None:
+        if self.launcher is not None:
+            self.launcher.terminate_all_now()
+        if self.host is not None:
+            for endpoint in self.host.endpoints.values():
+                endpoint.path.unlink(missing_ok=True)
+        if self.runtime is not None:
+            self.runtime.remove()
 
     def enable_launching(self, on_output: OutputSink | None = None) -> Launcher:
         if self.launcher is None:
-            self.runtime = RuntimeDir()
-            self.launcher = Launcher(self.runtime, on_output)
+            from goatui.core.launcher import Launcher
+
+            self.launcher = Launcher(
+                self._runtime(), on_output or self._on_output, on_exit=self._on_exit
+            )
         return self.launcher
 
+    def enable_host(self) -> Host:
+        if self.host is None:
+            from goatui.core.host import Host
+
+            max_mb = self.config.max_message_mb
+            if isinstance(self.backend, SocketBackend):
+                max_mb = self.backend.max_message_mb
+            self.host = Host(
+                self._runtime(), self.config, self.logs, db_path=self.db_path, max_message_mb=max_mb
+            )
+        return self.host
+
+    def _on_output(self, plugin: str, level: str, line: str) -> None:
+        self.logs.add(plugin, level, line)
+
+    def _on_exit(self, launched: LaunchedPlugin) -> None:
+        code = launched.exit_code
+        self.attached.pop(launched.name, None)
+        if launched.stopping:
+            self.logs.add(launched.name, "info", f"stopped (exit code {code})")
+        else:
+            level = "info" if code == 0 else "error"
+            self.logs.add(
+                launched.name, level, f"exited with code {code}", {"pid": str(launched.pid)}
+            )
+
+    # -- lifecycle ---------------------------------------------------------------------
+
     async def start(self) -> None:
-        """Launch what was asked, and tell the socket backend where those plugins are."""
-        if not self.to_launch:
-            return
+        """Launch what was asked, attach the host where allowed, tell the backend."""
+        if self.to_launch:
+            await self._launch_all()
+        if self.attach_host:
+            await self._attach_found()
+
+    async def _launch_all(self) -> None:
         launcher = self.enable_launching()
         results = await asyncio.gather(
             *(launcher.start(p) for p in self.to_launch), return_exceptions=True
@@ -51,14 +144,90 @@ class Session:
             for path in launcher.sockets():
                 if path not in self.backend.sources.sockets:
                     self.backend.sources.sockets.append(path)
+        up = [p for p in launcher.plugins.values() if p.running]
+        await asyncio.gather(*(self._attach_launched(p) for p in up))
+
+    async def _attach_launched(self, launched: LaunchedPlugin) -> None:
+        try:
+            self.attached[launched.name] = await self.enable_host().attach(
+                launched.name, self._client(str(launched.socket))
+            )
+        except GoatError as exc:
+            self.problems.append(f"plugin {launched.name}: could not attach the host: {exc.line()}")
+
+    async def _attach_found(self) -> None:
+        """--attach-host: every plugin on the sockets goatui found (launched ones already are)."""
+        if not isinstance(self.backend, SocketBackend):
+            raise UsageError("--attach-host works with plugin sockets, not a gateway")
+        launched = set(self.launcher.sockets()) if self.launcher else set()
+        for info in await self.backend.list_plugins():
+            if info.target in launched:
+                continue
+            if info.error:
+                self.problems.append(f"plugin {info.name}: not attached: {info.error}")
+                continue
+            try:
+                await self.attach(info.name)
+            except GoatError as exc:
+                self.problems.append(f"plugin {info.name}: could not attach the host: {exc.line()}")
+
+    def _client(self, path: str) -> PluginClient:
+        if isinstance(self.backend, SocketBackend):
+            return self.backend.client(path)
+        return PluginClient(path)
+
+    async def attach(self, name: str) -> str:
+        """Become this plugin's host (SetHost). Call only when the operator asked for it.
+
+        Returns the endpoint address. Raises GoatError when the plugin cannot be reached
+        or the backend is not sockets.
+        """
+        if not isinstance(self.backend, SocketBackend):
+            raise UsageError("attaching the host needs plugin sockets, not a gateway")
+        client = await self.backend.resolve(name)
+        address = await self.enable_host().attach(name, client)
+        self.attached[name] = address
+        launched = self.launcher is not None and name in self.launcher.plugins
+        if not launched:
+            self.notices.append(f"goatui is now the host of {name}: {ATTACH_WARNING}")
+        return address
+
+    def is_launched(self, name: str) -> bool:
+        return self.launcher is not None and name in self.launcher.plugins
+
+    async def restart_plugin(self, name: str) -> LaunchedPlugin:
+        """Restart a plugin goatui launched, and attach the host to the new process."""
+        launched = self._launched(name)
+        assert self.launcher is not None
+        restarted = await self.launcher.restart(launched.name)
+        # The old channel may be in reconnect backoff; start the next call afresh.
+        await self._client(str(restarted.socket)).close()
+        await self._attach_launched(restarted)
+        return restarted
+
+    async def stop_plugin(self, name: str) -> LaunchedPlugin:
+        """Stop a plugin goatui launched (SIGTERM, SIGKILL after the grace period)."""
+        launched = self._launched(name)
+        assert self.launcher is not None
+        await self.launcher.stop(launched.name)
+        self.attached.pop(name, None)
+        return launched
+
+    def _launched(self, name: str) -> LaunchedPlugin:
+        if self.launcher is None or name not in self.launcher.plugins:
+            raise NotFound(f"plugin {name!r} was not started by goatui", "only those can be")
+        return self.launcher.plugins[name]
 
     async def close(self) -> None:
         try:
             if self.launcher is not None:
                 await self.launcher.stop_all()
+            if self.host is not None:
+                await self.host.close()
             await self.backend.close()
         finally:
             if self.launcher is not None:
                 self.launcher.kill_all_now()
             if self.runtime is not None:
                 self.runtime.remove()
+                atexit.unregister(self._last_resort)

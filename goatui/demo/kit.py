@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent import futures
 from typing import Any
@@ -148,14 +149,17 @@ class Plugin(plugin_pb2_grpc.PluginServiceServicer):
         server.start()
         print(f"{self.name} plugin listening on {path}", flush=True)
 
-        stop = threading.Event()
+        stopping: list[int] = []
 
         def on_signal(signum: int, frame: Any) -> None:
-            stop.set()
+            # Only a flag: a handler that takes a lock (Event.set) deadlocks when a second
+            # signal interrupts it, and a dying parent may send its death signal twice.
+            stopping.append(signum)
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
-        stop.wait()
+        while not stopping:
+            time.sleep(0.1)
         server.stop(grace=0.5).wait()
         with contextlib.suppress(FileNotFoundError):
             os.remove(path)

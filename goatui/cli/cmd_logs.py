@@ -1,0 +1,185 @@
+"""`goatui logs`: the plugins' log stream, as goatui hosts it, printed oldest first."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from goatui.cli.output import paint, use_colour
+from goatui.core.errors import ExitCode, GoatError, UsageError
+from goatui.core.logs import LogEntry, LogFilter, local_time, to_jsonl
+from goatui.core.sanitize import sanitize_line
+
+if TYPE_CHECKING:
+    # The parser imports every command module: gRPC and the session load in run (issue #9).
+    from goatui.cli.parser import CommandFactory
+    from goatui.core.config import Config
+    from goatui.core.session import Session
+
+DEFAULT_WINDOW_S = 2.0
+# Without -f a chatty plugin must not keep the command open: stop at this many windows.
+MAX_WINDOWS = 5
+
+DESCRIPTION = """\
+print the plugins' log stream (their Log calls, and stdout/stderr of launched plugins)
+
+With plugin sockets, logs reach goatui only from plugins it hosts, so this needs
+--launch (with --plugins-dir: goatui starts the plugins and is their host) or
+--attach-host (goatui becomes the host of the plugins on the sockets; their host
+calls stop reaching GoatFlow until it re-attaches them). Without -f it starts, prints
+what arrives until nothing new has come for --for SECONDS (default 2), or 5 x SECONDS
+at the latest, and exits (stopping what it launched).
+
+With a gateway (--gateway URL), it reads GoatFlow's own log buffer (an admin token is
+needed): without -f, what is there now; with -f, polling for new entries.
+
+With -f: keeps printing until Ctrl-C.
+
+Levels: debug < info < warn < error; stdout/stderr lines count as info; `warning` is
+accepted for warn."""
+
+_LEVEL_COLOURS = {"debug": "2", "warn": "33", "warning": "33", "error": "31;1", "stderr": "35"}
+
+
+def add_parser(command: CommandFactory) -> None:
+    parser = command("logs", DESCRIPTION.split("\n", 1)[0])
+    parser.description = DESCRIPTION
+    parser.add_argument("-f", "--follow", action="store_true", help="keep following until Ctrl-C")
+    parser.add_argument(
+        "--plugin", action="append", metavar="NAME", help="only this plugin's entries; repeatable"
+    )
+    parser.add_argument(
+        "--level", metavar="LEVEL", help="minimum level: debug, info, warn or error"
+    )
+    parser.add_argument(
+        "--grep", metavar="REGEX", help="only entries whose plugin, message or fields match"
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per line: timestamp, plugin, level, message, fields",
+    )
+    parser.add_argument(
+        "--for",
+        dest="window",
+        type=float,
+        metavar="SECONDS",
+        default=DEFAULT_WINDOW_S,
+        help="without -f: stop once nothing new has arrived for this long (default 2)",
+    )
+    parser.set_defaults(handler=run)
+
+
+def format_entry(entry: LogEntry, colour: bool) -> str:
+    """One line: local time, plugin, level, message, key=value fields (all sanitised)."""
+    level = paint(f"{entry.level.upper():<6}", _LEVEL_COLOURS.get(entry.level.lower(), ""), colour)
+    parts = [local_time(entry.timestamp, date=True), sanitize_line(entry.plugin), level]
+    parts.append(sanitize_line(entry.message))
+    if entry.fields:
+        parts.append(sanitize_line(entry.fields_text()))
+    return " ".join(parts)
+
+
+def run(options: argparse.Namespace, config: Config) -> int:
+    if options.window <= 0:
+        raise UsageError("--for must be a positive number of seconds")
+    wanted = LogFilter(
+        plugins=frozenset(options.plugin or ()),
+        min_level=options.level,
+        text=options.grep or "",
+        regex=True,
+    )
+    from goatui.cli.common import build_session
+    from goatui.core.backend import SocketBackend
+
+    session = build_session(options, config)
+    gateway = not isinstance(session.backend, SocketBackend)
+    if not (gateway or session.to_launch or session.attach_host):
+        raise UsageError(
+            "logs come only from plugins goatui hosts",
+            "add --launch --plugins-dir DIR, or --attach-host",
+        )
+    colour = not options.json and use_colour()
+
+    def show(batch: list[LogEntry]) -> None:
+        lines = [
+            to_jsonl(e) if options.json else format_entry(e, colour)
+            for e in batch
+            if wanted.matches(e)
+        ]
+        if lines:
+            sys.stdout.write("\n".join(lines) + "\n")
+            sys.stdout.flush()
+
+    async def main() -> int:
+        # Subscribed before starting, so startup output is printed too, in order.
+        queue: asyncio.Queue[list[LogEntry]] = asyncio.Queue()
+        session.logs.subscribe(queue.put_nowait)
+        try:
+            await session.start()
+            for line in [*session.problems, *session.notices]:
+                print(f"goatui: {sanitize_line(line)}", file=sys.stderr, flush=True)
+            if gateway:
+                return await from_gateway(session, options, queue, show)
+            started = time.monotonic()
+            while True:
+                timeout = None if options.follow else options.window
+                try:
+                    batch = await asyncio.wait_for(queue.get(), timeout)
+                except TimeoutError:
+                    break
+                show(batch)
+                if not options.follow and time.monotonic() - started > options.window * MAX_WINDOWS:
+                    break
+            session.logs.flush()
+            while not queue.empty():
+                show(queue.get_nowait())
+            return ExitCode.OK
+        finally:
+            await session.close()
+
+    return asyncio.run(main())
+
+
+async def from_gateway(
+    session: Session,
+    options: argparse.Namespace,
+    queue: asyncio.Queue[list[LogEntry]],
+    show: Callable[[list[LogEntry]], None],
+) -> int:
+    """GoatFlow's log buffer through the gateway: once, or followed by polling."""
+    from goatui.core.gateway import GatewayBackend, GatewayLogPoller, store_sink
+
+    backend = session.backend
+    if not isinstance(backend, GatewayBackend):
+        raise UsageError(f"reading logs is not available with {backend.label}")
+    plugins = options.plugin or []
+    # The gateway filters by one plugin at most; the rest is filtered here.
+    poller = GatewayLogPoller(
+        backend, plugin=plugins[0] if len(plugins) == 1 else None, min_level=options.level
+    )
+    feed = store_sink(session.logs)
+    if not options.follow:
+        feed(await poller.poll())
+        session.logs.flush()
+        while not queue.empty():
+            show(queue.get_nowait())
+        return ExitCode.OK
+
+    def on_error(error: GoatError) -> None:
+        print(f"goatui: {error.line()} (still polling)", file=sys.stderr, flush=True)
+
+    async def printer() -> None:
+        while True:
+            show(await queue.get())
+
+    printing = asyncio.create_task(printer())
+    try:
+        await poller.run(feed, on_error)
+    finally:
+        printing.cancel()
+    return ExitCode.OK

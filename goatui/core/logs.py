@@ -1,0 +1,305 @@
+"""The log stream: plugins' Log calls and launched plugins' output, in GoatFlow's shape.
+
+Entries are kept as they arrived (never sanitised here: the views do that when they
+show them) in a bounded ring with a count of what overflow dropped. Readers either
+subscribe (batched notifications, for `goatui logs -f`) or pull what is new since the
+last sequence number they saw (the console, on its own timer). No Textual here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import math
+import re
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from goatui.core.errors import UsageError
+from goatui.core.sanitize import safe_json_dumps
+
+DEFAULT_CAPACITY = 10_000
+# Subscribers hear about new entries at most this often: a firehose costs one callback
+# per interval, not one per entry.
+NOTIFY_INTERVAL_S = 0.1
+
+LEVELS: dict[str, int] = {"debug": 10, "info": 20, "warn": 30, "error": 40}
+LEVEL_NAMES = tuple(LEVELS)
+# Launched plugins' output: as loud as info (GoatFlow has no such levels).
+_ALIASES = {"warning": "warn", "stdout": "info", "stderr": "info", "err": "error"}
+
+
+def level_rank(level: str) -> int:
+    """Where a level sits in debug < info < warn < error; unknown levels count as info."""
+    word = level.strip().lower()
+    return LEVELS.get(_ALIASES.get(word, word), LEVELS["info"])
+
+
+def parse_min_level(text: str) -> str:
+    """An operator's minimum level (`warning` accepted as warn). Raises UsageError."""
+    word = text.strip().lower()
+    word = {"warning": "warn"}.get(word, word)
+    if word not in LEVELS:
+        raise UsageError(f"unknown level {text!r}", "use one of debug, info, warn, error")
+    return word
+
+
+def rfc3339(timestamp: float) -> str:
+    """UTC with microseconds, as Go's time.RFC3339Nano would print it (Z suffix)."""
+    moment = datetime.fromtimestamp(timestamp, UTC)
+    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def local_time(timestamp: float, *, date: bool = False) -> str:
+    """The operator's wall clock, to the millisecond."""
+    whole = math.floor(timestamp)
+    millis = min(int((timestamp - whole) * 1000), 999)
+    return f"{_local_seconds(whole, date)}.{millis:03d}"
+
+
+@functools.lru_cache(maxsize=512)
+def _local_seconds(whole: int, date: bool) -> str:
+    # Converting to local time costs tens of microseconds; a firehose shares seconds.
+    return time.strftime("%Y-%m-%d %H:%M:%S" if date else "%H:%M:%S", time.localtime(whole))
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    seq: int
+    timestamp: float  # seconds since the epoch
+    plugin: str
+    level: str  # as the plugin sent it (or stdout / stderr)
+    message: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rank(self) -> int:
+        return level_rank(self.level)
+
+    def to_json(self) -> dict[str, Any]:
+        """GoatFlow's shape: timestamp (RFC 3339), plugin, level, message, fields."""
+        return {
+            "timestamp": rfc3339(self.timestamp),
+            "plugin": self.plugin,
+            "level": self.level,
+            "message": self.message,
+            "fields": dict(self.fields),
+        }
+
+    def fields_text(self) -> str:
+        return " ".join(f"{k}={v}" for k, v in self.fields.items())
+
+
+T = TypeVar("T")
+
+
+class Ring(Generic[T]):
+    """A bounded, ordered buffer of items with sequence numbers and batched subscribers.
+
+    Sequence numbers start at 1 and never repeat, so a reader that remembers the last
+    one it saw can ask for exactly what is new, and learn how much it missed.
+    """
+
+    def __init__(self, capacity: int, seq_of: Callable[[T], int]) -> None:
+        if capacity <= 0:
+            raise UsageError("a buffer needs room for at least one entry")
+        self.capacity = capacity
+        self._items: deque[T] = deque(maxlen=capacity)
+        self._seq_of = seq_of
+        self.last_seq = 0
+        self.dropped = 0
+        self._subscribers: list[Callable[[list[T]], None]] = []
+        self._pending: list[T] = []
+        self._flush_handle: asyncio.TimerHandle | None = None
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(list(self._items))
+
+    def next_seq(self) -> int:
+        self.last_seq += 1
+        return self.last_seq
+
+    def append(self, item: T) -> None:
+        if len(self._items) == self.capacity:
+            self.dropped += 1
+        self._items.append(item)
+        if self._subscribers:
+            self._pending.append(item)
+            self._schedule_flush()
+
+    def since(self, seq: int) -> tuple[list[T], int]:
+        """Items newer than seq, oldest first, and how many newer ones overflow dropped."""
+        newer: list[T] = []
+        for item in reversed(self._items):
+            if self._seq_of(item) <= seq:
+                break
+            newer.append(item)
+        newer.reverse()
+        first = self._seq_of(newer[0]) if newer else self.last_seq + 1
+        return newer, max(0, first - seq - 1)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+    # -- subscribers -------------------------------------------------------------------
+
+    def subscribe(self, callback: Callable[[list[T]], None]) -> Callable[[], None]:
+        """Call back with batches of new items (in order); returns an unsubscribe."""
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def _schedule_flush(self) -> None:
+        if self._flush_handle is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            # No loop (a plain script or a test): deliver at once.
+            self.flush()
+            return
+        self._flush_handle = loop.call_later(NOTIFY_INTERVAL_S, self.flush)
+
+    def flush(self) -> None:
+        """Deliver pending items to subscribers now."""
+        self._flush_handle = None
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        for callback in list(self._subscribers):
+            callback(batch)
+
+
+class LogStore(Ring[LogEntry]):
+    """The log stream of one goatui run."""
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+        super().__init__(capacity, _entry_seq)
+
+    def add(
+        self,
+        plugin: str,
+        level: str,
+        message: str,
+        fields: dict[str, str] | None = None,
+        timestamp: float | None = None,
+    ) -> LogEntry:
+        entry = LogEntry(
+            seq=self.next_seq(),
+            timestamp=time.time() if timestamp is None else timestamp,
+            plugin=plugin,
+            level=level,
+            message=message,
+            fields=dict(fields or {}),
+        )
+        self.append(entry)
+        return entry
+
+    def plugins(self) -> list[str]:
+        """Plugin names seen in the buffer, sorted."""
+        return sorted({entry.plugin for entry in self._items})
+
+
+def _entry_seq(entry: LogEntry) -> int:
+    return entry.seq
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    """What the operator wants to see. Empty fields match everything.
+
+    Text is matched case-insensitively against the message, the fields (`k=v k=v`) and
+    the plugin name, each on its own; with regex=True it is a Python regular expression.
+    """
+
+    plugins: frozenset[str] = frozenset()
+    min_level: str | None = None
+    text: str = ""
+    regex: bool = False
+    _pattern: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.min_level is not None:
+            object.__setattr__(self, "min_level", parse_min_level(self.min_level))
+        if self.text:
+            object.__setattr__(self, "_pattern", compile_search(self.text, regex=self.regex))
+
+    @property
+    def pattern(self) -> re.Pattern[str] | None:
+        return self._pattern
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.plugins and self.min_level is None and not self.text
+
+    def matches(self, entry: LogEntry) -> bool:
+        if self.plugins and entry.plugin not in self.plugins:
+            return False
+        if self.min_level is not None and entry.rank < LEVELS[self.min_level]:
+            return False
+        if self._pattern is not None:
+            # Each part on its own, so `^` and `$` anchor to the message as one expects.
+            search = self._pattern.search
+            if not (
+                search(entry.message)
+                or (entry.fields and search(entry.fields_text()))
+                or search(entry.plugin)
+            ):
+                return False
+        return True
+
+    def apply(self, entries: Iterable[LogEntry]) -> list[LogEntry]:
+        if self.is_empty:
+            return list(entries)
+        return [e for e in entries if self.matches(e)]
+
+
+def compile_search(text: str, *, regex: bool) -> re.Pattern[str]:
+    """A search pattern: a regex as given, or plain text matched ignoring case."""
+    if not regex:
+        return re.compile(re.escape(text), re.IGNORECASE)
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        raise UsageError(f"invalid regular expression {text!r}: {exc}") from None
+
+
+def to_jsonl(entry: LogEntry) -> str:
+    """One JSON Lines record; terminal-safe and still valid JSON."""
+    return safe_json_dumps(entry.to_json(), indent=None)
+
+
+def export_jsonl(entries: Iterable[LogEntry], path: Path) -> int:
+    """Write entries to path as JSON Lines (oldest first); returns how many were written."""
+    count = 0
+    with path.open("w", encoding="utf-8") as out:
+        for entry in entries:
+            out.write(to_jsonl(entry))
+            out.write("\n")
+            count += 1
+    return count
+
+
+def default_export_path(directory: Path | None = None) -> Path:
+    """A fresh file name for an export: goatui-logs-YYYYmmdd-HHMMSS.jsonl."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = directory or Path.cwd()
+    path = base / f"goatui-logs-{stamp}.jsonl"
+    n = 1
+    while path.exists():
+        n += 1
+        path = base / f"goatui-logs-{stamp}-{n}.jsonl"
+    return path

@@ -1,0 +1,233 @@
+"""--launch: goatui starts plugins as GoatFlow does, hosts them, and leaves nothing behind."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from goatui.cli.common import build_session
+from goatui.cli.parser import build_parser
+from goatui.core.config import Config
+from goatui.core.errors import UsageError
+from goatui.core.session import Session
+
+GOATUI = [sys.executable, "-m", "goatui"]
+
+
+def alive(pid: int) -> bool:
+    """Running and not a zombie, as the process table says."""
+    path = Path(f"/proc/{pid}/stat")
+    try:
+        state = path.read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
+
+
+def wait_gone(pids: list[int], timeout: float = 10) -> list[str]:
+    """[] once every pid is gone; else what the process table says of the survivors."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(alive(p) for p in pids):
+            return []
+        time.sleep(0.05)
+    return [describe(p) for p in pids if alive(p)]
+
+
+def describe(pid: int) -> str:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return f"{pid} (gone)"
+    keep = ("State", "PPid", "SigIgn", "SigCgt", "SigBlk", "Threads")
+    info = [line for line in status.splitlines() if line.split(":")[0] in keep]
+    return f"{pid} {cmdline} {info}"
+
+
+def launch_session(plugins_dir: Path, *extra: str, config: Config | None = None) -> Session:
+    options = build_parser().parse_args(
+        ["--launch", "--plugins-dir", str(plugins_dir), *extra, "ls"]
+    )
+    return build_session(options, config or Config())
+
+
+async def call(session: Session, plugin: str, function: str, args: dict[str, Any]) -> Any:
+    result = await session.backend.call(plugin, function, json.dumps(args).encode())
+    return json.loads(result.data)
+
+
+async def until(check: Any, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+async def test_launch_hosts_captures_output_and_cleans_up(plugins_dir) -> None:
+    plugins_dir.add("alpha")
+    plugins_dir.add("beta")
+    plugins_dir.add("webby", plugin_type="wasm")  # GoatFlow would not start it either
+    session = launch_session(plugins_dir.root)
+    await session.start()
+    try:
+        assert session.problems == []
+        assert session.launcher is not None and session.runtime is not None
+        assert set(session.launcher.plugins) == {"alpha", "beta"}
+        runtime = session.runtime.path
+        assert stat.S_IMODE(runtime.stat().st_mode) == 0o700
+        for launched in session.launcher.plugins.values():
+            assert launched.socket.parent == runtime
+        # Launched plugins get the host without being asked: goatui is their host.
+        assert await call(session, "alpha", "has_host", {}) == {"host": True}
+        assert set(session.attached) == {"alpha", "beta"}
+        assert not session.notices  # nothing was taken from GoatFlow
+        await call(session, "beta", "emit", {"count": 3})
+        await until(
+            lambda: sum(e.plugin == "beta" and e.level == "stderr" for e in session.logs) == 3
+        )
+        beta = [e for e in session.logs if e.plugin == "beta"]
+        assert [e.message for e in beta if e.level == "stdout" and e.message.startswith("out")] == [
+            "out 0",
+            "out 1",
+            "out 2",
+        ]
+        assert [e.message for e in beta if e.level == "stderr"] == ["err 0", "err 1", "err 2"]
+        pids = [p.pid for p in session.launcher.plugins.values() if p.pid]
+    finally:
+        await session.close()
+    assert wait_gone(pids) == []
+    assert not runtime.exists()
+
+
+async def test_exit_restart_and_stop(plugins_dir) -> None:
+    plugins_dir.add("alpha")
+    plugins_dir.add("stubborn", stubborn=True)
+    session = launch_session(plugins_dir.root)
+    session.enable_launching().stop_grace = 0.3
+    await session.start()
+    try:
+        assert session.launcher is not None
+        alpha = session.launcher.plugins["alpha"]
+        first_pid = alpha.pid
+        await call(session, "alpha", "crash", {"code": 3})
+        await until(lambda: alpha.exit_code == 3)
+        assert not alpha.running
+        exited = [e for e in session.logs if e.plugin == "alpha" and "exited" in e.message]
+        assert exited and exited[-1].level == "error" and "code 3" in exited[-1].message
+        assert "alpha" not in session.attached
+
+        restarted = await session.restart_plugin("alpha")
+        assert restarted.running and restarted.pid != first_pid
+        assert await call(session, "alpha", "has_host", {}) == {"host": True}
+
+        # A grandchild in the plugin's process group goes with it.
+        grandchild = (await call(session, "alpha", "spawn", {}))["pid"]
+        assert alive(grandchild)
+        await session.stop_plugin("alpha")
+        assert not restarted.running
+        assert wait_gone([grandchild, restarted.pid or 0]) == []
+
+        # SIGTERM ignored: SIGKILL after the grace period.
+        stubborn = session.launcher.plugins["stubborn"]
+        started = time.monotonic()
+        await session.stop_plugin("stubborn")
+        assert stubborn.exit_code == -signal.SIGKILL
+        assert time.monotonic() - started < 3
+        with pytest.raises(UsageError):
+            await session.restart_plugin("nonesuch")
+    finally:
+        await session.close()
+
+
+def test_launch_needs_a_plugins_dir_with_grpc_plugins(plugins_dir) -> None:
+    with pytest.raises(UsageError, match="--plugins-dir"):
+        build_session(build_parser().parse_args(["--launch", "ls"]), Config())
+    plugins_dir.add("webby", plugin_type="wasm")
+    with pytest.raises(UsageError, match="no grpc plugin"):
+        launch_session(plugins_dir.root)
+
+
+# -- goatui as a process: every way it ends ------------------------------------------------
+
+
+def start_following(plugins_dir: Path) -> tuple[subprocess.Popen[str], Path, list[int]]:
+    """`goatui logs -f --launch`; returns it, its runtime dir and its plugins' pids."""
+    process = subprocess.Popen(
+        [*GOATUI, "logs", "-f", "--json", "--launch", "--plugins-dir", str(plugins_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, NO_COLOR="1"),
+    )
+    assert process.stdout is not None
+    runtime: Path | None = None
+    attached: set[str] = set()
+    while len(attached) < 2:
+        line = process.stdout.readline()
+        assert line, process.stderr.read() if process.stderr else ""
+        entry = json.loads(line)
+        assert set(entry) == {"timestamp", "plugin", "level", "message", "fields"}
+        if entry["message"] == "host attached":
+            attached.add(entry["plugin"])
+            runtime = Path(entry["fields"]["address"].removeprefix("unix://")).parent.parent
+    assert runtime is not None
+    children = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(process.pid)], capture_output=True, text=True
+    )
+    return process, runtime, [int(p) for p in children.stdout.split()]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_no_orphans_when_goatui_is_told_to_stop(plugins_dir, signum: int) -> None:
+    """Ctrl-C and SIGTERM (a plugin ignoring SIGTERM: see test_exit_restart_and_stop)."""
+    plugins_dir.add("alpha")
+    plugins_dir.add("beta")
+    process, runtime, pids = start_following(plugins_dir.root)
+    assert len(pids) == 2
+    assert stat.S_IMODE(runtime.stat().st_mode) == 0o700
+    process.send_signal(signum)
+    process.wait(15)
+    assert wait_gone(pids) == []
+    assert not runtime.exists()
+
+
+def test_no_orphans_when_goatui_is_killed(plugins_dir) -> None:
+    plugins_dir.add("alpha")
+    plugins_dir.add("beta")
+    process, runtime, pids = start_following(plugins_dir.root)
+    process.kill()
+    process.wait(15)
+    assert wait_gone(pids) == []
+    # Nothing can remove the directory after SIGKILL; do not litter the machine.
+    shutil.rmtree(runtime, ignore_errors=True)
+
+
+async def test_demo_plugins_get_the_host() -> None:
+    """`goatui demo` launches through the same Session: its plugins' Log calls arrive."""
+    from goatui.cli.cmd_demo import demo_session
+
+    options = build_parser().parse_args(["demo", "--no-ui"])
+    session = demo_session(options, Config())
+    await session.start()
+    try:
+        assert session.problems == []
+        assert set(session.attached) == {"analytics", "flaky", "inventory"}
+        await session.backend.call("inventory", "reindex", b"{}")
+        await until(lambda: any(e.message == "reindex done" for e in session.logs))
+        done = next(e for e in session.logs if e.message == "reindex done")
+        assert done.plugin == "inventory" and done.fields == {"assets": "4"}
+    finally:
+        await session.close()

@@ -1,0 +1,225 @@
+"""The log stream (goatui.core.logs) and `goatui logs`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from goatui.cli.cmd_logs import format_entry
+from goatui.core.errors import UsageError
+from goatui.core.logs import (
+    LogFilter,
+    LogStore,
+    export_jsonl,
+    level_rank,
+    parse_min_level,
+    rfc3339,
+)
+from goatui.core.sanitize import UNSAFE_CODEPOINTS
+
+HOSTILE = "\x1b[2J\x1b]0;pwned\x07[bold red]markup[/]\x9b31m"
+
+
+def fill(store: LogStore, count: int, plugin: str = "p", level: str = "info") -> None:
+    for i in range(count):
+        store.add(plugin, level, f"line {i}", {"seq": str(i)})
+
+
+# -- the ring ------------------------------------------------------------------------------
+
+
+def test_nothing_dropped_below_the_bound_and_order_kept() -> None:
+    store = LogStore(capacity=100)
+    fill(store, 100)
+    assert store.dropped == 0
+    assert [e.fields["seq"] for e in store] == [str(i) for i in range(100)]
+    fill(store, 30)
+    assert len(store) == 100 and store.dropped == 30
+    assert [e.seq for e in store] == list(range(31, 131))
+
+
+def test_since_returns_what_is_new_and_what_was_missed() -> None:
+    store = LogStore(capacity=10)
+    fill(store, 5)
+    new, missed = store.since(0)
+    assert [e.seq for e in new] == [1, 2, 3, 4, 5] and missed == 0
+    assert store.since(5) == ([], 0)
+    fill(store, 20)
+    new, missed = store.since(5)
+    assert [e.seq for e in new] == list(range(16, 26)) and missed == 10
+
+
+async def test_subscribers_get_batches_not_single_entries() -> None:
+    store = LogStore()
+    batches: list[list[int]] = []
+    unsubscribe = store.subscribe(lambda batch: batches.append([e.seq for e in batch]))
+    fill(store, 1000)
+    assert batches == []  # delivered on the next tick, all at once
+    await asyncio.sleep(0.2)
+    assert batches == [list(range(1, 1001))]
+    unsubscribe()
+    fill(store, 5)
+    await asyncio.sleep(0.2)
+    assert len(batches) == 1
+
+
+def test_entries_keep_raw_text_and_goatflow_shape() -> None:
+    store = LogStore()
+    entry = store.add("evil", "warn", HOSTILE, {"k": "\x07"}, timestamp=0.5)
+    assert entry.message == HOSTILE  # stored as sent; sanitised only when shown
+    assert entry.to_json() == {
+        "timestamp": "1970-01-01T00:00:00.500000Z",
+        "plugin": "evil",
+        "level": "warn",
+        "message": HOSTILE,
+        "fields": {"k": "\x07"},
+    }
+    line = format_entry(entry, colour=False)
+    assert not any(ord(ch) in UNSAFE_CODEPOINTS for ch in line)
+    assert "\\x1b[2J" in line and "k=\\x07" in line
+
+
+def test_rfc3339_is_utc() -> None:
+    assert rfc3339(1_700_000_000.25) == "2023-11-14T22:13:20.250000Z"
+
+
+# -- filters -------------------------------------------------------------------------------
+
+
+def test_levels_order_and_aliases() -> None:
+    assert level_rank("debug") < level_rank("info") < level_rank("warn") < level_rank("error")
+    assert level_rank("WARNING") == level_rank("warn")
+    assert level_rank("stdout") == level_rank("stderr") == level_rank("info")
+    assert parse_min_level("Warning") == "warn"
+    with pytest.raises(UsageError):
+        parse_min_level("loud")
+
+
+def test_filters_by_plugin_level_and_text() -> None:
+    store = LogStore()
+    store.add("alpha", "debug", "starting up")
+    store.add("alpha", "stderr", "Disk almost full")
+    store.add("beta", "warning", "slow upstream", {"host": "db1"})
+    store.add("beta", "error", "upstream refused", {"attempt": "3"})
+    entries = list(store)
+
+    def messages(f: LogFilter) -> list[str]:
+        return [e.message for e in f.apply(entries)]
+
+    assert len(messages(LogFilter())) == 4
+    assert messages(LogFilter(plugins=frozenset({"beta"}))) == ["slow upstream", "upstream refused"]
+    assert messages(LogFilter(min_level="info")) == [
+        "Disk almost full",
+        "slow upstream",
+        "upstream refused",
+    ]
+    assert messages(LogFilter(min_level="warning")) == ["slow upstream", "upstream refused"]
+    assert messages(LogFilter(text="DISK")) == ["Disk almost full"]
+    assert messages(LogFilter(text="host=db1")) == ["slow upstream"]
+    assert messages(LogFilter(text=r"attempt=\d", regex=True)) == ["upstream refused"]
+    assert messages(LogFilter(text="up.", regex=False)) == []  # literal, not a pattern
+    with pytest.raises(UsageError, match="regular expression"):
+        LogFilter(text="(", regex=True)
+
+
+def test_export_jsonl(tmp_path: Path) -> None:
+    store = LogStore()
+    store.add("alpha", "info", "one", {"n": "1"})
+    store.add("alpha", "error", HOSTILE)
+    path = tmp_path / "out.jsonl"
+    assert export_jsonl(store, path) == 2
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["message"] for line in lines] == ["one", HOSTILE]
+    assert not any(ord(ch) in UNSAFE_CODEPOINTS for ch in path.read_text(encoding="utf-8"))
+
+
+# -- goatui logs ---------------------------------------------------------------------------
+
+
+def goatui(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "goatui", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=dict(os.environ, NO_COLOR="1"),
+    )
+
+
+def test_logs_needs_a_host(plugins) -> None:
+    result = goatui("logs")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "--launch" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_logs_without_follow_prints_startup_and_exits(plugins_dir) -> None:
+    plugins_dir.add("alpha", say=HOSTILE)
+    plugins_dir.add("beta")
+    started = time.monotonic()
+    result = goatui("logs", "--launch", "--plugins-dir", str(plugins_dir.root), "--for", "0.5")
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started < 10
+    lines = result.stdout.splitlines()
+    assert any(" alpha INFO " in line and "host attached address=unix://" in line for line in lines)
+    assert any(" beta STDOUT " in line for line in lines)
+    assert any("\\x1b[2J" in line for line in lines)
+    assert not any(ord(ch) in UNSAFE_CODEPOINTS for ch in result.stdout)
+
+
+def test_logs_json_with_filters(plugins_dir) -> None:
+    plugins_dir.add("alpha")
+    plugins_dir.add("beta")
+    result = goatui(
+        "logs",
+        "--launch",
+        "--plugins-dir",
+        str(plugins_dir.root),
+        "--for",
+        "0.5",
+        "--json",
+        "--plugin",
+        "beta",
+        "--level",
+        "info",
+        "--grep",
+        "^host",
+    )
+    assert result.returncode == 0, result.stderr
+    entries = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(entries) == 1
+    assert entries[0]["plugin"] == "beta" and entries[0]["message"] == "host attached"
+    assert entries[0]["timestamp"].endswith("Z")
+    assert set(entries[0]) == {"timestamp", "plugin", "level", "message", "fields"}
+    bad = goatui("logs", "--launch", "--plugins-dir", str(plugins_dir.root), "--level", "loud")
+    assert bad.returncode == 2 and "unknown level" in bad.stderr
+
+
+def test_logs_from_the_gateway(tmp_path: Path) -> None:
+    """With a gateway, `goatui logs` reads GoatFlow's own buffer (no host needed)."""
+    from gateway_server import ADMIN_TOKEN, GatewayServer
+
+    with GatewayServer() as gw:
+        gw.state.log("alpha", "info", "first", n="1")
+        gw.state.log("beta", "error", HOSTILE)
+        gw.state.log("alpha", "debug", "chatter")
+        result = subprocess.run(
+            [sys.executable, "-m", "goatui", "logs", "--gateway", gw.url, "--level", "info"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=dict(os.environ, NO_COLOR="1", GOATFLOW_TOKEN=ADMIN_TOKEN),
+        )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2, lines
+    assert " alpha INFO " in lines[0] and lines[0].endswith("first n=1")  # oldest first
+    assert " beta ERROR " in lines[1]
+    assert not any(ord(ch) in UNSAFE_CODEPOINTS for ch in result.stdout)
