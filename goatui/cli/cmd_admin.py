@@ -1,0 +1,55 @@
+"""`goatui enable NAME` / `goatui disable NAME`: a gateway admin switching a plugin."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from goatui.core.errors import ExitCode, UsageError
+from goatui.core.sanitize import sanitize_line
+
+if TYPE_CHECKING:
+    from goatui.cli.parser import CommandFactory
+    from goatui.core.config import Config
+
+
+def add_parser(command: CommandFactory) -> None:
+    for verb in ("enable", "disable"):
+        parser = command(verb, f"{verb} a plugin through the gateway (needs an admin token)")
+        parser.add_argument("plugin", help="the plugin's name")
+        parser.add_argument(
+            "-y", "--yes", action="store_true", help="do not ask (needed when not on a terminal)"
+        )
+        parser.set_defaults(handler=run, enable=verb == "enable")
+
+
+def confirm(question: str) -> bool:
+    """Ask on the terminal; without one, only --yes may confirm (scripts must be explicit)."""
+    if not sys.stdin.isatty():
+        raise UsageError("not confirmed: stdin is not a terminal", "pass --yes")
+    answer = input(f"{question} [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
+def run(options: argparse.Namespace, config: Config) -> int:
+    from goatui.cli.common import build_session, run_in_session
+    from goatui.core.backend import SocketBackend
+
+    verb = "enable" if options.enable else "disable"
+    if options.read_only or config.read_only:
+        raise UsageError(f"--read-only: refusing to {verb} {options.plugin!r}")
+    session = build_session(options, config)
+    if isinstance(session.backend, SocketBackend):
+        raise UsageError(f"{verb} works through a gateway", "pass --gateway URL or --context NAME")
+    plugin = sanitize_line(options.plugin)
+    if not options.yes and not confirm(f"{verb} plugin {plugin} on {session.backend.label}?"):
+        print("not changed", file=sys.stderr)
+        return int(ExitCode.USAGE)
+
+    async def work() -> int:
+        status = await session.backend.set_enabled(options.plugin, options.enable)
+        print(f"{plugin}: {sanitize_line(status)}")
+        return ExitCode.OK
+
+    return run_in_session(session, work)

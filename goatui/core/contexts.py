@@ -1,0 +1,244 @@
+"""Named contexts (k9s-style) and choosing the backend: sockets or a gateway.
+
+A context is a table in the config file:
+
+    [contexts.prod]
+    gateway = "https://goatflow.example.com"   # GoatFlow's base URL
+    token_file = "~/.config/goatui/prod.token"  # mode 0600; else $GOATFLOW_TOKEN
+    ca_cert = "/etc/ssl/internal-ca.pem"        # optional: trust only this CA
+    insecure = false                            # optional: no TLS verification
+
+    [contexts.local]
+    sockets = ["/tmp/goatflow-plugin-analytics.sock"]
+    globs = ["/run/goatflow/*.sock"]            # optional
+    plugins_dir = "/opt/goatflow/plugins"       # optional
+
+Precedence for the token: --token-file, then the context's token_file, then
+$GOATFLOW_TOKEN. A context naming its own token file never falls back to another
+gateway's token by accident of the environment. Nothing here imports httpx until a
+gateway backend is actually built (the socket CLI stays light).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from goatui.core.backend import Backend, SocketBackend
+from goatui.core.client import DEFAULT_CALL_TIMEOUT_S, DEFAULT_MAX_MESSAGE_MB
+from goatui.core.config import Config
+from goatui.core.discovery import Sources
+from goatui.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from goatui.core.gateway import GatewayBackend
+
+URL_ENV = "GOATFLOW_URL"  # the same as goatui.core.gateway.URL_ENV, without importing httpx
+
+_KEYS: dict[str, type] = {
+    "gateway": str,
+    "token_file": str,
+    "ca_cert": str,
+    "insecure": bool,
+    "sockets": list,
+    "globs": list,
+    "plugins_dir": str,
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    """One [contexts.NAME] table, checked."""
+
+    name: str
+    gateway: str = ""
+    token_file: str = ""
+    ca_cert: str = ""
+    insecure: bool = False
+    sockets: tuple[str, ...] = ()
+    globs: tuple[str, ...] = ()
+    plugins_dir: str = ""
+
+    @property
+    def kind(self) -> str:
+        return "gateway" if self.gateway else "sockets"
+
+    @property
+    def where(self) -> str:
+        """What the context points at, for a switcher list (never a token)."""
+        if self.gateway:
+            return self.gateway
+        return ", ".join((*self.sockets, *self.globs)) or "default sockets"
+
+
+def _path(value: str, config: Config) -> str:
+    """~ expanded; a relative path is relative to the config file's directory."""
+    path = Path(value).expanduser()
+    if not path.is_absolute() and config.path is not None:
+        path = config.path.parent / path
+    return str(path)
+
+
+def _parse(name: str, table: Any, config: Config) -> Context:
+    where = f"config {config.path}: [contexts.{name}]"
+    if not isinstance(table, dict):
+        raise UsageError(f"{where} must be a table")
+    for key, value in table.items():
+        if key not in _KEYS:
+            known = ", ".join(_KEYS)
+            raise UsageError(f"{where}: unknown key {key!r}", f"known keys: {known}")
+        if not isinstance(value, _KEYS[key]):
+            raise UsageError(f"{where}: {key} has the wrong type")
+        if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+            raise UsageError(f"{where}: {key} must be a list of strings")
+    gateway = table.get("gateway", "")
+    if gateway and (table.get("sockets") or table.get("globs")):
+        raise UsageError(f"{where}: give either gateway or sockets, not both")
+    if not gateway and not (table.get("sockets") or table.get("globs")):
+        raise UsageError(f"{where}: needs gateway = URL, or sockets = [paths]")
+    return Context(
+        name=name,
+        gateway=gateway,
+        token_file=_path(table["token_file"], config) if table.get("token_file") else "",
+        ca_cert=_path(table["ca_cert"], config) if table.get("ca_cert") else "",
+        insecure=bool(table.get("insecure", False)),
+        sockets=tuple(table.get("sockets", ())),
+        globs=tuple(table.get("globs", ())),
+        plugins_dir=_path(table["plugins_dir"], config) if table.get("plugins_dir") else "",
+    )
+
+
+def available_contexts(config: Config) -> list[Context]:
+    """Every context in the config, by name. Raises UsageError for a broken table."""
+    return [_parse(name, config.contexts[name], config) for name in sorted(config.contexts)]
+
+
+def get_context(config: Config, name: str) -> Context:
+    """The named context; UsageError (exit 2) listing the known ones otherwise."""
+    if name not in config.contexts:
+        known = ", ".join(sorted(config.contexts)) or "none"
+        raise UsageError(
+            f"unknown context {name!r} (known: {known})",
+            f"contexts are [contexts.NAME] tables in {config.path}",
+        )
+    return _parse(name, config.contexts[name], config)
+
+
+def make_gateway(
+    url: str,
+    *,
+    token_file: str | None = None,
+    ca_cert: str | None = None,
+    insecure: bool = False,
+    timeout: float = DEFAULT_CALL_TIMEOUT_S,
+    max_message_mb: int = DEFAULT_MAX_MESSAGE_MB,
+    read_only: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> GatewayBackend:
+    """A GatewayBackend with its token from token_file or $GOATFLOW_TOKEN."""
+    from goatui.core.gateway import GatewayBackend, resolve_token
+
+    return GatewayBackend(
+        url,
+        token=resolve_token(token_file, environ),
+        ca_cert=ca_cert,
+        insecure=insecure,
+        timeout=timeout,
+        max_message_mb=max_message_mb,
+        read_only=read_only,
+    )
+
+
+def backend_for_context(
+    config: Config,
+    name: str,
+    *,
+    token_file: str | None = None,
+    ca_cert: str | None = None,
+    insecure: bool = False,
+    timeout: float | None = None,
+    max_message_mb: int | None = None,
+    read_only: bool | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Backend:
+    """A new backend for the named context (the console switches by closing the old one).
+
+    Keyword arguments are the command line's overrides; None means the context's or the
+    config's own value. Pass token_file only for the context the command line named: a
+    token file given for one gateway must not follow the operator to another.
+    """
+    context = get_context(config, name)
+    mb = max_message_mb or config.max_message_mb
+    if context.gateway:
+        return make_gateway(
+            context.gateway,
+            token_file=token_file or context.token_file or None,
+            ca_cert=ca_cert or context.ca_cert or None,
+            insecure=insecure or context.insecure,
+            timeout=timeout if timeout is not None else config.timeout,
+            max_message_mb=mb,
+            read_only=config.read_only if read_only is None else read_only,
+            environ=environ,
+        )
+    # An explicit socket list: the environment's sockets belong to no context.
+    sources = Sources.resolve(
+        sockets=context.sockets,
+        globs=context.globs,
+        plugins_dir=context.plugins_dir or config.plugins_dir,
+        environ={},
+    )
+    backend = SocketBackend(sources, max_message_mb=mb)
+    backend.label = f"sockets ({name})"
+    return backend
+
+
+def select_backend(
+    config: Config,
+    *,
+    gateway: str | None = None,
+    context: str | None = None,
+    sockets: Sequence[str] = (),
+    token_file: str | None = None,
+    ca_cert: str | None = None,
+    insecure: bool = False,
+    timeout: float = DEFAULT_CALL_TIMEOUT_S,
+    max_message_mb: int = DEFAULT_MAX_MESSAGE_MB,
+    read_only: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> Backend | None:
+    """The backend the command line names: --gateway, --context, else $GOATFLOW_URL
+    unless --socket was given. None means plugin sockets as usual."""
+    env = os.environ if environ is None else environ
+    if gateway and context:
+        raise UsageError("--gateway and --context exclude each other", "give one")
+    if sockets and (gateway or context):
+        flag = "--gateway" if gateway else "--context"
+        raise UsageError(f"--socket and {flag} exclude each other", "give one")
+    if context:
+        return backend_for_context(
+            config,
+            context,
+            token_file=token_file,
+            ca_cert=ca_cert,
+            insecure=insecure,
+            timeout=timeout,
+            max_message_mb=max_message_mb,
+            read_only=read_only,
+            environ=env,
+        )
+    url = gateway or ("" if sockets else env.get(URL_ENV, "").strip())
+    if not url:
+        return None
+    return make_gateway(
+        url,
+        token_file=token_file,
+        ca_cert=ca_cert,
+        insecure=insecure,
+        timeout=timeout,
+        max_message_mb=max_message_mb,
+        read_only=read_only,
+        environ=env,
+    )

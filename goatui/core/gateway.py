@@ -1,0 +1,916 @@
+"""GoatFlow's plugin REST API (GATEWAY_API.md) behind the `Backend` interface.
+
+Where plugin sockets are out of reach (another host, a container), goatui talks to
+GoatFlow itself at `<url>/api/v1`. One `httpx.AsyncClient` per event loop, created on
+first use; every request has a total deadline as well as httpx's own timeouts.
+
+The bearer token is secret: it lives only in `_BearerAuth` (whose repr hides it), goes
+only into the Authorization header (never a URL, so httpx errors, which name the URL,
+cannot carry it), and no message built here includes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import os
+import ssl
+import time
+from collections.abc import AsyncIterator, Callable, Generator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from goatui.core.backend import Backend
+from goatui.core.client import (
+    DEFAULT_CALL_TIMEOUT_S,
+    DEFAULT_MAX_MESSAGE_MB,
+    DEFAULT_PROBE_TIMEOUT_S,
+    MiB,
+)
+from goatui.core.errors import (
+    GoatError,
+    NotFound,
+    PermissionRefused,
+    RemoteError,
+    ResultTooLarge,
+    TimedOut,
+    Unreachable,
+    UsageError,
+)
+from goatui.core.logs import LogStore, level_rank
+from goatui.core.models import CallResult, Health, Manifest, PluginInfo, Probe
+from goatui.core.sanitize import sanitize_line
+
+URL_ENV = "GOATFLOW_URL"
+TOKEN_ENV = "GOATFLOW_TOKEN"
+API_PREFIX = "/api/v1"
+# Probes of N plugins share one GET /plugins answer this young (and one request in flight).
+SNAPSHOT_TTL_S = 1.0
+# Connecting should never take the whole call deadline: a dead host is known sooner.
+CONNECT_TIMEOUT_S = 10.0
+# GoatFlow keeps the last 1,000 plugin log entries (PROTOCOL.md): ask for all of them.
+GOATFLOW_LOG_RING = 1000
+DEFAULT_LOG_POLL_S = 2.0
+_TOKEN_FILE_MAX = 64 * 1024
+_ERROR_TEXT_MAX = 300
+
+
+# -- the token -----------------------------------------------------------------------------
+
+
+class _BearerAuth(httpx.Auth):
+    """Adds the token to each request; the only object that holds it."""
+
+    __slots__ = ("_token",)
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        yield request
+
+    def __repr__(self) -> str:
+        return "<bearer token hidden>"
+
+
+def check_token(token: str, source: str) -> str:
+    """The token stripped, or UsageError (naming only where it came from, never its text)."""
+    token = token.strip()
+    if not token:
+        raise UsageError(f"the token in {source} is empty")
+    # Visible ASCII only: anything else could split the header, and httpx's complaint
+    # about an illegal header value would quote the token.
+    if not all(0x21 <= ord(ch) <= 0x7E for ch in token):
+        raise UsageError(
+            f"the token in {source} is not a bearer token",
+            "it must be one line of visible ASCII (a JWT)",
+        )
+    return token
+
+
+def read_token_file(path: str | Path) -> str:
+    """A token from a file only its owner can read (like ssh with private keys)."""
+    shown = sanitize_line(str(path))
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError as exc:
+        raise UsageError(f"cannot read token file {shown}: {exc.strerror}") from None
+    try:
+        # fstat the opened file, not the path, so the file checked is the file read.
+        mode = os.fstat(fd).st_mode & 0o777
+        if mode & 0o077:
+            raise UsageError(
+                f"token file {shown} can be read or written by group or others "
+                f"(mode {mode:03o}); nothing was sent",
+                f"fix it: chmod 600 {shown}",
+            )
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(_TOKEN_FILE_MAX + 1)
+    finally:
+        os.close(fd)
+    if len(data) > _TOKEN_FILE_MAX:
+        raise UsageError(f"token file {shown} is too large to be a token")
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        raise UsageError(f"token file {shown} is not a bearer token (not ASCII)") from None
+    return check_token(text, f"token file {shown}")
+
+
+def resolve_token(
+    token_file: str | Path | None, environ: Mapping[str, str] | None = None
+) -> str | None:
+    """--token-file when given, else $GOATFLOW_TOKEN, else no token."""
+    if token_file:
+        return read_token_file(token_file)
+    env = os.environ if environ is None else environ
+    value = env.get(TOKEN_ENV, "")
+    return check_token(value, f"${TOKEN_ENV}") if value.strip() else None
+
+
+# -- the URL -------------------------------------------------------------------------------
+
+
+def gateway_base(url: str) -> str:
+    """GoatFlow's base URL, normalised: scheme://host[:port][/path], no /api/v1.
+
+    Credentials in the URL are refused without echoing it (it may hold a password).
+    """
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        _ = parts.port  # raises ValueError on a bad port
+    except ValueError:
+        raise UsageError(
+            f"invalid gateway URL {sanitize_line(text)}", "e.g. https://goatflow.example.com"
+        ) from None
+    if parts.username is not None or parts.password is not None:
+        raise UsageError(
+            "the gateway URL must not carry credentials",
+            f"put the token in ${TOKEN_ENV} or a --token-file instead",
+        )
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(
+            f"invalid gateway URL {sanitize_line(text)}",
+            "it needs http:// or https:// and a host, e.g. https://goatflow.example.com",
+        )
+    if parts.query or parts.fragment:
+        raise UsageError(f"the gateway URL {sanitize_line(text)} must not have a query")
+    path = parts.path.rstrip("/")
+    if path.endswith(API_PREFIX):
+        path = path[: -len(API_PREFIX)]
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _tls_verify(ca_cert: str | Path | None, insecure: bool) -> ssl.SSLContext | bool:
+    if insecure:
+        return False
+    if not ca_cert:
+        return True
+    shown = sanitize_line(str(ca_cert))
+    try:
+        # Only this CA is trusted: the usual case is a private CA for an internal host.
+        return ssl.create_default_context(cafile=str(ca_cert))
+    except FileNotFoundError:
+        raise UsageError(f"cannot read CA certificate {shown}: no such file") from None
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or "unreadable"
+        raise UsageError(
+            f"CA certificate {shown} is not usable ({reason})", "pass a PEM file"
+        ) from None
+
+
+# -- answers -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    content_type: str
+    body: bytes
+    duration_ms: float
+    location: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    def error_text(self) -> str:
+        """GoatFlow's `{"error": ...}` (or `message`), else the start of the body."""
+        text = self.text().strip()
+        try:
+            value = json.loads(text) if text.startswith("{") else None
+        except (ValueError, RecursionError):
+            value = None
+        if isinstance(value, dict):
+            for key in ("error", "message"):
+                if isinstance(value.get(key), str) and value[key]:
+                    return str(value[key])[:_ERROR_TEXT_MAX]
+        return text[:_ERROR_TEXT_MAX]
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """One GET /plugins answer: entries by name, in order, and its round trip."""
+
+    plugins: dict[str, dict[str, Any]]
+    latency_ms: float
+
+
+@dataclass(frozen=True)
+class LogPage:
+    """One GET /plugins/logs answer: entries newest first, as GoatFlow sends them."""
+
+    entries: list[dict[str, Any]]
+    count: int
+    total: int
+
+
+def gateway_health(entry: Mapping[str, Any]) -> Health:
+    """ENABLED, DISABLED or NOT_LOADED from a plugin entry of GET /plugins."""
+    if entry.get("loaded", True) is False:
+        return Health.NOT_LOADED
+    return Health.ENABLED if entry.get("enabled") is True else Health.DISABLED
+
+
+def normalise_entry(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A log entry in GoatFlow's shape with the types goatui relies on (strings)."""
+
+    def text(key: str) -> str:
+        value = raw.get(key)
+        if value is None:
+            return ""
+        return value if isinstance(value, str) else json.dumps(value)
+
+    fields = raw.get("fields")
+    return {
+        "timestamp": text("timestamp"),
+        "plugin": text("plugin"),
+        "level": text("level"),
+        "message": text("message"),
+        "fields": (
+            {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in fields.items()}
+            if isinstance(fields, dict)
+            else {}
+        ),
+    }
+
+
+# -- the backend ---------------------------------------------------------------------------
+
+
+class GatewayBackend(Backend):
+    """Plugins reached through GoatFlow's REST API."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str | None = None,
+        ca_cert: str | Path | None = None,
+        insecure: bool = False,
+        timeout: float = DEFAULT_CALL_TIMEOUT_S,
+        probe_timeout: float = DEFAULT_PROBE_TIMEOUT_S,
+        max_message_mb: int = DEFAULT_MAX_MESSAGE_MB,
+        read_only: bool = False,
+        snapshot_ttl: float = SNAPSHOT_TTL_S,
+    ) -> None:
+        self.base_url = gateway_base(url)
+        self.api_url = self.base_url + API_PREFIX
+        self.label = self.base_url
+        self.timeout = timeout
+        self.probe_timeout = probe_timeout
+        self.max_message_mb = max_message_mb
+        self.read_only = read_only
+        self.snapshot_ttl = snapshot_ttl
+        self._auth = _BearerAuth(token) if token else None
+        self._verify = _tls_verify(ca_cert, insecure)
+        self.warnings: list[str] = []
+        host = urlsplit(self.base_url).hostname or ""
+        if insecure:
+            self.warnings.append(
+                "TLS verification is off (--insecure): the gateway's identity is not "
+                "checked, and whoever is in between can read the token and the answers"
+            )
+        elif self.base_url.startswith("http://") and token and not _is_loopback(host):
+            self.warnings.append(
+                f"the token goes unencrypted over http to {host}; use https if you can"
+            )
+        self._client: httpx.AsyncClient | None = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._snapshot: _Snapshot | GoatError | None = None
+        self._snapshot_at = 0.0
+        self._inflight: asyncio.Task[_Snapshot] | None = None
+        self._last_call_ms: dict[str, float] = {}
+
+    def __repr__(self) -> str:
+        return f"GatewayBackend({self.base_url!r}, token={'set' if self._auth else 'none'})"
+
+    @property
+    def has_token(self) -> bool:
+        return self._auth is not None
+
+    # -- HTTP --------------------------------------------------------------------------
+
+    def _http(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop:
+            # A client belongs to the loop it was made in (the CLI and the console each
+            # run their own); one left in another loop is simply dropped.
+            self._client = httpx.AsyncClient(
+                auth=self._auth,
+                verify=self._verify,
+                follow_redirects=False,
+                headers={"User-Agent": "goatui"},
+            )
+            self._client_loop = loop
+        return self._client
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        timeout: float | None = None,
+        params: dict[str, str] | None = None,
+        body: bytes | None = None,
+        accept: str = "application/json",
+    ) -> _Reply:
+        """One request with a total deadline; transport failures become GoatErrors."""
+        limit = self.timeout if timeout is None else timeout
+        headers = {"Accept": accept}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        client = self._http()
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(limit):
+                request = client.build_request(
+                    method,
+                    self.api_url + path,
+                    params=params,
+                    content=body,
+                    headers=headers,
+                    timeout=httpx.Timeout(limit, connect=min(limit, CONNECT_TIMEOUT_S)),
+                )
+                response = await client.send(request, stream=True)
+                try:
+                    data = await self._read_body(response, what)
+                finally:
+                    await response.aclose()
+        except (TimeoutError, httpx.TimeoutException):
+            raise TimedOut(
+                f"{what}: no answer from the gateway within {limit:g}s",
+                "raise --timeout, or check the gateway",
+            ) from None
+        except httpx.ConnectError as exc:
+            raise self._connect_error(exc, what) from None
+        except httpx.TransportError as exc:
+            raise Unreachable(
+                f"{what}: the connection to the gateway failed ({_reason(exc)})",
+                "check the gateway",
+            ) from None
+        return _Reply(
+            status=response.status_code,
+            content_type=response.headers.get("content-type", ""),
+            body=data,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            location=response.headers.get("location", ""),
+        )
+
+    async def _read_body(self, response: httpx.Response, what: str) -> bytes:
+        """The body, refused past --max-message-mb (so a huge answer cannot eat memory)."""
+        limit = self.max_message_mb * MiB
+        too_large = ResultTooLarge(
+            f"{what}: the answer is larger than the {self.max_message_mb} MiB limit",
+            code="TOO_LARGE",
+            hint="raise it with --max-message-mb",
+        )
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise too_large
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _connect_error(self, exc: httpx.ConnectError, what: str) -> GoatError:
+        reason = _reason(exc)
+        if "CERTIFICATE_VERIFY_FAILED" in reason or "certificate verify failed" in reason:
+            return Unreachable(
+                f"{what}: the gateway's TLS certificate is not trusted ({reason})",
+                "pass its CA with --ca-cert FILE (or --insecure, knowingly)",
+            )
+        if "SSL" in reason or "TLS" in reason:
+            return Unreachable(f"{what}: TLS with the gateway failed ({reason})")
+        return Unreachable(
+            f"{what}: cannot connect to the gateway at {self.base_url} ({reason})",
+            "is GoatFlow running there? check --gateway",
+        )
+
+    def _error(self, reply: _Reply, what: str) -> GoatError:
+        """A non-2xx answer as the error an operator can act on."""
+        status = reply.status
+        message = reply.error_text()
+        if status == 401:
+            if self._auth is None:
+                return PermissionRefused(
+                    f"{what}: the gateway needs a token (token missing or invalid)",
+                    f"set ${TOKEN_ENV} or pass --token-file FILE",
+                )
+            return PermissionRefused(
+                f"{what}: the gateway refused the token: token missing or invalid ({message})",
+                "get a fresh token",
+            )
+        if status == 403 and "admin" in message.lower():
+            return PermissionRefused(
+                f"{what}: admin access required", "use a token of a GoatFlow admin"
+            )
+        if 300 <= status < 400:
+            where = sanitize_line(reply.location[:200]) or "elsewhere"
+            return RemoteError(
+                f"{what}: the gateway redirected to {where}",
+                code=f"HTTP_{status}",
+                hint="use that address as --gateway",
+            )
+        if status == 503:
+            return RemoteError(f"{what}: gateway unavailable: {message}", code="UNAVAILABLE")
+        if status >= 500:
+            return RemoteError(
+                f"{what}: gateway error (HTTP {status}): {message or 'no details'}",
+                code=f"HTTP_{status}",
+            )
+        if status == 400:
+            return RemoteError(f"{what} failed: {message}", code="BAD_REQUEST")
+        return RemoteError(f"{what}: {message or f'HTTP {status}'}", code=f"HTTP_{status}")
+
+    @staticmethod
+    def _json(reply: _Reply, what: str) -> Any:
+        try:
+            return json.loads(reply.body)
+        except (ValueError, RecursionError):
+            start = sanitize_line(reply.text()[:60])
+            raise RemoteError(
+                f"{what}: the gateway's answer is not valid JSON (it starts: {start})",
+                code="BAD_RESPONSE",
+            ) from None
+
+    # -- the plugin list (shared by probes) --------------------------------------------
+
+    async def _fetch_snapshot(self) -> _Snapshot:
+        what = "listing plugins"
+        reply = await self._send("GET", "/plugins", what=what)
+        if not reply.ok:
+            raise self._error(reply, what)
+        value = self._json(reply, what)
+        plugins = value.get("plugins") if isinstance(value, dict) else None
+        if not isinstance(plugins, list):
+            raise RemoteError(f'{what}: the answer has no "plugins" list', code="BAD_RESPONSE")
+        by_name: dict[str, dict[str, Any]] = {}
+        for entry in plugins:
+            if isinstance(entry, dict) and isinstance(entry.get("name"), str) and entry["name"]:
+                by_name.setdefault(entry["name"], entry)
+        return _Snapshot(by_name, reply.duration_ms)
+
+    async def _plugins(self, max_age: float) -> _Snapshot:
+        """GET /plugins, at most one in flight, reused while younger than max_age."""
+        loop = asyncio.get_running_loop()
+        fresh = time.monotonic() - self._snapshot_at < max_age
+        if self._snapshot is not None and fresh:
+            if isinstance(self._snapshot, GoatError):
+                raise self._snapshot
+            return self._snapshot
+        task = self._inflight
+        if task is None or task.done() or task.get_loop() is not loop:
+            task = self._inflight = asyncio.ensure_future(self._fetch_and_keep())
+            # Every waiter may have given up; the outcome is kept, never "unretrieved".
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        # Shielded: one waiter giving up (a probe deadline) must not cancel the others'.
+        return await asyncio.shield(task)
+
+    async def _fetch_and_keep(self) -> _Snapshot:
+        try:
+            snapshot = await self._fetch_snapshot()
+        except GoatError as exc:
+            self._snapshot, self._snapshot_at = exc, time.monotonic()
+            raise
+        self._snapshot, self._snapshot_at = snapshot, time.monotonic()
+        return snapshot
+
+    def _forget_snapshot(self) -> None:
+        self._snapshot = None
+
+    async def _known(self) -> dict[str, dict[str, Any]] | None:
+        """The plugin list to tell a user's typo from a gateway failure; None if unknown."""
+        try:
+            return (await self._plugins(self.snapshot_ttl)).plugins
+        except GoatError:
+            return None
+
+    async def _not_found(self, plugin: str, reply: _Reply, what: str) -> GoatError:
+        """A 404: NotFound (exit 2) when the plugin is not in the list, else the gateway's."""
+        known = await self._known()
+        if known is not None and plugin not in known:
+            names = ", ".join(sorted(known)) or "none"
+            return NotFound(
+                f"unknown plugin {plugin!r} on the gateway (known: {names})", "see `goatui ls`"
+            )
+        return RemoteError(f"{what}: {reply.error_text() or 'not found'}", code="NOT_FOUND")
+
+    # -- Backend -----------------------------------------------------------------------
+
+    async def list_plugins(self) -> list[PluginInfo]:
+        snapshot = await self._plugins(max_age=0.0)
+        infos = []
+        for name, entry in snapshot.plugins.items():
+            loaded = entry.get("loaded", True) is not False
+            infos.append(
+                PluginInfo(
+                    name=name,
+                    target=f"{self.api_url}/plugins/{quote(name, safe='')}",
+                    version=_text(entry, "version"),
+                    description=_text(entry, "description"),
+                    # Routes, widgets and jobs come with the list; a plugin not loaded yet
+                    # has none to offer.
+                    manifest=Manifest.parse(dict(entry), source="gateway") if loaded else None,
+                )
+            )
+        return infos
+
+    async def probe(self, plugin: PluginInfo) -> Probe:
+        """The plugin's state in GET /plugins; latency is that request's round trip."""
+        try:
+            snapshot = await asyncio.wait_for(
+                self._plugins(self.snapshot_ttl), timeout=self.probe_timeout
+            )
+        except TimeoutError:
+            return Probe(
+                Health.UNREACHABLE,
+                None,
+                f"no answer from the gateway within {self.probe_timeout:g}s",
+            )
+        except Unreachable as exc:
+            return Probe(Health.UNREACHABLE, None, exc.line())
+        except GoatError as exc:
+            # The gateway answered, but not with the list (401, 5xx…): state unknown.
+            return Probe(Health.UNKNOWN, None, exc.line())
+        entry = snapshot.plugins.get(plugin.name)
+        if entry is None:
+            return Probe(Health.UNREACHABLE, snapshot.latency_ms, "no longer listed by the gateway")
+        return Probe(gateway_health(entry), snapshot.latency_ms)
+
+    def last_call_ms(self, plugin: str) -> float | None:
+        """How long the last call to this plugin took (round trip through the gateway)."""
+        return self._last_call_ms.get(plugin)
+
+    async def call(
+        self, plugin: str, function: str, args: bytes, timeout: float = DEFAULT_CALL_TIMEOUT_S
+    ) -> CallResult:
+        what = f"call {function}"
+        path = f"/plugins/{_seg(plugin)}/call/{_seg(function)}"
+        reply = await self._send("POST", path, what=what, timeout=timeout, body=args)
+        self._last_call_ms[plugin] = reply.duration_ms
+        if reply.ok:
+            return CallResult(
+                data=reply.body, duration_ms=reply.duration_ms, content_type=reply.content_type
+            )
+        if reply.status == 404:
+            raise await self._not_found(plugin, reply, what)
+        if reply.status == 403 and "admin" not in reply.error_text().lower():
+            raise RemoteError(
+                f"{what}: plugin {plugin!r} is disabled on the gateway",
+                code="DISABLED",
+                hint=f"an admin can enable it (goatui enable {plugin})",
+            )
+        raise self._error(reply, what)
+
+    async def widget_html(
+        self, plugin: str, handler: str, widget_id: str, timeout: float = DEFAULT_CALL_TIMEOUT_S
+    ) -> tuple[str, float]:
+        """GET /plugins/:name/widgets/:id (text/html); the handler is GoatFlow's business."""
+        what = f"widget {widget_id}"
+        path = f"/plugins/{_seg(plugin)}/widgets/{_seg(widget_id)}"
+        reply = await self._send("GET", path, what=what, timeout=timeout, accept="text/html")
+        self._last_call_ms[plugin] = reply.duration_ms
+        if reply.ok:
+            return reply.text(), reply.duration_ms
+        if reply.status == 404:
+            known = await self._known()
+            if known is not None and plugin in known:
+                manifest = Manifest.parse(dict(known[plugin]), source="gateway")
+                ids = [w.get("id") for w in manifest.widgets if isinstance(w.get("id"), str)]
+                if widget_id not in ids:
+                    raise NotFound(
+                        f"plugin {plugin!r} has no widget {widget_id!r} "
+                        f"(its widgets: {', '.join(map(str, ids)) or 'none'})"
+                    )
+            raise await self._not_found(plugin, reply, what)
+        if reply.status == 403 and "admin" not in reply.error_text().lower():
+            raise RemoteError(f"{what}: plugin {plugin!r} is disabled", code="DISABLED")
+        raise self._error(reply, what)
+
+    async def list_widgets(self, location: str = "dashboard") -> list[dict[str, Any]]:
+        """GET /plugins/widgets?location=L: {id, title, plugin_name, size, refreshable, refresh_sec}."""
+        what = "listing widgets"
+        reply = await self._send(
+            "GET", "/plugins/widgets", what=what, params={"location": location}
+        )
+        if not reply.ok:
+            raise self._error(reply, what)
+        value = self._json(reply, what)
+        widgets = value.get("widgets") if isinstance(value, dict) else None
+        if not isinstance(widgets, list):
+            raise RemoteError(f'{what}: the answer has no "widgets" list', code="BAD_RESPONSE")
+        return [w for w in widgets if isinstance(w, dict)]
+
+    async def set_enabled(self, plugin: str, enabled: bool) -> str:
+        """POST /plugins/:name/enable|disable (admin). Returns GoatFlow's new status."""
+        verb = "enable" if enabled else "disable"
+        if self.read_only:
+            raise UsageError(f"read-only: refusing to {verb} {plugin!r}", "drop --read-only")
+        what = f"{verb} {plugin}"
+        reply = await self._send("POST", f"/plugins/{_seg(plugin)}/{verb}", what=what)
+        if reply.status == 404:
+            raise await self._not_found(plugin, reply, what)
+        if not reply.ok:
+            raise self._error(reply, what)
+        self._forget_snapshot()
+        value = self._json(reply, what)
+        status = value.get("status") if isinstance(value, dict) else None
+        return status if isinstance(status, str) else f"{verb}d"
+
+    async def fetch_logs(
+        self, plugin: str | None = None, level: str | None = None, limit: int | None = None
+    ) -> LogPage:
+        """GET /plugins/logs (admin), one filter as GoatFlow applies it, newest first."""
+        what = "reading plugin logs"
+        params: dict[str, str] = {}
+        if plugin:
+            params["plugin"] = plugin
+        elif level:
+            params["level"] = level
+        if limit:
+            params["limit"] = str(limit)
+        reply = await self._send("GET", "/plugins/logs", what=what, params=params)
+        if reply.status == 403:
+            raise PermissionRefused(
+                "reading the gateway's plugin logs needs an admin token (admin access required)",
+                "use a token of a GoatFlow admin",
+            )
+        if not reply.ok:
+            raise self._error(reply, what)
+        value = self._json(reply, what)
+        logs = value.get("logs") if isinstance(value, dict) else None
+        if not isinstance(logs, list):
+            raise RemoteError(f'{what}: the answer has no "logs" list', code="BAD_RESPONSE")
+        entries = [normalise_entry(e) for e in logs if isinstance(e, dict)]
+        assert isinstance(value, dict)
+        count, total = value.get("count"), value.get("total")
+        return LogPage(
+            entries,
+            count if isinstance(count, int) else len(entries),
+            total if isinstance(total, int) else len(entries),
+        )
+
+    async def logs(
+        self, plugin: str | None = None, level: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        return (await self.fetch_logs(plugin, level, limit)).entries
+
+    async def clear_logs(self) -> None:
+        """DELETE /plugins/logs (admin): empties GoatFlow's log buffer for everyone."""
+        what = "clearing plugin logs"
+        if self.read_only:
+            raise UsageError("read-only: refusing to clear the gateway's logs", "drop --read-only")
+        reply = await self._send("DELETE", "/plugins/logs", what=what)
+        if not reply.ok:
+            raise self._error(reply, what)
+
+    async def close(self) -> None:
+        task, self._inflight = self._inflight, None
+        if task is not None and not task.done():
+            task.cancel()
+        client, self._client = self._client, None
+        if client is not None and self._client_loop is asyncio.get_running_loop():
+            await client.aclose()
+        self._client_loop = None
+
+
+def _seg(value: str) -> str:
+    """A path segment: a name with / or ? must not change which endpoint is asked."""
+    return quote(value, safe="")
+
+
+def _text(entry: Mapping[str, Any], key: str) -> str:
+    value = entry.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _reason(exc: BaseException) -> str:
+    # httpx errors name at most the URL (the token is only ever in a header).
+    text = str(exc) or type(exc).__name__
+    return sanitize_line(text[:200])
+
+
+# -- logs ----------------------------------------------------------------------------------
+
+
+def _fingerprint(entry: Mapping[str, Any]) -> str:
+    return json.dumps(entry, sort_keys=True)
+
+
+def gap_marker(message: str, missing: int | None = None) -> dict[str, Any]:
+    """An entry saying what the log view cannot show, in GoatFlow's shape."""
+    fields = {"goatui": "gap"}
+    if missing is not None:
+        fields["missing"] = str(missing)
+    return {
+        "timestamp": datetime.now().astimezone().isoformat(timespec="microseconds"),
+        "plugin": "goatui",
+        "level": "warn",
+        "message": message,
+        "fields": fields,
+    }
+
+
+class LogMerger:
+    """Turns successive answers of GET /plugins/logs into a gap-free, duplicate-free stream.
+
+    Each answer is the whole buffer (GoatFlow keeps 1,000 entries, newest first); what
+    is new is what stands in front of the longest run continuing the previous answer.
+    When nothing of the previous answer is left, the buffer was cleared (it holds fewer
+    entries than before, or is not full) or moved on by more than its size, and a
+    marker entry says so. Pure logic, no I/O: the poller feeds it.
+    """
+
+    def __init__(self, limit: int = GOATFLOW_LOG_RING, min_level: str | None = None) -> None:
+        self.limit = limit
+        self.min_level = min_level
+        self._previous: list[str] = []
+        self._previous_total = 0
+        self._polled = False
+
+    def merge(self, page: LogPage) -> list[dict[str, Any]]:
+        """New entries of this answer, oldest first, after a marker when some were lost."""
+        current = [_fingerprint(e) for e in page.entries]
+        previous, self._previous = self._previous, current
+        previous_total, self._previous_total = self._previous_total, page.total
+        first, self._polled = not self._polled, True
+        new = _new_count(previous, current)
+        full = page.total >= self.limit or page.count >= self.limit
+        out: list[dict[str, Any]] = []
+        if previous and new == len(current):
+            # Nothing of the last answer is left: the buffer was emptied or moved on.
+            if page.total < previous_total or not full:
+                out.append(
+                    gap_marker(
+                        "gateway log buffer was cleared; entries logged between the last "
+                        "poll and the clear are missing"
+                    )
+                )
+            else:
+                out.append(
+                    gap_marker(
+                        f"gateway log buffer overflowed: more than its {page.total} entries "
+                        "were logged since the last poll; some entries are missing "
+                        "(poll faster, or filter by plugin)"
+                    )
+                )
+        elif not first and previous_total == 0 and full and current:
+            # Empty at the last poll and full now: the oldest new ones may have dropped.
+            out.append(
+                gap_marker(
+                    f"gateway log buffer filled up ({page.total} entries) since the last "
+                    "poll; earlier entries may be missing"
+                )
+            )
+        fresh = list(reversed(page.entries[:new]))
+        if self.min_level:
+            floor = level_rank(self.min_level)
+            fresh = [e for e in fresh if level_rank(e["level"]) >= floor]
+        return out + fresh
+
+
+class GatewayLogPoller:
+    """Follows GoatFlow's plugin logs by polling GET /plugins/logs; no Textual here.
+
+    Only one filter applies server side (GATEWAY_API.md), and GoatFlow versions differ
+    in what `level` means there, so only `plugin` is sent; `min_level` is applied here.
+    Entries come out as dicts in GoatFlow's shape, oldest first; `store_sink` feeds them
+    to goatui's LogStore.
+    """
+
+    def __init__(
+        self,
+        backend: GatewayBackend,
+        *,
+        plugin: str | None = None,
+        min_level: str | None = None,
+        limit: int = GOATFLOW_LOG_RING,
+        interval: float = DEFAULT_LOG_POLL_S,
+    ) -> None:
+        self.backend = backend
+        self.plugin = plugin
+        self.limit = limit
+        self.interval = interval
+        self.merger = LogMerger(limit, min_level)
+
+    async def poll(self) -> list[dict[str, Any]]:
+        """Fetch once; the entries not seen before, oldest first (GoatError on failure)."""
+        page = await self.backend.fetch_logs(plugin=self.plugin, limit=self.limit)
+        return self.merger.merge(page)
+
+    async def follow(self) -> AsyncIterator[list[dict[str, Any]] | GoatError]:
+        """Batches of new entries every `interval`; a failed poll yields its error and
+        polling goes on (a gateway restart should not end `logs -f`)."""
+        while True:
+            try:
+                batch: list[dict[str, Any]] | GoatError = await self.poll()
+            except GoatError as exc:
+                batch = exc
+            yield batch
+            await asyncio.sleep(self.interval)
+
+    async def run(
+        self,
+        on_entries: Callable[[list[dict[str, Any]]], None],
+        on_error: Callable[[GoatError], None] | None = None,
+    ) -> None:
+        """Poll until cancelled, handing each non-empty batch to on_entries."""
+        async for batch in self.follow():
+            if isinstance(batch, GoatError):
+                if on_error is None:
+                    raise batch
+                on_error(batch)
+            elif batch:
+                on_entries(batch)
+
+
+def _new_count(previous: list[str], current: list[str]) -> int:
+    """How many of current (newest first) come before its overlap with previous.
+
+    The buffer only grows at the front and loses entries at the back, so current is
+    `new + previous[:len(current) - new]`; the smallest such `new` is taken (a repeated
+    identical entry is one entry, not several).
+    """
+    if not previous:
+        return len(current)
+    head = previous[0]
+    for start, fingerprint in enumerate(current):
+        if fingerprint != head:
+            continue
+        rest = current[start:]
+        if len(rest) <= len(previous) and rest == previous[: len(rest)]:
+            return start
+    return len(current)
+
+
+def entry_time(entry: Mapping[str, Any]) -> float:
+    """An entry's RFC 3339 timestamp in seconds since the epoch (now if unreadable)."""
+    text = entry.get("timestamp")
+    if isinstance(text, str) and text:
+        try:
+            return datetime.fromisoformat(text).timestamp()
+        except ValueError:
+            pass
+    return time.time()
+
+
+def store_sink(store: LogStore) -> Callable[[list[dict[str, Any]]], None]:
+    """A `GatewayLogPoller.run` callback that feeds goatui's LogStore."""
+
+    def feed(entries: list[dict[str, Any]]) -> None:
+        for entry in entries:
+            store.add(
+                entry["plugin"],
+                entry["level"],
+                entry["message"],
+                entry["fields"],
+                entry_time(entry),
+            )
+
+    return feed

@@ -1,0 +1,390 @@
+"""A stand-in for GoatFlow's plugin REST API (GATEWAY_API.md) on 127.0.0.1, for tests.
+
+A stdlib ThreadingHTTPServer in a background thread on an ephemeral port, answering
+with the documented shapes and status codes. Everything it does is in `GatewayState`,
+which a test changes freely (under `state.lock` when the server may be answering).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import ssl
+import subprocess
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+# Distinctive, so a leak is easy to find in any output or file.
+ADMIN_TOKEN = "eyJhbGciOi.ADMIN-s3cr3t-7f3c9a.sig"
+USER_TOKEN = "eyJhbGciOi.USER-s3cr3t-51b0de.sig"
+LOG_RING = 1000
+_EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
+
+HOSTILE = "\x1b]0;pwned\x07\x1b[31mred\x9b"
+
+
+def plugin_entry(name: str, *, enabled: bool = True, **extra: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "name": name,
+        "version": "1.2.3",
+        "description": f"the {name} plugin",
+        "author": "tests",
+        "license": "Apache-2.0",
+        "routes": [{"method": "GET", "path": f"/{name}", "handler": "echo", "middleware": []}],
+        "widgets": [
+            {
+                "id": "summary",
+                "title": "Summary",
+                "handler": "summary_widget",
+                "location": "dashboard",
+                "size": "medium",
+                "refreshable": True,
+                "refresh_sec": 30,
+            }
+        ],
+        "jobs": [{"id": "nightly", "schedule": "0 2 * * *", "handler": "echo", "timeout": "5m"}],
+        "menuItems": [],
+        "enabled": enabled,
+        "loaded": True,
+    }
+    entry.update(extra)
+    return entry
+
+
+def not_loaded_entry(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "version": "",
+        "description": "Not loaded (lazy loading enabled)",
+        "loaded": False,
+        "enabled": False,
+    }
+
+
+def default_plugins() -> dict[str, dict[str, Any]]:
+    return {
+        "alpha": plugin_entry("alpha"),
+        "beta": plugin_entry("beta", enabled=False),
+        "lazy": not_loaded_entry("lazy"),
+    }
+
+
+@dataclass
+class GatewayState:
+    plugins: dict[str, dict[str, Any]] = field(default_factory=default_plugins)
+    tokens: dict[str, str] = field(
+        default_factory=lambda: {ADMIN_TOKEN: "admin", USER_TOKEN: "user"}
+    )
+    widgets: dict[tuple[str, str], str] = field(
+        default_factory=lambda: {("alpha", "summary"): "<h2>Tickets</h2><p>42 open</p>"}
+    )
+    # Oldest first, bounded like GoatFlow's ring.
+    logs: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=LOG_RING))
+    # Seconds every answer waits before it is sent.
+    delay: float = 0.0
+    # (method, path after /api/v1) -> (status, content type, body): answers that override.
+    forced: dict[tuple[str, str], tuple[int, str, bytes]] = field(default_factory=dict)
+    # What came in: method, the path with its query, and the headers.
+    requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _log_seq: int = 0
+
+    def log(self, plugin: str, level: str, message: str, **fields: str) -> dict[str, Any]:
+        with self.lock:
+            self._log_seq += 1
+            stamp = _EPOCH + timedelta(milliseconds=self._log_seq)
+            entry = {
+                "timestamp": stamp.isoformat().replace("+00:00", "Z"),
+                "plugin": plugin,
+                "level": level,
+                "message": message,
+                "fields": dict(fields),
+            }
+            self.logs.append(entry)
+            return entry
+
+    def count(self, method: str, path: str) -> int:
+        with self.lock:
+            return sum(1 for m, p, _ in self.requests if m == method and p.split("?")[0] == path)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
+        pass
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    # -- plumbing ------------------------------------------------------------------
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, value: Any) -> None:
+        self._send(status, json.dumps(value).encode(), "application/json; charset=utf-8")
+
+    def _text(self, status: int, text: str, content_type: str = "text/plain") -> None:
+        self._send(status, text.encode(), f"{content_type}; charset=utf-8")
+
+    def _handle(self, method: str) -> None:
+        state = self.server.state
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        url = urlsplit(self.path)
+        with state.lock:
+            state.requests.append((method, self.path, dict(self.headers.items())))
+            delay = state.delay
+        if delay:
+            time.sleep(delay)
+        # The client may have given up already (a timeout test).
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self._answer(method, url.path, url.query, body)
+
+    def _answer(self, method: str, full_path: str, raw_query: str, body: bytes) -> None:
+        if not full_path.startswith("/api/v1/"):
+            self._text(404, "404 page not found")
+            return
+        path = full_path[len("/api/v1") :]
+        forced = self.server.state.forced.get((method, path))
+        if forced is not None:
+            self._send(forced[0], forced[2], forced[1])
+            return
+        role = self._auth()
+        if role is None:
+            return
+        query = {k: v[0] for k, v in parse_qs(raw_query).items()}
+        parts = [unquote(p) for p in path.strip("/").split("/")]
+        self._route(method, parts, query, body, role)
+
+    def _auth(self) -> str | None:
+        header = self.headers.get("Authorization", "")
+        if not header.startswith("Bearer ") or not header[7:]:
+            self._json(401, {"success": False, "error": "Missing authorization token"})
+            return None
+        role = self.server.state.tokens.get(header[7:])
+        if role is None:
+            self._json(401, {"success": False, "error": "Invalid or expired token"})
+        return role
+
+    def _admin(self, role: str) -> bool:
+        if role != "admin":
+            self._json(403, {"error": "admin access required"})
+            return False
+        return True
+
+    # -- GoatFlow's endpoints ----------------------------------------------------------
+
+    def _route(
+        self, method: str, parts: list[str], query: dict[str, str], body: bytes, role: str
+    ) -> None:
+        state = self.server.state
+        match method, parts:
+            case "GET", ["plugins"]:
+                with state.lock:
+                    plugins = list(state.plugins.values())
+                self._json(200, {"plugins": plugins})
+            case "GET", ["plugins", "widgets"]:
+                location = query.get("location", "dashboard")
+                widgets = [
+                    {
+                        "id": w["id"],
+                        "title": w.get("title", ""),
+                        "plugin_name": p["name"],
+                        "size": w.get("size", ""),
+                        "refreshable": w.get("refreshable", False),
+                        "refresh_sec": w.get("refresh_sec", 0),
+                    }
+                    for p in state.plugins.values()
+                    for w in p.get("widgets", [])
+                    if w.get("location", "dashboard") == location
+                ]
+                self._json(200, {"widgets": widgets})
+            case "GET", ["plugins", "logs"]:
+                if self._admin(role):
+                    self._logs(query)
+            case "DELETE", ["plugins", "logs"]:
+                if self._admin(role):
+                    with state.lock:
+                        state.logs.clear()
+                    self._json(200, {"message": "Plugin logs cleared"})
+            case "POST", ["plugins", name, "call", function]:
+                self._call(name, function, body)
+            case "GET", ["plugins", name, "widgets", widget_id]:
+                self._widget(name, widget_id)
+            case "POST", ["plugins", name, ("enable" | "disable") as verb]:
+                if not self._admin(role):
+                    return
+                with state.lock:
+                    entry = state.plugins.get(name)
+                    if entry is not None:
+                        entry["enabled"] = verb == "enable"
+                if entry is None:
+                    self._json(404, {"error": f"plugin not found: {name}"})
+                else:
+                    self._json(200, {"status": f"{verb}d"})
+            case _:
+                self._text(404, "404 page not found")
+
+    def _logs(self, query: dict[str, str]) -> None:
+        state = self.server.state
+        with state.lock:
+            newest_first = list(reversed(state.logs))
+            total = len(state.logs)
+        limit = int(query.get("limit") or 100)
+        # GATEWAY_API.md: only one filter applies.
+        if query.get("plugin"):
+            entries = [e for e in newest_first if e["plugin"] == query["plugin"]]
+        elif query.get("level"):
+            order = ["debug", "info", "warn", "error"]
+            floor = order.index(query["level"])
+            entries = [e for e in newest_first if order.index(e["level"]) >= floor]
+        else:
+            entries = newest_first[:limit]
+        self._json(200, {"logs": entries, "count": len(entries), "total": total})
+
+    def _call(self, name: str, function: str, body: bytes) -> None:
+        state = self.server.state
+        entry = state.plugins.get(name)
+        if entry is None:
+            self._json(404, {"error": f"plugin not found: {name}"})
+            return
+        if not entry.get("enabled") and entry.get("loaded", True):
+            self._json(403, {"error": f"plugin {name} is disabled"})
+            return
+        args = json.loads(body) if body.strip() else {}
+        match function:
+            case "echo" | "summary_widget":
+                self._send(200, body or b"{}", "application/json")
+            case "fail":
+                self._json(400, {"error": args.get("message", "failed")})
+            case "slow":
+                time.sleep(float(args.get("seconds", 1)))
+                self._json(200, {"slept": args.get("seconds", 1)})
+            case "hostile":
+                self._json(200, {"text": HOSTILE})
+            case "big":
+                self._json(200, {"data": "x" * int(args.get("size", 1024))})
+            case _:
+                self._json(400, {"error": f"function {function} not found"})
+
+    def _widget(self, name: str, widget_id: str) -> None:
+        state = self.server.state
+        if name not in state.plugins:
+            self._text(404, f"Plugin not found: {name}")
+            return
+        html = state.widgets.get((name, widget_id))
+        if html is None:
+            self._text(404, f"Widget not found: {name}/{widget_id}")
+        elif html.startswith("!error "):
+            self._text(500, f"Widget error: {html[7:]}")
+        else:
+            self._text(200, html, "text/html")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    state: GatewayState
+
+
+class GatewayServer:
+    """`with GatewayServer() as gw:` serves on gw.url until the block ends."""
+
+    def __init__(self, state: GatewayState | None = None, tls: tuple[Path, Path] | None = None):
+        self.state = state or GatewayState()
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.state = self.state
+        self.scheme = "http"
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(str(tls[0]), str(tls[1]))
+            self._server.socket = context.wrap_socket(
+                self._server.socket, server_side=True, do_handshake_on_connect=False
+            )
+            self.scheme = "https"
+        # A short poll interval: shutdown() waits for it, in every test's teardown.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    def start(self) -> GatewayServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> GatewayServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def self_signed_cert(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made by the openssl command."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    return cert, key
+
+
+def free_port() -> int:
+    """A port nothing listens on (for connection-refused tests)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
