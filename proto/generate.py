@@ -38,7 +38,9 @@ def generate(out_dir: Path) -> None:
     # sys.path; inside a package the import has to be relative.
     grpc_stub = out_dir / "plugin_pb2_grpc.py"
     text = grpc_stub.read_text()
-    text = text.replace("import plugin_pb2 as plugin__pb2", "from . import plugin_pb2 as plugin__pb2")
+    text = text.replace(
+        "import plugin_pb2 as plugin__pb2", "from . import plugin_pb2 as plugin__pb2"
+    )
     grpc_stub.write_text(text)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -10,9 +11,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -140,3 +142,164 @@ class PluginFactory:
             if plugin.process and plugin.process.poll() is None:
                 plugin.process.send_signal(signal.SIGCONT)
                 plugin.kill()
+
+
+# -- installed plugins (a GoatFlow plugins dir) for --launch ---------------------------
+
+_WRAPPER = """\
+import os, runpy, signal
+os.environ.setdefault("TESTPLUGIN_NAME", {name!r})
+for key, value in {env!r}.items():
+    os.environ.setdefault(key, value)
+if {stubborn!r}:
+    # Ignore SIGTERM (the kit installs its own handler; keep ours instead).
+    _signal = signal.signal
+    signal.signal = lambda signum, handler: _signal(
+        signum, signal.SIG_IGN if signum == signal.SIGTERM else handler
+    )
+if {say!r}:
+    print({say!r}, flush=True)
+runpy.run_path({plugin!r}, run_name="__main__")
+"""
+
+
+class PluginsDir:
+    """DIR/<name>/{manifest.json, plugin.py}: test plugins installed as GoatFlow does."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    def add(
+        self,
+        name: str,
+        *,
+        stubborn: bool = False,
+        plugin_type: str = "grpc",
+        say: str = "",
+        **env: str,
+    ) -> Path:
+        """Install a test plugin; `say` is printed to its stdout as it starts."""
+        directory = self.root / name
+        directory.mkdir()
+        (directory / "plugin.py").write_text(
+            _WRAPPER.format(name=name, env=env, stubborn=stubborn, say=say, plugin=str(TEST_PLUGIN))
+        )
+        manifest = {
+            "name": name,
+            "version": "9.9.9",
+            "type": plugin_type,
+            "grpc": {"binary": "plugin.py", "health_check": True},
+        }
+        (directory / "manifest.json").write_text(json.dumps(manifest))
+        return directory
+
+
+@pytest.fixture
+def plugins_dir(tmp_path: Path) -> PluginsDir:
+    """An empty plugins dir; `plugins_dir.add("alpha")` installs a test plugin."""
+    return PluginsDir(tmp_path / "plugins")
+
+
+# -- the console (goatui.ui) -----------------------------------------------------------
+
+# For tests that watch states change: probe often, back off little.
+FAST_MONITOR: dict[str, float] = {
+    "interval": 0.5,
+    "discover_interval": 1.0,
+    "max_backoff": 1.0,
+    "probe_deadline": 2.0,
+}
+# For the rest: the first probe is immediate; later ones would only keep the app busy
+# (Pilot waits for an idle app after every key).
+QUIET_MONITOR: dict[str, float] = {"interval": 5.0, "discover_interval": 5.0}
+
+
+def console_session(*sockets: Path | str, read_only: bool = False) -> Any:
+    """A Session on explicit sockets (no globs: nothing outside the test is found)."""
+    from goatui.core.backend import SocketBackend
+    from goatui.core.config import Config
+    from goatui.core.discovery import Sources
+    from goatui.core.session import Session
+
+    backend = SocketBackend(Sources(sockets=[str(s) for s in sockets]), probe_timeout=0.5)
+    return Session(backend=backend, config=Config(), read_only=read_only)
+
+
+@pytest.fixture
+def make_console() -> Callable[..., Any]:
+    """Build the console app on running plugins: `make_console(alpha, read_only=True)`.
+
+    `fast=True` for tests that wait for a state to change; `clock` freezes the
+    monitor's clock (snapshots); other keywords tune the monitor.
+    """
+
+    def make(
+        *running: RunningPlugin | Path | str,
+        read_only: bool = False,
+        fast: bool = False,
+        clock: Callable[[], float] | None = None,
+        **monitor: Any,
+    ) -> Any:
+        from goatui.core.monitor import PluginMonitor
+        from goatui.ui.app import GoatApp
+
+        sockets = [p.socket if isinstance(p, RunningPlugin) else p for p in running]
+        session = console_session(*sockets, read_only=read_only)
+        options: dict[str, Any] = {**(FAST_MONITOR if fast else QUIET_MONITOR), **monitor}
+        if clock is not None:
+            options["clock"] = clock
+        return GoatApp(session, monitor=PluginMonitor(session.backend, **options))
+
+    return make
+
+
+@pytest.fixture
+def manifest_file(tmp_path: Path) -> Path:
+    """A manifest naming the test plugin's handlers (for completion and the detail pane)."""
+    path = tmp_path / "manifest.json"
+    path.write_text(
+        json.dumps(
+            {
+                "name": "testplugin",
+                "routes": [
+                    {"method": "POST", "path": "/echo", "handler": "echo"},
+                    {"method": "POST", "path": "/fail", "handler": "fail"},
+                    {"method": "POST", "path": "/slow", "handler": "slow"},
+                ],
+                "widgets": [{"id": "w", "title": "W", "handler": "widget_json"}],
+                "jobs": [{"id": "j", "schedule": "*/5 * * * *", "handler": "text"}],
+                "permissions": ["cache:read"],
+            }
+        )
+    )
+    return path
+
+
+async def _eventually(
+    condition: Callable[[], object], timeout: float = 5.0, what: str = "condition"
+) -> None:
+    """Poll condition until it is true; fail after timeout (a functional deadline)."""
+    import asyncio
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not met within {timeout:g}s")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def eventually() -> Callable[..., Any]:
+    """`await eventually(lambda: state.health == SERVING, 3, "serving")`."""
+    return _eventually
+
+
+@pytest.fixture(scope="module")
+def module_plugins() -> Iterator[PluginFactory]:
+    """Like `plugins`, but shared by a module's tests: for plugins the tests only read."""
+    path = Path(tempfile.mkdtemp(prefix="gt-", dir="/tmp"))
+    factory = PluginFactory(path)
+    yield factory
+    factory.stop_all()
+    shutil.rmtree(path, ignore_errors=True)

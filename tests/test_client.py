@@ -54,7 +54,7 @@ async def test_plugin_error_carries_code_and_message(plugins) -> None:
 async def test_call_deadline(plugins) -> None:
     client = PluginClient(plugins.start().target)
     try:
-        with pytest.raises(TimedOut, match="timed out after 0.3s") as caught:
+        with pytest.raises(TimedOut, match=r"timed out after 0\.3s") as caught:
             await client.call("slow", b'{"seconds": 3}', timeout=0.3)
         assert caught.value.exit_code == 3
     finally:
@@ -179,7 +179,7 @@ async def test_large_result_arrives_whole(plugins) -> None:
 async def test_result_above_limit_names_limit_and_option(plugins) -> None:
     client = PluginClient(plugins.start().target, max_message_mb=1)
     try:
-        with pytest.raises(ResultTooLarge, match="1 MiB limit.*--max-message-mb"):
+        with pytest.raises(ResultTooLarge, match=r"1 MiB limit.*--max-message-mb"):
             await client.call("big", b'{"mb": 2}')
     finally:
         await client.close()
@@ -195,7 +195,7 @@ async def test_backend_lists_and_resolves_by_registered_name(plugins, sock_dir: 
         assert names == ["alpha", "beta"]
         result = await backend.call("beta", "echo", b'{"x": 1}')
         assert json.loads(result.data) == {"x": 1}
-        with pytest.raises(NotFound, match="unknown plugin 'gamma'.*alpha, beta"):
+        with pytest.raises(NotFound, match=r"unknown plugin 'gamma'.*alpha, beta"):
             await backend.call("gamma", "echo", b"{}")
     finally:
         await backend.close()

@@ -80,7 +80,7 @@ def test_demo_plugins_serve_and_are_listed() -> None:
             text=True,
             timeout=30,
         )
-        assert [r["id"] for r in json.loads(result.stdout)][0] == "ticket-volume"
+        assert next(r["id"] for r in json.loads(result.stdout)) == "ticket-volume"
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(15)
@@ -100,7 +100,7 @@ def test_demo_leaves_nothing_behind(signum: int) -> None:
 
 def test_demo_plugins_die_with_a_killed_goatui() -> None:
     """Even SIGKILL (no cleanup possible) takes the plugins with it (parent-death signal)."""
-    process, sockets = start_demo()
+    process, _sockets = start_demo()
     plugin_pids = children_of(process.pid)
     process.kill()
     process.wait(15)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from goatui.cli.common import build_session, call_timeout, run_in_session
-from goatui.cli.output import print_result
-from goatui.cli.parser import CommandFactory
-from goatui.core.config import Config
-from goatui.core.errors import ExitCode, UsageError
-from goatui.core.results import classify_result, parse_args
+from goatui.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from goatui.cli.parser import CommandFactory
+    from goatui.core.config import Config
 
 
 def add_parser(command: CommandFactory) -> None:
@@ -43,6 +43,11 @@ def read_call_args(spec: str) -> tuple[str, str]:
 
 
 def run(options: argparse.Namespace, config: Config) -> int:
+    from goatui.cli.common import build_session, call_timeout, run_in_session
+    from goatui.cli.output import print_result
+    from goatui.core.errors import ExitCode
+    from goatui.core.results import classify_result, parse_args
+
     text, source = read_call_args(options.args)
     args = parse_args(text, source)
     timeout = call_timeout(options, config)

@@ -6,13 +6,12 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from goatui.cli.common import max_message_mb, open_console, run_in_session
-from goatui.cli.parser import CommandFactory
-from goatui.core.backend import SocketBackend
-from goatui.core.config import Config
-from goatui.core.discovery import Sources, read_plugins_dir
-from goatui.core.session import Session
+if TYPE_CHECKING:
+    from goatui.cli.parser import CommandFactory
+    from goatui.core.config import Config
+    from goatui.core.session import Session
 
 DEMO_PLUGINS_DIR = Path(__file__).resolve().parent.parent / "demo" / "plugins"
 
@@ -28,6 +27,11 @@ def add_parser(command: CommandFactory) -> None:
 
 
 def demo_session(options: argparse.Namespace, config: Config) -> Session:
+    from goatui.cli.common import max_message_mb
+    from goatui.core.backend import SocketBackend
+    from goatui.core.discovery import Sources, read_plugins_dir
+    from goatui.core.session import Session
+
     installed = read_plugins_dir(str(DEMO_PLUGINS_DIR))
     sources = Sources(sockets=[], globs=[], plugins_dir=str(DEMO_PLUGINS_DIR))
     backend = SocketBackend(sources, max_message_mb=max_message_mb(options, config))
@@ -40,6 +44,8 @@ def demo_session(options: argparse.Namespace, config: Config) -> Session:
 
 
 def run(options: argparse.Namespace, config: Config) -> int:
+    from goatui.cli.common import open_console, run_in_session
+
     session = demo_session(options, config)
     if not options.no_ui:
         return open_console(session)

@@ -5,15 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from typing import TYPE_CHECKING
 
-from goatui.cli.common import build_session, run_in_session
-from goatui.cli.output import health_word, table, use_colour
-from goatui.cli.parser import CommandFactory
-from goatui.core.config import Config
-from goatui.core.errors import ExitCode
-from goatui.core.models import PluginInfo, Probe
-from goatui.core.sanitize import safe_json_dumps
-from goatui.core.session import Session
+if TYPE_CHECKING:
+    from goatui.cli.parser import CommandFactory
+    from goatui.core.config import Config
+    from goatui.core.models import PluginInfo, Probe
+    from goatui.core.session import Session
 
 
 def add_parser(command: CommandFactory) -> None:
@@ -29,6 +27,11 @@ async def probe_all(session: Session) -> list[tuple[PluginInfo, Probe]]:
 
 
 def run(options: argparse.Namespace, config: Config) -> int:
+    from goatui.cli.common import build_session, run_in_session
+    from goatui.cli.output import health_word, table, use_colour
+    from goatui.core.errors import ExitCode
+    from goatui.core.sanitize import safe_json_dumps
+
     session = build_session(options, config)
 
     async def work() -> int:

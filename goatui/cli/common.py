@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from goatui.core.backend import SocketBackend
+from goatui.core.backend import Backend, SocketBackend
 from goatui.core.config import Config, load_config
-from goatui.core.discovery import Sources
+from goatui.core.contexts import select_backend
+from goatui.core.discovery import DEFAULT_SOCKET_GLOB, Sources, read_plugins_dir
 from goatui.core.errors import UsageError
+from goatui.core.sanitize import sanitize_line
 from goatui.core.session import Session
 
 
@@ -21,11 +24,64 @@ def load_options_config(options: argparse.Namespace) -> Config:
 def build_session(options: argparse.Namespace, config: Config) -> Session:
     """The backend the options and config name, in a Session."""
     plugins_dir = options.plugins_dir or config.plugins_dir
-    sources = Sources.resolve(
-        sockets=[*options.socket, *config.sockets], globs=config.globs, plugins_dir=plugins_dir
+    read_only = options.read_only or config.read_only
+    backend = remote_backend(options, config, read_only)
+    if backend is None:
+        sources = Sources.resolve(
+            sockets=[*options.socket, *config.sockets], globs=config.globs, plugins_dir=plugins_dir
+        )
+        backend = SocketBackend(sources, max_message_mb=max_message_mb(options, config))
+    session = Session(backend=backend, config=config, read_only=read_only)
+    return apply_hosting(session, options, plugins_dir)
+
+
+def remote_backend(options: argparse.Namespace, config: Config, read_only: bool) -> Backend | None:
+    """--gateway, --context or $GOATFLOW_URL (unless --socket); None for plain sockets.
+
+    httpx is imported only when a gateway is actually chosen. Warnings (e.g. --insecure)
+    go to stderr here; the console reads them from `backend.warnings`.
+    """
+    backend = select_backend(
+        config,
+        gateway=getattr(options, "gateway", None),
+        context=getattr(options, "context", None),
+        sockets=options.socket,
+        token_file=getattr(options, "token_file", None),
+        ca_cert=getattr(options, "ca_cert", None),
+        insecure=bool(getattr(options, "insecure", False)),
+        timeout=call_timeout(options, config),
+        max_message_mb=max_message_mb(options, config),
+        read_only=read_only,
     )
-    backend = SocketBackend(sources, max_message_mb=max_message_mb(options, config))
-    return Session(backend=backend, config=config, read_only=options.read_only or config.read_only)
+    for warning in backend.warnings if backend is not None else ():
+        print(f"goatui: warning: {warning}", file=sys.stderr)
+    return backend
+
+
+def apply_hosting(
+    session: Session, options: argparse.Namespace, plugins_dir: str | None
+) -> Session:
+    """--launch, --attach-host and --db: what goatui starts and hosts itself."""
+    if getattr(options, "db", None):
+        db = Path(options.db).expanduser().resolve()
+        if not db.parent.is_dir():
+            raise UsageError(f"--db {options.db}: directory {db.parent} does not exist")
+        session.db_path = db
+    session.attach_host = bool(getattr(options, "attach_host", False))
+    if getattr(options, "launch", False):
+        from goatui.core.launcher import launchable
+
+        if not plugins_dir:
+            raise UsageError("--launch needs --plugins-dir DIR (or plugins_dir in the config)")
+        session.to_launch = [p for p in read_plugins_dir(plugins_dir).values() if launchable(p)]
+        if not session.to_launch:
+            raise UsageError(f"--launch: no grpc plugin manifests in {plugins_dir}")
+        backend = session.backend
+        # Launched plugins, plus only the sockets named explicitly: the default glob
+        # would mix in (and with --attach-host, take over) every plugin on this machine.
+        if isinstance(backend, SocketBackend) and backend.sources.globs == [DEFAULT_SOCKET_GLOB]:
+            backend.sources.globs = list(session.config.globs)
+    return session
 
 
 def max_message_mb(options: argparse.Namespace, config: Config) -> int:
@@ -46,6 +102,9 @@ def run_in_session(session: Session, work: Callable[[], Awaitable[int]]) -> int:
     async def runner() -> int:
         try:
             await session.start()
+            # --attach-host took plugins from GoatFlow: say so, whatever the command.
+            for notice in session.notices:
+                print(f"goatui: {sanitize_line(notice)}", file=sys.stderr)
             return await work()
         finally:
             await session.close()

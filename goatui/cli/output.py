@@ -23,7 +23,9 @@ _HEALTH_COLOURS = {
 }
 
 
-def use_colour(stream: TextIO = sys.stdout) -> bool:
+def use_colour(stream: TextIO | None = None) -> bool:
+    # Looked up at call time: sys.stdout may have been replaced since import.
+    stream = stream or sys.stdout
     return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
@@ -48,8 +50,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], colour: bool) -
     return "\n".join(lines)
 
 
-def print_result(view: ResultView, stream: TextIO = sys.stdout) -> None:
+def print_result(view: ResultView, stream: TextIO | None = None) -> None:
     """A call's result: JSON highlighted on a terminal, text as text, bytes as hex."""
+    stream = stream or sys.stdout
     if view.kind == "empty":
         return
     if view.kind == "json" and use_colour(stream):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import importlib
 from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 from goatui import __version__
 from goatui.core.config import CONFIG_ENV, config_path
@@ -14,6 +16,8 @@ environment:
   GOATFLOW_PLUGIN_SOCKET  plugin socket(s) to use, ':'-separated (default: every
                           /tmp/goatflow-plugin-*.sock)
   {CONFIG_ENV:<22}  config file (default: {config_path()})
+  GOATFLOW_URL            GoatFlow's URL: use its plugin REST API (as --gateway)
+  GOATFLOW_TOKEN          bearer token for the gateway (or --token-file FILE)
   NO_COLOR                plain output
 
 exit codes:
@@ -24,15 +28,69 @@ exit codes:
 
 # Each command lives in its own module with `add_parser(command)`, which declares its
 # arguments and sets `handler=run`.
-COMMAND_MODULES = ("cmd_ls", "cmd_call", "cmd_demo")
+COMMAND_MODULES = (
+    "cmd_ls",
+    "cmd_call",
+    "cmd_demo",
+    "cmd_logs",
+    "cmd_jobs",
+    "cmd_admin",
+    "cmd_widget",
+)
 
 CommandFactory = Callable[[str, str], argparse.ArgumentParser]
 
 
 class Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deferred: list[tuple[int, Callable[[], None]]] = []
+
+    def defer(self, setup: Callable[[], None]) -> None:
+        """Run setup (which adds arguments) only if this parser is used.
+
+        Every command's subparser takes the common options, ~20 arguments each: adding
+        them to all of them cost more than the one command a run uses (issue #9). The
+        arguments setup adds are placed where they would have been had it run now, so
+        usage and help read the same.
+        """
+        self._deferred.append((len(self._actions), setup))
+
+    def _run_deferred(self) -> None:
+        while self._deferred:
+            position, setup = self._deferred.pop(0)
+            before = len(self._actions)
+            setup()
+            added = self._actions[before:]
+            del self._actions[before:]
+            self._actions[position:position] = added
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def]
+        # argparse hands a subcommand's arguments to its parser through this method.
+        self._run_deferred()
+        return super().parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        self._run_deferred()
+        return super().format_usage()
+
+    def format_help(self) -> str:
+        self._run_deferred()
+        return super().format_help()
+
     def error(self, message: str) -> None:  # type: ignore[override]
         # One line and exit 2, like every other usage error.
         self.exit(2, f"goatui: {message}; see `{self.prog} --help`\n")
+
+
+class _RefuseToken(argparse.Action):
+    """`--token VALUE`: refused without echoing VALUE (argparse would, and argv shows in ps)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+        parser.error(
+            "a token is never taken on the command line (ps and shell history keep it); "
+            "use GOATFLOW_TOKEN or --token-file FILE"
+        )
 
 
 def add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -83,6 +141,60 @@ def add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
         help="disable invoking, job triggers and other changes in the console",
     )
 
+    gateway = parser.add_argument_group("through GoatFlow's plugin REST API (the gateway)")
+    gateway.add_argument(
+        "--gateway",
+        metavar="URL",
+        default=default(None),
+        help="GoatFlow's URL; every command and view goes through its plugin API "
+        "(default $GOATFLOW_URL)",
+    )
+    gateway.add_argument(
+        "--context",
+        metavar="NAME",
+        default=default(None),
+        help="a [contexts.NAME] table of the config file (a gateway or sockets)",
+    )
+    gateway.add_argument(
+        "--token-file",
+        metavar="FILE",
+        default=default(None),
+        help="bearer token file, mode 0600 (default $GOATFLOW_TOKEN)",
+    )
+    gateway.add_argument(
+        "--ca-cert", metavar="FILE", default=default(None), help="trust this CA for the gateway"
+    )
+    gateway.add_argument(
+        "--insecure",
+        action="store_true",
+        default=default(False),
+        help="do not verify the gateway's TLS certificate (warns)",
+    )
+    # Exact match for --token, so argparse does not take it as an abbreviation of --token-file.
+    gateway.add_argument("--token", nargs="?", action=_RefuseToken, help=argparse.SUPPRESS)
+
+    hosting = parser.add_argument_group("goatui as the plugins' host (HostService)")
+    hosting.add_argument(
+        "--launch",
+        action="store_true",
+        default=default(False),
+        help="start every grpc plugin in --plugins-dir as GoatFlow does; goatui is their host",
+    )
+    hosting.add_argument(
+        "--attach-host",
+        action="store_true",
+        default=default(False),
+        help="make goatui the host of the plugins found on sockets (SetHost): their logs, "
+        "cache, config and DB calls come here and stop reaching GoatFlow until it "
+        "re-attaches them",
+    )
+    hosting.add_argument(
+        "--db",
+        metavar="FILE",
+        default=default(None),
+        help="SQLite file the host answers DBQuery/DBExec from",
+    )
+
 
 def build_parser() -> Parser:
     parser = Parser(
@@ -94,7 +206,7 @@ def build_parser() -> Parser:
     )
     parser.add_argument("--version", action="version", version=f"goatui {__version__}")
     add_common(parser, top=True)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(
@@ -104,7 +216,7 @@ def build_parser() -> Parser:
             epilog=EPILOG,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        add_common(sub, top=False)
+        sub.defer(partial(add_common, sub, top=False))
         return sub
 
     for module in COMMAND_MODULES:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import grpc
 import grpc.aio
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from goatui.core.discovery import check_socket, grpc_target, socket_path
 from goatui.core.errors import (
@@ -22,6 +23,9 @@ from goatui.core.errors import (
 from goatui.core.models import CallResult, Health, Probe
 from goatui.proto import plugin_pb2, plugin_pb2_grpc
 
+if TYPE_CHECKING:
+    from grpc_health.v1 import health_pb2_grpc
+
 MiB = 1024 * 1024
 # gRPC's default receive limit is 4 MiB: too small for real reports.
 DEFAULT_MAX_MESSAGE_MB = 64
@@ -31,12 +35,18 @@ DEFAULT_PROBE_TIMEOUT_S = 2.0
 # overall status, for plugins that only set that.
 HEALTH_SERVICES = ("plugin", "")
 
-_STATUS_TO_HEALTH = {
-    health_pb2.HealthCheckResponse.SERVING: Health.SERVING,
-    health_pb2.HealthCheckResponse.NOT_SERVING: Health.NOT_SERVING,
-    health_pb2.HealthCheckResponse.UNKNOWN: Health.UNKNOWN,
-    health_pb2.HealthCheckResponse.SERVICE_UNKNOWN: Health.SERVICE_UNKNOWN,
-}
+
+# The health stubs load on the first probe: `goatui call` never needs them (issue #9).
+@functools.cache
+def _status_to_health() -> dict[int, Health]:
+    from grpc_health.v1 import health_pb2
+
+    return {
+        health_pb2.HealthCheckResponse.SERVING: Health.SERVING,
+        health_pb2.HealthCheckResponse.NOT_SERVING: Health.NOT_SERVING,
+        health_pb2.HealthCheckResponse.UNKNOWN: Health.UNKNOWN,
+        health_pb2.HealthCheckResponse.SERVICE_UNKNOWN: Health.SERVICE_UNKNOWN,
+    }
 
 
 def translate_rpc_error(
@@ -83,7 +93,7 @@ class PluginClient:
         self._health_service: str | None = None
         self._closing: set[asyncio.Future[None]] = set()
 
-    def _stubs(self) -> tuple[plugin_pb2_grpc.PluginServiceStub, health_pb2_grpc.HealthStub]:
+    def _plugin_stub(self) -> plugin_pb2_grpc.PluginServiceStub:
         if self._channel is None:
             size = self.max_message_mb * MiB
             self._channel = grpc.aio.insecure_channel(
@@ -97,10 +107,18 @@ class PluginClient:
                     ("grpc.enable_retries", 0),
                 ],
             )
-            self._plugin = plugin_pb2_grpc.PluginServiceStub(self._channel)
+            self._plugin = plugin_pb2_grpc.PluginServiceStub(self._channel)  # type: ignore[no-untyped-call]
+            self._health = None
+        assert self._plugin is not None
+        return self._plugin
+
+    def _health_stub(self) -> health_pb2_grpc.HealthStub:
+        self._plugin_stub()  # the channel, made afresh if it was dropped
+        if self._health is None:
+            from grpc_health.v1 import health_pb2_grpc
+
             self._health = health_pb2_grpc.HealthStub(self._channel)
-        assert self._plugin is not None and self._health is not None
-        return self._plugin, self._health
+        return self._health
 
     def _drop_channel(self) -> None:
         channel, self._channel = self._channel, None
@@ -128,7 +146,7 @@ class PluginClient:
 
     async def register(self, timeout: float = 5.0) -> plugin_pb2.RegisterResponse:
         check_socket(self.path)
-        plugin, _ = self._stubs()
+        plugin = self._plugin_stub()
         try:
             response: plugin_pb2.RegisterResponse = await plugin.Register(
                 plugin_pb2.Empty(), timeout=timeout
@@ -142,7 +160,7 @@ class PluginClient:
     ) -> CallResult:
         """Call a handler; the result bytes come back whole (up to the size limit)."""
         check_socket(self.path)
-        plugin, _ = self._stubs()
+        plugin = self._plugin_stub()
         started = time.perf_counter()
         try:
             response = await plugin.Call(
@@ -156,7 +174,7 @@ class PluginClient:
     async def set_host(self, address: str, timeout: float = 5.0) -> None:
         """Point the plugin's host calls at address. Callers decide when this is allowed."""
         check_socket(self.path)
-        plugin, _ = self._stubs()
+        plugin = self._plugin_stub()
         try:
             await plugin.SetHost(plugin_pb2.SetHostRequest(address=address), timeout=timeout)
         except grpc.aio.AioRpcError as exc:
@@ -168,8 +186,10 @@ class PluginClient:
             check_socket(self.path)
         except GoatError as exc:
             return Probe(Health.UNREACHABLE, None, exc.line())
-        _, health = self._stubs()
-        services = HEALTH_SERVICES
+        from grpc_health.v1 import health_pb2
+
+        health = self._health_stub()
+        services: tuple[str, ...] = HEALTH_SERVICES
         if self._health_service is not None:
             services = (
                 self._health_service,
@@ -194,7 +214,7 @@ class PluginClient:
                 return Probe(Health.UNREACHABLE, None, error.line())
             latency = (time.perf_counter() - started) * 1000
             self._health_service = service
-            state = _STATUS_TO_HEALTH.get(response.status, Health.UNKNOWN)
+            state = _status_to_health().get(response.status, Health.UNKNOWN)
             return Probe(state, latency)
         return Probe(Health.SERVICE_UNKNOWN, latency, last_not_found)
 
@@ -211,24 +231,15 @@ class PluginClient:
     async def watch(self, timeout: float = DEFAULT_PROBE_TIMEOUT_S) -> AsyncIterator[Health]:
         """Stream health via Health.Watch. Raises GoatError when Watch is not offered."""
         check_socket(self.path)
-        _, health = self._stubs()
+        from grpc_health.v1 import health_pb2
+
+        health = self._health_stub()
         service = self._health_service if self._health_service is not None else "plugin"
         stream = health.Watch(health_pb2.HealthCheckRequest(service=service))
         try:
             async for response in stream:
-                yield _STATUS_TO_HEALTH.get(response.status, Health.UNKNOWN)
+                yield _status_to_health().get(response.status, Health.UNKNOWN)
         except grpc.aio.AioRpcError as exc:
             raise self._error(exc, "health watch", None) from None
         finally:
             stream.cancel()
-
-
-async def gather_limited(coros: list, limit: int = 32) -> list:  # type: ignore[type-arg]
-    """Run coroutines concurrently, at most `limit` at a time, keeping their order."""
-    semaphore = asyncio.Semaphore(limit)
-
-    async def run(coro):  # type: ignore[no-untyped-def]
-        async with semaphore:
-            return await coro
-
-    return await asyncio.gather(*(run(c) for c in coros))

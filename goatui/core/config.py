@@ -22,7 +22,6 @@ Command-line options override the file.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,12 +85,19 @@ def load_config(path: Path | None = None) -> Config:
     """Read the config file; a missing file is the defaults, a broken one a UsageError."""
     path = path or config_path()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return Config(path=path)
     except OSError as exc:
         raise UsageError(f"cannot read config {path}: {exc.strerror}", "fix or remove it") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"config {path} is not valid TOML: {exc}", "fix or remove it") from None
+    # Only when there is a file: most CLI runs have none and skip the parser's import.
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"config {path} is not valid TOML: {exc}", "fix or remove it") from None
     config = Config(path=path)
     for key, value in data.items():

@@ -10,9 +10,11 @@ control character into a visible escape such as ``\\x1b`` and never parse markup
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
+if TYPE_CHECKING:
+    # Rich only for safe_text: the CLI's plain output must not pay for importing it.
+    from rich.text import Text
 
 # Newline and tab are the only controls kept: they are layout, not commands.
 _KEPT = {0x09, 0x0A}
@@ -57,6 +59,8 @@ def sanitize_line(text: str) -> str:
 
 def safe_text(text: str, style: str = "", *, one_line: bool = False) -> Text:
     """A Rich Text of untrusted text: escapes applied, markup never interpreted."""
+    from rich.text import Text
+
     return Text(sanitize(text, keep_newlines=not one_line), style=style)
 
 

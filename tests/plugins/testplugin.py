@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 from goatui.demo.kit import Plugin, PluginFailure
@@ -65,6 +66,88 @@ def widget_raw(args: dict[str, Any], plugin: Plugin) -> bytes:
     return b"<ul><li>raw one</li><li>raw two</li></ul>"
 
 
+def widget_hostile(args: dict[str, Any], plugin: Plugin) -> Any:
+    """Widget HTML carrying escape sequences, C1 controls and Rich markup in its text."""
+    title = "<h3>\x1b]0;pwned\x07Title</h3>"
+    return {"html": title + "<p>\x1b[2J[bold red]markup[/] \x9b31m<b>kept</b></p>"}
+
+
+def widget_counter(args: dict[str, Any], plugin: Plugin) -> Any:
+    """A widget whose content changes on every call (to see refreshes land)."""
+    global _widget_calls
+    _widget_calls += 1
+    return {"html": f"<p>call {_widget_calls}</p>"}
+
+
+_widget_calls = 0
+
+
+def widget_long(args: dict[str, Any], plugin: Plugin) -> Any:
+    """A widget with a paragraph long enough to wrap at any terminal width."""
+    return {"html": "<p>" + " ".join(f"word{i}" for i in range(60)) + "</p>"}
+
+
+def has_host(args: dict[str, Any], plugin: Plugin) -> Any:
+    """Whether anyone has called SetHost on this plugin."""
+    return {"host": plugin.host is not None}
+
+
+def host(args: dict[str, Any], plugin: Plugin) -> Any:
+    """Make one HostService call: {"method": "CacheGet", "request": {...}}."""
+    import grpc
+    from google.protobuf.json_format import MessageToDict
+
+    from goatui.proto import plugin_pb2
+
+    if plugin.host is None:
+        return {"ok": False, "code": "NO_HOST", "details": ""}
+    method = str(args["method"])
+    request = dict(args.get("request", {}))
+    if "value" in request:
+        request["value"] = str(request["value"]).encode()
+    message_type = {"Log": "LogRequest", "CacheDelete": "CacheDeleteRequest"}.get(
+        method, f"{method}Request"
+    )
+    message = getattr(plugin_pb2, message_type)(**request)
+    try:
+        response = getattr(plugin.host, method)(message, timeout=10)
+    except grpc.RpcError as exc:
+        return {"ok": False, "code": exc.code().name, "details": exc.details()}
+    result = MessageToDict(response, preserving_proto_field_name=True)
+    if method == "CacheGet" and response.found:
+        result["value"] = response.value.decode()
+    if method == "DBQuery":
+        result["rows"] = json.loads(response.rows)
+    return {"ok": True, "response": result}
+
+
+def emit(args: dict[str, Any], plugin: Plugin) -> Any:
+    """Print lines to stdout and stderr (a launched plugin's output goes to the logs)."""
+    import sys
+
+    count = int(args.get("count", 1))
+    for i in range(count):
+        print(f"out {i}", flush=True)
+        print(f"err {i}", file=sys.stderr, flush=True)
+    return {"printed": count}
+
+
+def crash(args: dict[str, Any], plugin: Plugin) -> Any:
+    """Exit with the given code shortly after answering."""
+    import threading
+
+    threading.Timer(0.1, os._exit, [int(args.get("code", 3))]).start()
+    return {"exiting": True}
+
+
+def spawn(args: dict[str, Any], plugin: Plugin) -> Any:
+    """Start a long-lived child process (to check it dies with the plugin)."""
+    import subprocess
+
+    child = subprocess.Popen(["sleep", "60"])
+    return {"pid": child.pid}
+
+
 HANDLERS = {
     "echo": echo,
     "fail": fail,
@@ -77,6 +160,14 @@ HANDLERS = {
     "log": log,
     "widget_json": widget_json,
     "widget_raw": widget_raw,
+    "widget_hostile": widget_hostile,
+    "widget_counter": widget_counter,
+    "widget_long": widget_long,
+    "has_host": has_host,
+    "host": host,
+    "emit": emit,
+    "crash": crash,
+    "spawn": spawn,
 }
 
 
@@ -84,7 +175,7 @@ def main() -> None:
     name = os.environ.get("TESTPLUGIN_NAME", "testplugin")
     health_mode = os.environ.get("TESTPLUGIN_HEALTH", "plugin")
     manifest_path = os.environ.get("TESTPLUGIN_MANIFEST")
-    manifest = json.loads(open(manifest_path).read()) if manifest_path else None
+    manifest = json.loads(Path(manifest_path).read_text()) if manifest_path else None
     plugin = Plugin(
         name,
         "9.9.9",
