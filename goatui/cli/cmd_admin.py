@@ -48,7 +48,13 @@ def run(options: argparse.Namespace, config: Config) -> int:
         return int(ExitCode.USAGE)
 
     async def work() -> int:
-        status = await session.backend.set_enabled(options.plugin, options.enable)
+        from goatui.core.audit import audited
+
+        def warn(problem: str) -> None:
+            print(f"goatui: warning: {problem}", file=sys.stderr)
+
+        with audited(verb, options.plugin, where=session.backend.label, on_problem=warn):
+            status = await session.backend.set_enabled(options.plugin, options.enable)
         print(f"{plugin}: {sanitize_line(status)}")
         return ExitCode.OK
 

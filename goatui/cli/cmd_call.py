@@ -10,8 +10,11 @@ from typing import TYPE_CHECKING
 from goatui.core.errors import UsageError
 
 if TYPE_CHECKING:
+    from jsonpath_ng import JSONPath
+
     from goatui.cli.parser import CommandFactory
     from goatui.core.config import Config
+    from goatui.core.results import ResultView
 
 
 def add_parser(command: CommandFactory) -> None:
@@ -23,6 +26,17 @@ def add_parser(command: CommandFactory) -> None:
         nargs="?",
         default="{}",
         help="JSON args: the text, - for stdin, or @FILE (default {})",
+    )
+    parser.add_argument(
+        "--query",
+        metavar="JSONPATH",
+        help="print only what this JSONPath finds in a JSON result: one match as itself, "
+        "several as a list, none as [] (e.g. '$.rows[*].id'; see README)",
+    )
+    parser.add_argument(
+        "--print-command",
+        action="store_true",
+        help="call nothing: print this call as a goatui command line (and as curl, with a gateway)",
     )
     parser.set_defaults(handler=run)
 
@@ -50,12 +64,91 @@ def run(options: argparse.Namespace, config: Config) -> int:
 
     text, source = read_call_args(options.args)
     args = parse_args(text, source)
+    # An invalid query is a usage error found before anything is sent.
+    query = None
+    if options.query is not None:
+        from goatui.core.query import compile_query
+
+        query = compile_query(options.query)
+    if options.print_command:
+        print_command(options, config, text)
+        return ExitCode.OK
     timeout = call_timeout(options, config)
     session = build_session(options, config)
 
     async def work() -> int:
-        result = await session.backend.call(options.plugin, options.function, args, timeout)
-        print_result(classify_result(result.data))
+        from goatui.core.audit import audited, target
+
+        with audited(
+            "invoke",
+            target(options.plugin, options.function),
+            where=session.backend.label,
+            args=args,
+            on_problem=lambda problem: print(f"goatui: warning: {problem}", file=sys.stderr),
+        ):
+            result = await session.backend.call(options.plugin, options.function, args, timeout)
+        view = classify_result(result.data)
+        if query is not None:
+            view = apply_query(view, query)
+        print_result(view)
         return ExitCode.OK
 
     return run_in_session(session, work)
+
+
+def apply_query(view: ResultView, query: JSONPath) -> ResultView:
+    """The part of a JSON result the query finds, as a result to print."""
+    from goatui.core.errors import RemoteError
+    from goatui.core.query import query_matches
+    from goatui.core.results import ResultView
+    from goatui.core.sanitize import safe_json_dumps
+
+    if view.kind != "json":
+        # Exit 1: the call worked, but what came back cannot be queried.
+        raise RemoteError(f"--query needs a JSON result; this one is {view.kind}", code="NOT_JSON")
+    matches = query_matches(view.value, query)
+    if not matches:
+        print("goatui: note: the query matched nothing", file=sys.stderr)
+    # query_json's rule: one match as itself, several (or none) as a list.
+    value = matches[0].value if len(matches) == 1 else [m.value for m in matches]
+    text = safe_json_dumps(value)
+    return ResultView("json", text, value, len(text))
+
+
+def print_command(options: argparse.Namespace, config: Config, args_text: str) -> None:
+    """--print-command: the call as `goatui call ...` and, with a gateway, as curl."""
+    import os
+
+    from goatui.core.contexts import URL_ENV, get_context
+    from goatui.core.copycmd import as_curl, as_goatui_call
+
+    plugin = options.plugin
+    contexts = options.context or []
+    context = contexts[0] if len(contexts) == 1 else None
+    if getattr(options, "fleet", False) or len(contexts) > 1:
+        # A fleet's NAME@CONTEXT names the one context the line needs.
+        name, _, where = plugin.rpartition("@")
+        if not name:
+            raise UsageError(
+                "--print-command with a fleet needs PLUGIN@CONTEXT", "or give one --context"
+            )
+        plugin, context = name, where
+    gateway = options.gateway or ("" if options.socket or context else os.environ.get(URL_ENV))
+    if context:
+        gateway = get_context(config, context).gateway
+    if gateway:
+        from goatui.core.gateway import gateway_base
+
+        gateway = gateway_base(gateway)  # normalised; a URL with credentials is refused
+    line = as_goatui_call(
+        plugin,
+        options.function,
+        args_text,
+        sockets=options.socket,
+        gateway=None if context else gateway,
+        context=context,
+        query=options.query,
+    )
+    print(line)
+    if gateway:
+        print(as_curl(gateway, plugin, options.function, args_text))

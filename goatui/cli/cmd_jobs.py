@@ -115,6 +115,7 @@ def run_job(options: argparse.Namespace, config: Config) -> int:
         raise UsageError("--timeout must be a positive number of seconds")
     from goatui.cli.common import build_session, run_in_session
     from goatui.cli.output import print_result
+    from goatui.core.audit import audited, target
     from goatui.core.jobs import call_job, list_jobs
     from goatui.core.results import classify_result
 
@@ -128,7 +129,13 @@ def run_job(options: argparse.Namespace, config: Config) -> int:
                 f"job {job.id} is disabled in {job.plugin}'s manifest (GoatFlow does not "
                 "schedule it); running it because you asked"
             )
-        result = await call_job(session.backend, job, override)
+        with audited(
+            "job-trigger",
+            target(job.plugin, job.id),
+            where=session.backend.label,
+            on_problem=lambda problem: note(f"audit: {problem}"),
+        ):
+            result = await call_job(session.backend, job, override)
         print_result(classify_result(result.data))
         return ExitCode.OK
 

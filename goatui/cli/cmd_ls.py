@@ -58,12 +58,17 @@ def run(options: argparse.Namespace, config: Config) -> int:
             return ExitCode.OK
         colour = use_colour()
         headers = ["NAME", "VERSION", "HEALTH", "LATENCY", "TARGET", "NOTE"]
+        # A fleet (several contexts) says where each plugin lives.
+        fleet = any(p.where for p, _ in found)
+        if fleet:
+            headers.insert(1, "WHERE")
         rows = []
         for p, probe in found:
             latency = "-" if probe.latency_ms is None else f"{probe.latency_ms:.1f} ms"
             rows.append(
                 [
                     p.name,
+                    *([p.where] if fleet else []),
                     p.version or "-",
                     probe.health.value,
                     latency,

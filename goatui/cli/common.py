@@ -41,21 +41,56 @@ def remote_backend(options: argparse.Namespace, config: Config, read_only: bool)
     httpx is imported only when a gateway is actually chosen. Warnings (e.g. --insecure)
     go to stderr here; the console reads them from `backend.warnings`.
     """
-    backend = select_backend(
+    contexts = getattr(options, "context", None) or []
+    contexts = [contexts] if isinstance(contexts, str) else list(contexts)
+    if getattr(options, "fleet", False) or len(contexts) > 1:
+        backend: Backend | None = fleet_backend(options, config, contexts, read_only)
+    else:
+        backend = select_backend(
+            config,
+            gateway=getattr(options, "gateway", None),
+            context=contexts[0] if contexts else None,
+            sockets=options.socket,
+            token_file=getattr(options, "token_file", None),
+            ca_cert=getattr(options, "ca_cert", None),
+            insecure=bool(getattr(options, "insecure", False)),
+            timeout=call_timeout(options, config),
+            max_message_mb=max_message_mb(options, config),
+            read_only=read_only,
+        )
+    for warning in backend.warnings if backend is not None else ():
+        print(f"goatui: warning: {warning}", file=sys.stderr)
+    return backend
+
+
+def fleet_backend(
+    options: argparse.Namespace, config: Config, contexts: list[str], read_only: bool
+) -> Backend:
+    """--fleet (every context of the config) or several --context: one FleetBackend."""
+    from goatui.core.contexts import available_contexts
+    from goatui.core.fleet import fleet_for_contexts
+
+    if getattr(options, "gateway", None) or options.socket:
+        flag = "--gateway" if getattr(options, "gateway", None) else "--socket"
+        raise UsageError(f"{flag} and a fleet of contexts exclude each other", "give one")
+    if getattr(options, "token_file", None):
+        raise UsageError(
+            "--token-file names one gateway's token, not a fleet's",
+            "give each gateway context its own token_file in the config",
+        )
+    if getattr(options, "fleet", False):
+        if contexts:
+            raise UsageError("--fleet and --context exclude each other", "give one")
+        contexts = [c.name for c in available_contexts(config)]
+    return fleet_for_contexts(
         config,
-        gateway=getattr(options, "gateway", None),
-        context=getattr(options, "context", None),
-        sockets=options.socket,
-        token_file=getattr(options, "token_file", None),
+        contexts,
         ca_cert=getattr(options, "ca_cert", None),
         insecure=bool(getattr(options, "insecure", False)),
         timeout=call_timeout(options, config),
         max_message_mb=max_message_mb(options, config),
         read_only=read_only,
     )
-    for warning in backend.warnings if backend is not None else ():
-        print(f"goatui: warning: {warning}", file=sys.stderr)
-    return backend
 
 
 def apply_hosting(

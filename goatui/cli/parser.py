@@ -36,6 +36,8 @@ COMMAND_MODULES = (
     "cmd_jobs",
     "cmd_admin",
     "cmd_widget",
+    "cmd_health",
+    "cmd_audit",
 )
 
 CommandFactory = Callable[[str, str], argparse.ArgumentParser]
@@ -151,9 +153,18 @@ def add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
     )
     gateway.add_argument(
         "--context",
+        action="append",
         metavar="NAME",
         default=default(None),
-        help="a [contexts.NAME] table of the config file (a gateway or sockets)",
+        help="a [contexts.NAME] table of the config file (a gateway or sockets); "
+        "repeat it to see several contexts as one fleet",
+    )
+    gateway.add_argument(
+        "--fleet",
+        action="store_true",
+        default=default(False),
+        help="every context of the config file at once (names shared by several "
+        "contexts become NAME@CONTEXT)",
     )
     gateway.add_argument(
         "--token-file",

@@ -117,6 +117,14 @@ class History:
         """Entries newest first, only plugin's when given."""
         return [e for e in reversed(self.entries()) if plugin is None or e.plugin == plugin]
 
+    def at(self, index: int, plugin: str | None = None) -> HistoryEntry | None:
+        """The entry `index` calls back (0 is the newest), as `recall` orders; None past the end.
+
+        For replay: the entry's plugin, function and args are the call to make again.
+        """
+        entries = self.recall(plugin)
+        return entries[index] if 0 <= index < len(entries) else None
+
     def append(self, entry: HistoryEntry) -> None:
         """Keep entry in memory and on disk. Raises OSError when the file cannot be written."""
         with self._lock:

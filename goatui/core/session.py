@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from goatui.core import audit
 from goatui.core.backend import Backend, SocketBackend
 from goatui.core.client import PluginClient
 from goatui.core.config import Config
@@ -140,6 +142,8 @@ class Session:
                 self.problems.append(result.line())
             elif isinstance(result, BaseException):
                 self.problems.append(f"plugin {installed.name} did not start: {result}")
+            failure = result if isinstance(result, BaseException) else None
+            self._record("launch", installed.name, failure)
         if isinstance(self.backend, SocketBackend):
             for path in launcher.sockets():
                 if path not in self.backend.sources.sockets:
@@ -184,8 +188,9 @@ class Session:
         """
         if not isinstance(self.backend, SocketBackend):
             raise UsageError("attaching the host needs plugin sockets, not a gateway")
-        client = await self.backend.resolve(name)
-        address = await self.enable_host().attach(name, client)
+        with self._audited("attach-host", name):
+            client = await self.backend.resolve(name)
+            address = await self.enable_host().attach(name, client)
         self.attached[name] = address
         launched = self.launcher is not None and name in self.launcher.plugins
         if not launched:
@@ -197,21 +202,36 @@ class Session:
 
     async def restart_plugin(self, name: str) -> LaunchedPlugin:
         """Restart a plugin goatui launched, and attach the host to the new process."""
-        launched = self._launched(name)
-        assert self.launcher is not None
-        restarted = await self.launcher.restart(launched.name)
-        # The old channel may be in reconnect backoff; start the next call afresh.
-        await self._client(str(restarted.socket)).close()
-        await self._attach_launched(restarted)
+        with self._audited("restart", name):
+            launched = self._launched(name)
+            assert self.launcher is not None
+            restarted = await self.launcher.restart(launched.name)
+            # The old channel may be in reconnect backoff; start the next call afresh.
+            await self._client(str(restarted.socket)).close()
+            await self._attach_launched(restarted)
         return restarted
 
     async def stop_plugin(self, name: str) -> LaunchedPlugin:
         """Stop a plugin goatui launched (SIGTERM, SIGKILL after the grace period)."""
-        launched = self._launched(name)
-        assert self.launcher is not None
-        await self.launcher.stop(launched.name)
+        with self._audited("stop", name):
+            launched = self._launched(name)
+            assert self.launcher is not None
+            await self.launcher.stop(launched.name)
         self.attached.pop(name, None)
         return launched
+
+    # Operator actions go to the audit log (goatui.core.audit); a failure to write it is
+    # a problem to show, never a reason to fail the action.
+    def _audited(self, action: str, name: str) -> AbstractContextManager[None]:
+        return audit.audited(
+            action, name, where=self.backend.label, on_problem=self.problems.append
+        )
+
+    def _record(self, action: str, name: str, failure: BaseException | None) -> None:
+        outcome = audit.outcome_of(failure)
+        problem = audit.record(action, name, where=self.backend.label, **outcome)
+        if problem:
+            self.problems.append(problem)
 
     def _launched(self, name: str) -> LaunchedPlugin:
         if self.launcher is None or name not in self.launcher.plugins:

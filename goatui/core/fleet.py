@@ -1,0 +1,236 @@
+"""Several contexts seen as one: plugins across hosts behind the `Backend` interface.
+
+`FleetBackend` holds one backend per context (from `contexts.backend_for_context`)
+and routes every request to the context a plugin lives in.
+
+Names: a plugin keeps its own name while only one context has it; a name found in
+several contexts becomes `name@context` in each of them (never only in the second: the
+first would silently change meaning when the second comes up). `name@context` is also
+accepted for any plugin, colliding or not, so scripts can always be explicit. A bare
+name that several contexts share is refused, listing the qualified ones.
+
+Every plugin's `PluginInfo.where` is its context's name. A context that cannot list its
+plugins (a gateway down) shows as one unreachable entry named `@context`, so the
+failure is visible where the plugins would be; only when every context fails does
+listing raise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from goatui.core.backend import Backend
+from goatui.core.client import DEFAULT_CALL_TIMEOUT_S
+from goatui.core.config import Config
+from goatui.core.contexts import backend_for_context
+from goatui.core.errors import GoatError, NotFound, Unreachable, UsageError
+from goatui.core.models import CallResult, Health, PluginInfo, Probe
+
+
+class FleetBackend(Backend):
+    """Plugins of several contexts, by name or `name@context`."""
+
+    def __init__(self, members: Mapping[str, Backend]) -> None:
+        if not members:
+            raise UsageError("a fleet needs at least one context")
+        self.members: dict[str, Backend] = dict(members)
+        self.label = "fleet (" + ", ".join(self.members) + ")"
+        self.warnings = [f"{name}: {w}" for name, b in self.members.items() for w in b.warnings]
+        # Shown name -> (context, the plugin as its own backend knows it).
+        self._routes: dict[str, tuple[str, PluginInfo]] = {}
+        # Contexts whose last listing failed, and why.
+        self.failures: dict[str, GoatError] = {}
+
+    def __repr__(self) -> str:
+        return f"FleetBackend({list(self.members)!r})"
+
+    # -- listing -------------------------------------------------------------------------
+
+    async def list_plugins(self) -> list[PluginInfo]:
+        results = await asyncio.gather(
+            *(b.list_plugins() for b in self.members.values()), return_exceptions=True
+        )
+        found: list[tuple[str, PluginInfo]] = []
+        failures: dict[str, GoatError] = {}
+        for context, result in zip(self.members, results, strict=True):
+            if isinstance(result, GoatError):
+                failures[context] = result
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                found += [(context, info) for info in result]
+        self.failures = failures
+        if failures and len(failures) == len(self.members):
+            raise next(iter(failures.values()))
+        counts = Counter(info.name for _, info in found)
+        routes: dict[str, tuple[str, PluginInfo]] = {}
+        infos: list[PluginInfo] = []
+        for context, info in found:
+            name = f"{info.name}@{context}" if counts[info.name] > 1 else info.name
+            routes[name] = (context, info)
+            infos.append(replace(info, name=name, where=context))
+        for context, error in failures.items():
+            infos.append(
+                PluginInfo(
+                    name=f"@{context}",
+                    target=self.members[context].label,
+                    error=error.line(),
+                    where=context,
+                )
+            )
+        self._routes = routes
+        return infos
+
+    def shown_name(self, context: str, name: str) -> str:
+        """The name the fleet shows for a plugin of a context (after the last listing)."""
+        for shown, (where, info) in self._routes.items():
+            if where == context and info.name == name:
+                return shown
+        return name
+
+    async def route(self, name: str) -> tuple[Backend, str]:
+        """The backend a shown name lives in, and the plugin's name there."""
+        found = self._route_known(name)
+        if found is None:
+            await self.list_plugins()
+            found = self._route_known(name)
+        if found is not None:
+            return found
+        sharing = sorted(s for s, (_, info) in self._routes.items() if info.name == name)
+        if sharing:
+            raise UsageError(
+                f"plugin {name!r} is in several contexts", f"name one: {', '.join(sharing)}"
+            )
+        if self.failures:
+            context, error = next(iter(self.failures.items()))
+            raise Unreachable(f"plugin {name!r} not found; context {context}: {error.line()}")
+        known = ", ".join(sorted(self._routes)) or "none found"
+        raise NotFound(f"unknown plugin {name!r} in the fleet (known: {known})", "see `goatui ls`")
+
+    def _route_known(self, name: str) -> tuple[Backend, str] | None:
+        if name in self._routes:
+            context, info = self._routes[name]
+            return self.members[context], info.name
+        # NAME@CONTEXT names any plugin explicitly; the context's backend says if it exists.
+        plugin, at, context = name.rpartition("@")
+        if at and plugin and context in self.members:
+            return self.members[context], plugin
+        return None
+
+    # -- Backend -------------------------------------------------------------------------
+
+    async def probe(self, plugin: PluginInfo) -> Probe:
+        route = self._routes.get(plugin.name)
+        if route is None:
+            return Probe(Health.UNREACHABLE, None, plugin.error or "not in the fleet's listing")
+        context, info = route
+        return await self.members[context].probe(info)
+
+    def watch(self, plugin: PluginInfo) -> AsyncIterator[Health] | None:
+        route = self._routes.get(plugin.name)
+        if route is None:
+            return None
+        context, info = route
+        return self.members[context].watch(info)
+
+    async def call(
+        self, plugin: str, function: str, args: bytes, timeout: float = DEFAULT_CALL_TIMEOUT_S
+    ) -> CallResult:
+        backend, name = await self.route(plugin)
+        return await backend.call(name, function, args, timeout)
+
+    async def widget_html(
+        self, plugin: str, handler: str, widget_id: str, timeout: float = DEFAULT_CALL_TIMEOUT_S
+    ) -> tuple[str, float]:
+        backend, name = await self.route(plugin)
+        return await backend.widget_html(name, handler, widget_id, timeout)
+
+    async def set_enabled(self, plugin: str, enabled: bool) -> str:
+        backend, name = await self.route(plugin)
+        return await backend.set_enabled(name, enabled)
+
+    async def logs(
+        self, plugin: str | None = None, level: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """One plugin's entries from its context, or every context's that has logs,
+        merged newest first; plugin names are the fleet's."""
+        if plugin is not None:
+            backend, name = await self.route(plugin)
+            pairs = [(self._context_of(backend), await backend.logs(name, level, limit))]
+        else:
+            contexts = list(self.members)
+            results = await asyncio.gather(
+                *(self.members[c].logs(None, level, limit) for c in contexts),
+                return_exceptions=True,
+            )
+            pairs = []
+            unsupported: list[UsageError] = []
+            for context, result in zip(contexts, results, strict=True):
+                if isinstance(result, UsageError):
+                    unsupported.append(result)  # sockets keep no log buffer to read
+                elif isinstance(result, BaseException):
+                    raise result
+                else:
+                    pairs.append((context, result))
+            if not pairs and unsupported:
+                raise unsupported[0]
+        merged = [
+            {**entry, "plugin": self.shown_name(context, str(entry.get("plugin", "")))}
+            for context, entries in pairs
+            for entry in entries
+        ]
+        # RFC 3339 timestamps in one zone sort as text; a stable sort keeps each
+        # context's own order among equal ones.
+        merged.sort(key=lambda e: str(e.get("timestamp", "")), reverse=True)
+        return merged[:limit] if limit else merged
+
+    def _context_of(self, backend: Backend) -> str:
+        return next(c for c, b in self.members.items() if b is backend)
+
+    def last_call_ms(self, plugin: str) -> float | None:
+        found = self._route_known(plugin)
+        return found[0].last_call_ms(found[1]) if found else None
+
+    async def close(self) -> None:
+        await asyncio.gather(*(b.close() for b in self.members.values()), return_exceptions=True)
+
+
+def fleet_for_contexts(
+    config: Config,
+    names: Sequence[str],
+    *,
+    ca_cert: str | None = None,
+    insecure: bool = False,
+    timeout: float | None = None,
+    max_message_mb: int | None = None,
+    read_only: bool | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> FleetBackend:
+    """A fleet of the named contexts (all of the config's for `--fleet`).
+
+    No --token-file here: one file cannot be the token of several gateways; each
+    gateway context names its own `token_file` (else $GOATFLOW_TOKEN applies).
+    """
+    if not names:
+        raise UsageError("no contexts to make a fleet of", "add [contexts.NAME] tables")
+    repeated = sorted(n for n, count in Counter(names).items() if count > 1)
+    if repeated:
+        raise UsageError(f"context {repeated[0]!r} is named twice")
+    members = {
+        name: backend_for_context(
+            config,
+            name,
+            ca_cert=ca_cert,
+            insecure=insecure,
+            timeout=timeout,
+            max_message_mb=max_message_mb,
+            read_only=read_only,
+            environ=environ,
+        )
+        for name in names
+    }
+    return FleetBackend(members)
