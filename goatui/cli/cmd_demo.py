@@ -35,12 +35,20 @@ def demo_session(options: argparse.Namespace, config: Config) -> Session:
     installed = read_plugins_dir(str(DEMO_PLUGINS_DIR))
     sources = Sources(sockets=[], globs=[], plugins_dir=str(DEMO_PLUGINS_DIR))
     backend = SocketBackend(sources, max_message_mb=max_message_mb(options, config))
-    return Session(
+    session = Session(
         backend=backend,
         config=config,
         read_only=options.read_only or config.read_only,
         to_launch=list(installed.values()),
     )
+    # Only --db of the hosting options: the demo launches its own plugins, always.
+    if getattr(options, "db", None):
+        from argparse import Namespace
+
+        from goatui.cli.common import apply_hosting
+
+        apply_hosting(session, Namespace(db=options.db), None)
+    return session
 
 
 def run(options: argparse.Namespace, config: Config) -> int:

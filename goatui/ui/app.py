@@ -8,12 +8,17 @@ then the monitor. Both are closed when the app ends, whichever way it ends.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
+import signal
 from collections.abc import Iterable
 from functools import partial
 
+from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
@@ -21,10 +26,12 @@ from textual.widgets import Footer, Header, Static, TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState
 
 from goatui.core.config import save_setting
+from goatui.core.contexts import available_contexts, backend_for_context
 from goatui.core.errors import GoatError
 from goatui.core.history import History
 from goatui.core.models import Health
 from goatui.core.monitor import GONE, PluginMonitor
+from goatui.core.sanitize import sanitize_line
 from goatui.core.session import Session
 from goatui.ui.commands import GoatCommands
 from goatui.ui.context import ConsoleContext
@@ -32,15 +39,28 @@ from goatui.ui.errors import describe, toast
 from goatui.ui.hub import MonitorHub
 from goatui.ui.messages import PluginsChanged, PluginTransition, RefreshRequested, ShowView
 from goatui.ui.paths import stylesheets
+from goatui.ui.screens.audit import AuditScreen
+from goatui.ui.screens.contexts import ContextScreen
 from goatui.ui.screens.help import HelpScreen, Section
 from goatui.ui.views.base import View
-from goatui.ui.views.invoke import InvokeView
-from goatui.ui.views.jobs import JobsView
-from goatui.ui.views.logs import LogsView
 from goatui.ui.views.plugins import PluginsView
-from goatui.ui.views.widgets import WidgetsView
 
-_VIEW_CLASSES: tuple[type[View], ...] = (PluginsView, InvokeView, WidgetsView, JobsView, LogsView)
+# Where each view lives. The console imports and mounts a view other than Plugins only
+# when it is first shown, or in the background once the plugin rows are on screen
+# (`lazy_views`): most of the start-up time went to the four views not yet visible.
+_VIEW_MODULES: dict[str, tuple[str, str]] = {
+    "plugins": ("goatui.ui.views.plugins", "PluginsView"),
+    "invoke": ("goatui.ui.views.invoke", "InvokeView"),
+    "widgets": ("goatui.ui.views.widgets", "WidgetsView"),
+    "jobs": ("goatui.ui.views.jobs", "JobsView"),
+    "logs": ("goatui.ui.views.logs", "LogsView"),
+}
+
+
+def view_class(name: str) -> type[View]:
+    module, attribute = _VIEW_MODULES[name]
+    cls: type[View] = getattr(importlib.import_module(module), attribute)
+    return cls
 
 
 class MainScreen(Screen[None]):
@@ -70,8 +90,12 @@ class GoatApp(App[int]):
             for key, (view, title) in enumerate(VIEWS, start=1)
         ),
         Binding("r", "refresh", "Refresh", id="app.refresh"),
+        Binding("ctrl+o", "switch_context", "Switch context", show=False, id="app.context"),
         Binding("question_mark", "help", "Keys", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
+        # Textual only hints "press q to quit" on Ctrl-C, and inputs take it as copy:
+        # operators expect Ctrl-C to end a terminal program, so it quits, from anywhere.
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.interrupt"),
     ]
 
     def __init__(
@@ -80,8 +104,14 @@ class GoatApp(App[int]):
         *,
         monitor: PluginMonitor | None = None,
         history: History | None = None,
+        lazy_views: bool = False,
     ) -> None:
+        """`lazy_views`: mount only the Plugins view at start, the others after the
+        first rows are drawn or when first shown (the real console; tests keep every
+        view in the DOM from the start)."""
         super().__init__()
+        self._lazy_views = lazy_views
+        self._mounting: dict[str, asyncio.Task[None]] = {}
         if monitor is None:
             monitor = PluginMonitor(session.backend, interval=session.config.probe_interval)
         self.ctx = ConsoleContext(
@@ -101,11 +131,13 @@ class GoatApp(App[int]):
             yield Static(
                 "READ-ONLY · invoking and job triggers are disabled", id="read-only-banner"
             )
+        # The backend's warnings (e.g. --insecure) stay on screen, not only in a toast.
+        yield Static(id="gateway-warnings")
         with TabbedContent(initial="plugins", id="views"):
-            views = zip(self.VIEWS, _VIEW_CLASSES, strict=True)
-            for key, ((view, title), cls) in enumerate(views, start=1):
+            for key, (view, title) in enumerate(self.VIEWS, start=1):
                 with TabPane(f"{key} {title}", id=view):
-                    yield cls(self.ctx, id=f"{view}-view")
+                    if view == "plugins" or not self._lazy_views:
+                        yield view_class(view)(self.ctx, id=f"{view}-view")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -117,6 +149,7 @@ class GoatApp(App[int]):
         self.query_one(Tabs).can_focus = False
         self.ctx.hub.subscribe(self)
         self._update_subtitle()
+        self._show_warnings()
         self._start()
 
     @work(group="session", exit_on_error=False)
@@ -131,6 +164,28 @@ class GoatApp(App[int]):
             toast(self, notice, title="host", timeout=10)
         await self.ctx.monitor.start()
         self._update_subtitle()
+        if self._lazy_views:
+            # After the rows are drawn: the operator sees plugins first.
+            self.call_after_refresh(self._mount_views)
+
+    @work(group="views", exit_on_error=False)
+    async def _mount_views(self) -> None:
+        for view, _ in self.VIEWS:
+            await self.ensure_view(view)
+
+    async def ensure_view(self, name: str) -> View:
+        """The view, mounted first if it is not yet (lazy_views)."""
+        view = self._mounted_view(name)
+        if view is not None:
+            return view
+        if name not in self._mounting:
+            self._mounting[name] = asyncio.ensure_future(self._mount_view(name))
+        await asyncio.shield(self._mounting[name])
+        return self.view(name)
+
+    async def _mount_view(self, name: str) -> None:
+        view = view_class(name)(self.ctx, id=f"{name}-view")
+        await self.query_one(f"#{name}", TabPane).mount(view)
 
     async def close_session(self) -> None:
         """Stop the monitor, then close the session (launched plugins, channels). Once."""
@@ -150,9 +205,21 @@ class GoatApp(App[int]):
     def view(self, name: str) -> View:
         return self.query_one(f"#{name}-view", View)
 
+    def _mounted_view(self, name: str) -> View | None:
+        try:
+            return self.view(name)
+        except NoMatches:
+            return None
+
     def show_view(self, name: str, plugin: str | None = None) -> None:
         self.query_one(TabbedContent).active = name
-        view = self.view(name)
+        view = self._mounted_view(name)
+        if view is None:
+            # Shown before its background mount got to it: mount it now, then show.
+            self.run_worker(self._show_mounted(name, plugin), group="views", exit_on_error=False)
+            return
+        from goatui.ui.views.invoke import InvokeView  # loaded: its view is mounted
+
         if isinstance(view, InvokeView):
             # Key 2 offers the plugin selected in the table; `i` insists on its own.
             selected = self.query_one(PluginsView).selected()
@@ -160,13 +227,17 @@ class GoatApp(App[int]):
             view.prepare(plugin or fallback, replace=plugin is not None)
         self.call_after_refresh(self._focus_active_view)
 
+    async def _show_mounted(self, name: str, plugin: str | None) -> None:
+        await self.ensure_view(name)
+        self.show_view(name, plugin)
+
     def _focus_active_view(self) -> None:
         # Decided when it runs, not when scheduled: focusing a widget in another tab
         # would switch to that tab, and keys typed meanwhile must keep their focus.
         active = self.query_one(TabbedContent).active
-        if not active:
+        view = self._mounted_view(active) if active else None
+        if view is None:
             return
-        view = self.view(active)
         focused = self.focused
         if focused is None or view not in focused.ancestors_with_self:
             view.focus_default()
@@ -178,7 +249,13 @@ class GoatApp(App[int]):
         self.show_view(message.view, message.plugin)
 
     @on(TabbedContent.TabActivated)
-    def _tab_clicked(self) -> None:
+    def _tab_clicked(self, event: TabbedContent.TabActivated) -> None:
+        name = event.pane.id
+        if self._lazy_views and name and self._mounted_view(name) is None:
+            # NoMatches: the console is closing and its tabs are going away.
+            with contextlib.suppress(NoMatches):
+                self.show_view(name)  # mounts it, then focuses it
+            return
         self.call_after_refresh(self._focus_active_view)
 
     def filter_plugins(self) -> None:
@@ -190,13 +267,29 @@ class GoatApp(App[int]):
     def action_refresh(self) -> None:
         self.ctx.monitor.refresh()
         active = self.query_one(TabbedContent).active
-        if active:
-            self.view(active).post_message(RefreshRequested())
+        view = self._mounted_view(active) if active else None
+        if view is not None:
+            view.post_message(RefreshRequested())
         self.notify("refreshing", timeout=1.5)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.help_sections()))
+
+    def show_history(self) -> None:
+        self.run_worker(self._show_history(), group="views", exit_on_error=False)
+
+    async def _show_history(self) -> None:
+        from goatui.ui.views.invoke import InvokeView
+
+        view = await self.ensure_view("invoke")
+        self.show_view("invoke")
+        if isinstance(view, InvokeView):
+            view.action_history()
+
+    def action_audit(self) -> None:
+        if not isinstance(self.screen, AuditScreen):
+            self.push_screen(AuditScreen())
 
     def help_sections(self) -> list[Section]:
         """The key list, straight from the bindings of each part of the console."""
@@ -207,7 +300,8 @@ class GoatApp(App[int]):
             Binding("ctrl+q", "quit", "Quit now"),
         ]
         sections: list[Section] = [("Everywhere", everywhere)]
-        for (_, title), cls in zip(self.VIEWS, _VIEW_CLASSES, strict=True):
+        for view, title in self.VIEWS:
+            cls = view_class(view)
             keys = _bindings([*cls.BINDINGS, *(b for w in cls.HELP_FROM for b in w.BINDINGS)])
             if keys:
                 sections.append((f"{title} view", keys))
@@ -238,6 +332,58 @@ class GoatApp(App[int]):
         if self.ctx.config.bell:
             self.bell()
 
+    def _show_warnings(self) -> None:
+        warnings = list(self.ctx.backend.warnings)
+        line = self.query_one("#gateway-warnings", Static)
+        line.update(Text("\n".join(f"⚠ {sanitize_line(w)}" for w in warnings)))
+        line.display = bool(warnings)
+        for warning in warnings:
+            toast(self, warning, title="connection", severity="warning", timeout=15)
+
+    # -- contexts ----------------------------------------------------------------------
+
+    def action_switch_context(self) -> None:
+        try:
+            contexts = available_contexts(self.ctx.config)
+        except GoatError as exc:
+            toast(self, exc.line(), title="contexts", severity="error")
+            return
+        if not contexts:
+            where = self.ctx.config.path or "the config file"
+            toast(self, f"no contexts: add [contexts.NAME] tables to {where}", severity="warning")
+            return
+        self.push_screen(ContextScreen(contexts, self.ctx.backend.label), self._context_chosen)
+
+    def _context_chosen(self, name: str | None) -> None:
+        if name:
+            self.switch_context(name)
+
+    @work(group="context", exclusive=True, exit_on_error=False)
+    async def switch_context(self, name: str) -> None:
+        """Build the new backend first (a bad context keeps the old one), then swap:
+        stop the old monitor, close the old backend, start a monitor on the new one."""
+        try:
+            backend = backend_for_context(
+                self.ctx.config, name, read_only=self.ctx.read_only or None
+            )
+        except GoatError as exc:
+            toast(self, exc.line(), title=f"context {name}", severity="error")
+            return
+        session, old_monitor = self.ctx.session, self.ctx.monitor
+        await old_monitor.stop()
+        old_backend, session.backend = session.backend, backend
+        monitor = PluginMonitor(backend, interval=self.ctx.config.probe_interval)
+        self.ctx.monitor = monitor
+        self.ctx.hub.rebind(monitor)
+        try:
+            await old_backend.close()
+        finally:
+            self._update_subtitle()
+            self._show_warnings()
+            toast(self, f"switched to context {name} ({backend.label})", title="context")
+            await monitor.start()
+            self._update_subtitle()
+
     def _update_subtitle(self) -> None:
         live = len(self.ctx.live_plugins())
         self.sub_title = f"{self.ctx.backend.label} · {live} plugin{'s' if live != 1 else ''}"
@@ -264,12 +410,21 @@ def _bindings(items: Iterable[BindingType]) -> list[Binding]:
 
 def run_console(session: Session) -> int:
     """Run the console until the operator quits; the session is closed in any case."""
-    app = GoatApp(session)
+    app = GoatApp(session, lazy_views=True)
 
     async def main() -> int:
+        # SIGTERM and SIGHUP (the SSH session dropping) end the console the way q does:
+        # in the event loop, so the terminal is restored and the plugins stopped. The
+        # CLI's handler raises KeyboardInterrupt wherever the main thread happens to be,
+        # which inside grpc.aio's poller can crash the interpreter before cleanup.
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(signum, partial(app.exit, return_code=128 + signum))
         try:
             await app.run_async()
         finally:
+            for signum in (signal.SIGTERM, signal.SIGHUP):
+                loop.remove_signal_handler(signum)
             await app.close_session()
         return app.return_code or 0
 

@@ -33,6 +33,21 @@ class GoatCommands(Provider):
             (Content("Refresh now"), "rediscover and probe every plugin (r)", app.action_refresh),
             (Content("Filter plugins"), "filter the plugins table by name (/)", app.filter_plugins),
             (Content("Keys"), "every key goatui knows (?)", app.action_help),
+            (
+                Content("Call history"),
+                "replay a call, mark two results to diff them (h in Invoke)",
+                app.show_history,
+            ),
+            (
+                Content("Audit log"),
+                "what was invoked, triggered, enabled, restarted … from goatui",
+                app.action_audit,
+            ),
+            (
+                Content("Switch context…"),
+                "reconnect to another [contexts.NAME] of the config (ctrl+o)",
+                app.action_switch_context,
+            ),
             (Content("Quit"), "close goatui and the plugins it started (q)", app.action_quit),
         ]
         if not app.ctx.read_only:

@@ -4,7 +4,12 @@ The function field completes from the plugin's manifest and recalls past calls w
 up/down. Args are validated before anything is sent. The call runs in an exclusive
 worker under the configured deadline (Escape cancels it); the result is classified off
 the UI thread and shown capped until `a` shows all of it. Every call, whatever its
-outcome, goes to the history file.
+outcome, goes to the history file (and to the audit log).
+
+Tools on a result: `/` search and `j` JSONPath (on the result, see ResultViewer), `y`
+/ `Y` copy the call as a `goatui call` / curl line, `h` opens the history (replay,
+mark two results to diff), `d` diffs with the previous result of the same call. Host
+calls the plugin made while serving the call are listed under the result.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import asyncio
 import importlib.util
 import re
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -25,22 +31,33 @@ from textual.containers import Horizontal
 from textual.widgets import Label, Select, Static, TextArea
 from textual.worker import Worker
 
+from goatui.core.backend import SocketBackend
+from goatui.core.copycmd import as_curl, as_goatui_call
 from goatui.core.errors import GoatError, InvalidArgs
 from goatui.core.history import HistoryEntry, Outcome
+from goatui.core.host import HostCall
 from goatui.core.models import CallResult
 from goatui.core.results import ResultView, classify_result, format_size, parse_args
 from goatui.core.sanitize import safe_text, sanitize_line
+from goatui.ui import auditing
 from goatui.ui.context import ConsoleContext
 from goatui.ui.errors import describe, error_code, toast
 from goatui.ui.format import fmt_ms
 from goatui.ui.messages import PluginsChanged, ShowView
+from goatui.ui.screens.history import HistoryScreen, KeptResult, open_diff
 from goatui.ui.screens.save import SavePrompt
 from goatui.ui.views.base import View
 from goatui.ui.widgets.function_input import FunctionInput
+from goatui.ui.widgets.log_tail import LogTail
 from goatui.ui.widgets.plugin_table import tone_colours
 from goatui.ui.widgets.result_viewer import ResultViewer, Shown
+from goatui.ui.widgets.search_bar import SearchBar
 
 _EXTENSIONS = {"json": ".json", "text": ".txt", "binary": ".bin", "empty": ".txt"}
+# Results of this session kept in memory for diffs (the history file keeps none).
+KEPT_RESULTS = 20
+# Host calls listed under a result (the trace itself keeps more).
+TIMELINE_CALLS = 50
 
 
 @dataclass(frozen=True)
@@ -51,6 +68,8 @@ class LastResult:
     view: ResultView
     code: str
     duration_ms: float
+    # When the call started (the history entry's `at`): links the two.
+    at: float = 0.0
 
 
 def args_excerpt(text: str, error: InvalidArgs) -> str:
@@ -80,6 +99,21 @@ def json_highlighting() -> bool:
     return all(importlib.util.find_spec(m) is not None for m in ("tree_sitter", "tree_sitter_json"))
 
 
+def timeline_lines(calls: list[HostCall], started: float) -> list[str]:
+    """Host calls made while serving a call: offset from its start, method, duration."""
+    lines = [f"host calls while serving it ({len(calls)}):"]
+    for call in calls[:TIMELINE_CALLS]:
+        offset = (call.timestamp - started) * 1000
+        detail = sanitize_line(call.detail)
+        lines.append(
+            f"  +{offset:7.1f}ms  {call.method:<11} {call.duration_ms:7.2f}ms  "
+            f"{sanitize_line(call.outcome)}  {detail}"
+        )
+    if len(calls) > TIMELINE_CALLS:
+        lines.append(f"  … {len(calls) - TIMELINE_CALLS} more (Logs view, t)")
+    return lines
+
+
 def default_save_name(plugin: str, function: str, kind: str, now: float) -> str:
     """A new file name under the cwd, safe on any filesystem."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
@@ -89,7 +123,7 @@ def default_save_name(plugin: str, function: str, kind: str, now: float) -> str:
 
 class InvokeView(View):
     LISTENS = True
-    HELP_FROM = (FunctionInput,)
+    HELP_FROM = (FunctionInput, ResultViewer, SearchBar)
 
     BINDINGS = [
         Binding("ctrl+r", "send", "Send", id="invoke.send"),
@@ -97,6 +131,11 @@ class InvokeView(View):
         Binding("c", "copy", "Copy result", id="invoke.copy"),
         Binding("s", "save", "Save result", id="invoke.save"),
         Binding("a", "show_all", "Show all", id="invoke.show_all"),
+        Binding("y", "copy_call", "Copy as goatui call", show=False, id="invoke.copy_call"),
+        Binding("Y", "copy_curl", "Copy as curl (gateway)", show=False, id="invoke.copy_curl"),
+        Binding("h", "history", "History: replay, diff", show=False, id="invoke.history"),
+        Binding("d", "diff_previous", "Diff with previous", show=False, id="invoke.diff"),
+        Binding("ctrl+s", "toggle_split", "Log tail beside", show=False, id="invoke.split"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -108,7 +147,10 @@ class InvokeView(View):
         yield Label("args (JSON) · ctrl+r sends · escape cancels or goes back", id="invoke-hint")
         yield TextArea("{}", id="invoke-args", show_line_numbers=True, tab_behavior="focus")
         yield Static(id="invoke-status")
+        yield SearchBar(id="invoke-search")
         yield ResultViewer(id="invoke-result")
+        yield Static(id="invoke-timeline")
+        yield LogTail(self, id="invoke-log-tail")
 
     def __init__(self, ctx: ConsoleContext, *, id: str | None = None) -> None:
         super().__init__(ctx, id=id)
@@ -121,8 +163,10 @@ class InvokeView(View):
         self._recall: list[HistoryEntry] = []
         self._recall_pos = -1
         self._draft = ("", "")
+        self._kept: OrderedDict[float, KeptResult] = OrderedDict()
 
     def on_mount(self) -> None:
+        self.query_one("#invoke-timeline").display = False
         if json_highlighting():
             self.args_area.language = "json"
         self.update_plugins()
@@ -190,6 +234,7 @@ class InvokeView(View):
     @on(Select.Changed, "#invoke-plugin")
     def _plugin_changed(self) -> None:
         self._recall_pos = -1
+        self.query_one(LogTail).follow(self.plugin)
         self._update_handlers()
 
     # -- history recall ----------------------------------------------------------------
@@ -261,6 +306,7 @@ class InvokeView(View):
     @work(exclusive=True, group="invoke", exit_on_error=False)
     async def _call(self, plugin: str, function: str, text: str, args: bytes) -> None:
         at = self.ctx.clock()
+        wall = time.time()  # the host trace's clock, for the timeline
         started = time.perf_counter()
         self._set_status(safe_text(f"calling {plugin}.{function} … escape cancels", one_line=True))
         self.add_class("-calling")
@@ -271,22 +317,46 @@ class InvokeView(View):
             elapsed = (time.perf_counter() - started) * 1000
             self._failed("CANCELLED", elapsed, "cancelled; the plugin may still finish it")
             self._remember(plugin, function, text, at, elapsed, "cancelled", "CANCELLED")
+            auditing.record(
+                self, self.ctx, "invoke", f"{plugin}/{function}", cancelled=True, args=text
+            )
             raise
         except Exception as exc:  # every failure is shown, never left as "calling"
             elapsed = (time.perf_counter() - started) * 1000
             code = error_code(exc) if isinstance(exc, GoatError) else "ERROR"
             self._failed(code, elapsed, describe(exc))
+            self._show_timeline(plugin, wall, time.time())  # what it did before failing
             self._remember(plugin, function, text, at, elapsed, "error", describe(exc))
+            auditing.record(self, self.ctx, "invoke", f"{plugin}/{function}", error=exc, args=text)
             return
         finally:
             self.remove_class("-calling")
-        self._succeeded(plugin, function, result, view)
+        self._succeeded(plugin, function, result, view, at)
         self._remember(plugin, function, text, at, result.duration_ms, "ok", result.code)
+        auditing.record(self, self.ctx, "invoke", f"{plugin}/{function}", args=text)
+        self._show_timeline(plugin, wall, time.time())
 
-    def _succeeded(self, plugin: str, function: str, result: CallResult, view: ResultView) -> None:
+    def _show_timeline(self, plugin: str, started: float, ended: float) -> None:
+        """The host calls this plugin made between the call's start and end."""
+        host = self.ctx.session.host
+        calls = [
+            c
+            for c in (host.trace if host is not None else ())
+            if c.plugin == plugin and started <= c.timestamp <= ended
+        ]
+        widget = self.query_one("#invoke-timeline", Static)
+        widget.update(Text("\n".join(timeline_lines(calls, started))) if calls else "")
+        widget.display = bool(calls)
+
+    def _succeeded(
+        self, plugin: str, function: str, result: CallResult, view: ResultView, at: float
+    ) -> None:
         self._last = LastResult(
-            plugin, function, result.data, view, result.code, result.duration_ms
+            plugin, function, result.data, view, result.code, result.duration_ms, at
         )
+        self._kept[at] = KeptResult(at, plugin, function, view.kind, view.value)
+        while len(self._kept) > KEPT_RESULTS:
+            self._kept.popitem(last=False)
         self._show(everything=False)
 
     def _show(self, *, everything: bool) -> None:
@@ -313,6 +383,7 @@ class InvokeView(View):
 
     def _failed(self, code: str, duration_ms: float, message: str) -> None:
         self._last = None
+        self.query_one("#invoke-timeline").display = False
         self._set_status(
             Text.assemble(
                 (code, self._colour("error")),
@@ -354,6 +425,8 @@ class InvokeView(View):
             return self._last is not None
         if action == "show_all":
             return self._shown is not None and not self._shown.complete
+        if action == "diff_previous":
+            return self._last is not None
         return True
 
     def action_escape(self) -> None:
@@ -397,3 +470,104 @@ class InvokeView(View):
             )
             return
         self.app.call_from_thread(toast, self, f"saved {format_size(len(data))} to {path}")
+
+    # -- search bar ----------------------------------------------------------------------
+
+    @on(ResultViewer.FindRequested)
+    def _open_search(self, event: ResultViewer.FindRequested) -> None:
+        self.query_one(SearchBar).open(event.viewer, event.mode)
+
+    @on(ResultViewer.Moved)
+    def _match_moved(self, event: ResultViewer.Moved) -> None:
+        bar = self.query_one(SearchBar)
+        if event.position:
+            bar.show_position(event.position)
+        else:
+            bar.remove_class("-open")
+
+    # -- copy as a command -------------------------------------------------------------
+
+    def _typed_call(self) -> tuple[str, str, str] | None:
+        plugin, function = self.plugin, self.function_input.value.strip()
+        if plugin is None or not function:
+            toast(self, "choose a plugin and a function first", severity="warning")
+            return None
+        return plugin, function, self.args_area.text
+
+    def action_copy_call(self) -> None:
+        call = self._typed_call()
+        if call is None:
+            return
+        plugin, function, args = call
+        backend = self.ctx.backend
+        gateway = getattr(backend, "base_url", None)
+        state = self.ctx.monitor.get(plugin)
+        sockets: list[str] = []
+        if isinstance(backend, SocketBackend) and state is not None:
+            sockets = [state.info.target]
+        # In a fleet, the plugin's context says where it is (its name there may differ).
+        context = state.info.where if state is not None and state.info.where else None
+        if context:
+            plugin = plugin.removesuffix(f"@{context}")
+        line = as_goatui_call(
+            plugin, function, args, sockets=sockets, gateway=gateway, context=context
+        )
+        self._copy_line(line)
+
+    def action_copy_curl(self) -> None:
+        gateway = getattr(self.ctx.backend, "base_url", None)
+        if not isinstance(gateway, str):
+            toast(self, "curl lines need gateway mode (--gateway URL)", severity="warning")
+            return
+        call = self._typed_call()
+        if call is not None:
+            self._copy_line(as_curl(gateway, *call))
+
+    def _copy_line(self, line: str) -> None:
+        self.app.copy_to_clipboard(line)
+        toast(self, line, title="copied")
+
+    # -- history, replay and diff ------------------------------------------------------
+
+    def action_history(self) -> None:
+        entries = self.ctx.history.recall()
+        if not entries:
+            toast(self, "no calls in the history yet")
+            return
+        self.app.push_screen(HistoryScreen(entries, dict(self._kept)), self._replay)
+
+    def _replay(self, entry: HistoryEntry | None) -> None:
+        if entry is None:
+            return
+        if self.ctx.read_only:
+            toast(self, "read-only: replaying calls is disabled", severity="warning")
+            return
+        if entry.args_dropped:
+            toast(self, "its args were too large to keep: nothing replayed", severity="warning")
+            return
+        if entry.plugin not in self._names:
+            toast(self, f"{entry.plugin} is not here now: nothing replayed", severity="warning")
+            return
+        self.plugin_select.value = entry.plugin
+        self.function_input.value = entry.function
+        self.args_area.load_text(entry.args)
+        self.action_send()
+
+    def action_diff_previous(self) -> None:
+        last = self._last
+        if last is None:
+            return
+        same = [
+            k
+            for k in self._kept.values()
+            if (k.plugin, k.function) == (last.plugin, last.function) and k.at < last.at
+        ]
+        if not same:
+            toast(self, "no earlier result of this call in this session", severity="warning")
+            return
+        open_diff(self, same[-1], self._kept[last.at])
+
+    # -- split: the log tail beside ------------------------------------------------------
+
+    def action_toggle_split(self) -> None:
+        self.query_one(LogTail).toggle(self.plugin)

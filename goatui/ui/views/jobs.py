@@ -39,6 +39,7 @@ from goatui.core.jobs import (
 )
 from goatui.core.sanitize import safe_text, sanitize_line
 from goatui.core.schedule import JobSpec, Schedule, format_next, local_zone, utc
+from goatui.ui import auditing
 from goatui.ui.context import ConsoleContext
 from goatui.ui.errors import toast
 from goatui.ui.format import shorten
@@ -592,6 +593,9 @@ class JobsView(View):
             self.runs.abandon(key)  # cancelled (the console is closing) or a bug
             raise
         self.runs.finish(run)
+        failed = run.outcome != "ok"
+        target = f"{spec.plugin}/{spec.id or spec.handler}"
+        auditing.record(self, self.ctx, "job-trigger", target, error=run.detail if failed else None)
         self._redraw_rows(key)
         self._draw_detail()
         self.refresh_bindings()

@@ -235,6 +235,7 @@ class LogsView(View):
         self._trace_mode = 0  # 0 logs, 1 logs + host calls, 2 host calls only
         self._plugins: set[str] = set()
         self._status = ""
+        self._hint: str | None = None
         self._gateway_error = ""
         self.export_dir: Path | None = None  # None: the current directory
 
@@ -366,7 +367,10 @@ class LogsView(View):
         status = " · ".join(p for p in parts if p)
         if status != self._status:
             self._status = status
-            self.query_one("#logs-status", Static).update(safe_text(status, one_line=True))
+            # One line high whatever it says: no layout pass (a pass redraws the whole
+            # screen, and the counts change at every tick while logs flow; issue #9).
+            status_line = self.query_one("#logs-status", Static)
+            status_line.update(safe_text(status, one_line=True), layout=False)
         hint = ""
         hosting = self.ctx.session.attached or self.ctx.session.to_launch
         if len(store) == 0 and isinstance(self.ctx.backend, SocketBackend) and not hosting:
@@ -374,10 +378,12 @@ class LogsView(View):
                 "No logs yet. Logs come from plugins goatui hosts: start goatui with "
                 "--launch or --attach-host, or press a to attach one (with a warning)."
             )
-        hint_widget = self.query_one("#logs-hint", Static)
-        hint_widget.display = bool(hint)
-        if hint:
-            hint_widget.update(hint)
+        if hint != self._hint:  # ten ticks a second: touch the widget only on a change
+            self._hint = hint
+            hint_widget = self.query_one("#logs-hint", Static)
+            hint_widget.display = bool(hint)
+            if hint:
+                hint_widget.update(hint)
 
     def _on_theme_changed(self, _theme: object) -> None:
         tones = view_tones(self)

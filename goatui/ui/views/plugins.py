@@ -7,17 +7,22 @@ updates arrive as coalescing PluginsChanged messages, and a one-second tick move
 
 from __future__ import annotations
 
-from textual import on
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Label, Static
 
+from goatui.core.errors import GoatError
+from goatui.core.models import Health
 from goatui.core.monitor import PluginState
 from goatui.core.sanitize import safe_text
+from goatui.ui import auditing
 from goatui.ui.errors import toast
 from goatui.ui.messages import PluginsChanged, RefreshRequested, ShowView
+from goatui.ui.screens.confirm import ConfirmScreen
 from goatui.ui.views.base import View
 from goatui.ui.widgets.plugin_detail import PluginDetail
 from goatui.ui.widgets.plugin_table import PluginTable, tone_colours
@@ -46,6 +51,11 @@ class PluginsView(View):
         Binding("slash", "filter", "Filter", id="plugins.filter"),
         Binding("i", "invoke", "Invoke", id="plugins.invoke"),
         Binding("escape", "clear_filter", "Clear filter", id="plugins.clear_filter"),
+        Binding("R", "restart_plugin", "Restart (launched)", show=False, id="plugins.restart"),
+        Binding("S", "stop_plugin", "Stop (launched)", show=False, id="plugins.stop"),
+        Binding(
+            "e", "toggle_enabled", "Enable / disable (gateway)", show=False, id="plugins.enable"
+        ),
     ]
 
     filter_text: reactive[str] = reactive("", init=False)
@@ -111,10 +121,24 @@ class PluginsView(View):
     def _show_detail(self, now: float, *, force: bool = False) -> None:
         """Redraw the detail pane when what it shows changed (selection, state, second)."""
         state = self.selected()
-        drawn = detail_signature(state, now) if state else None
+        process = self.process_line(state.name) if state else ""
+        drawn = (*detail_signature(state, now), process) if state else None
         if force or drawn != self._detail_drawn:
             self._detail_drawn = drawn
-            self.query_one(PluginDetail).show(state, now, self._colours)
+            self.query_one(PluginDetail).show(state, now, self._colours, process=process)
+
+    def process_line(self, name: str) -> str:
+        """For a plugin goatui launched: its pid, or how it exited ("" for the others)."""
+        launcher = self.ctx.session.launcher
+        launched = launcher.plugins.get(name) if launcher is not None else None
+        if launched is None:
+            return ""
+        if launched.running:
+            return f"launched by goatui, pid {launched.pid} (R restarts, S stops)"
+        if launched.exit_code is not None:
+            how = "stopped" if launched.stopping else "exited"
+            return f"{how} with exit code {launched.exit_code} (R restarts)"
+        return "launched by goatui, not running (R restarts)"
 
     def _on_theme_changed(self, _theme: object) -> None:
         self._colours = tone_colours(self.app)
@@ -178,3 +202,110 @@ class PluginsView(View):
             toast(self, "no plugin selected", severity="warning")
             return
         self.post_message(ShowView("invoke", plugin=state.name))
+
+    # -- lifecycle of launched plugins, enable / disable through a gateway --------------
+
+    def _changeable(self, verb: str) -> PluginState | None:
+        """The selected plugin, or None after saying why nothing can be done."""
+        if self.ctx.read_only:
+            toast(self, f"read-only: {verb} is disabled", severity="warning")
+            return None
+        state = self.selected()
+        if state is None:
+            toast(self, "no plugin selected", severity="warning")
+        return state
+
+    def action_restart_plugin(self) -> None:
+        self._lifecycle("restart")
+
+    def action_stop_plugin(self) -> None:
+        self._lifecycle("stop")
+
+    def _lifecycle(self, verb: str) -> None:
+        state = self._changeable(f"{verb}ping plugins")
+        if state is None:
+            return
+        if not self.ctx.session.is_launched(state.name):
+            toast(
+                self,
+                f"{state.name} was not started by goatui: only those can be {verb}ed here",
+                severity="warning",
+            )
+            return
+        if verb == "restart":
+            self._restart(state.name)
+            return
+        question = Text.assemble("Stop plugin ", safe_text(state.name, "bold", one_line=True), "?")
+        detail = "SIGTERM, then SIGKILL after the grace period; R starts it again."
+        name = state.name
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._stop(name)
+
+        self.app.push_screen(ConfirmScreen(question, "Stop", detail=detail), confirmed)
+
+    @work(group="plugins-lifecycle", exit_on_error=False)
+    async def _restart(self, name: str) -> None:
+        toast(self, f"restarting {name} …", timeout=2)
+        try:
+            restarted = await self.ctx.session.restart_plugin(name)
+        except GoatError as exc:
+            toast(self, f"could not restart {name}: {exc.line()}", severity="error")
+            return
+        toast(self, f"{name} restarted (pid {restarted.pid})")
+        self.ctx.monitor.refresh()
+        self.redraw()
+
+    @work(group="plugins-lifecycle", exit_on_error=False)
+    async def _stop(self, name: str) -> None:
+        try:
+            stopped = await self.ctx.session.stop_plugin(name)
+        except GoatError as exc:
+            toast(self, f"could not stop {name}: {exc.line()}", severity="error")
+            return
+        toast(self, f"{name} stopped (exit code {stopped.exit_code})")
+        self.ctx.monitor.refresh()
+        self.redraw()
+
+    def action_toggle_enabled(self) -> None:
+        state = self._changeable("enabling and disabling plugins")
+        if state is None:
+            return
+        if state.health not in (Health.ENABLED, Health.DISABLED):
+            toast(
+                self,
+                "enabling and disabling plugins needs a gateway (--gateway URL)",
+                severity="warning",
+            )
+            return
+        enable = state.health == Health.DISABLED
+        verb = "Enable" if enable else "Disable"
+        question = Text.assemble(
+            f"{verb} plugin ", safe_text(state.name, "bold", one_line=True), " on the gateway?"
+        )
+        detail = (
+            "GoatFlow will load it and route calls to it again."
+            if enable
+            else "GoatFlow stops routing calls, widgets and jobs to it for every user."
+        )
+        name = state.name
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._set_enabled(name, enable)
+
+        self.app.push_screen(ConfirmScreen(question, verb, detail=detail), confirmed)
+
+    @work(group="plugins-enable", exit_on_error=False)
+    async def _set_enabled(self, name: str, enable: bool) -> None:
+        action = "enable" if enable else "disable"
+        try:
+            status = await self.ctx.backend.set_enabled(name, enable)
+        except GoatError as exc:
+            auditing.record(self, self.ctx, action, name, error=exc)
+            toast(self, f"could not {action} {name}: {exc.line()}", severity="error")
+            return
+        auditing.record(self, self.ctx, action, name)
+        toast(self, f"{name}: {status}")
+        self.ctx.monitor.refresh()

@@ -352,6 +352,9 @@ class WidgetsView(View):
         bare = sorted(s.name for s in self.ctx.live_plugins() if s.info.manifest is None)
         if bare:
             text += f" · no manifest: {', '.join(bare)}"
+        if text == getattr(self, "_header_text", None):
+            return  # every probe lands here: lay the screen out again only on a change
+        self._header_text = text
         # Plugin names are the plugins' own text: escaped, one line, never markup.
         self.query_one("#widgets-header", Static).update(safe_text(text, one_line=True))
 

@@ -8,7 +8,7 @@ to show: it is drawn as Rich Text, never parsed as markup.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from rich.cells import cell_len
 from rich.highlighter import Highlighter
@@ -35,12 +35,19 @@ class LineView(ScrollView, can_focus=True):
         & > .line-view--gutter {
             color: $text-muted;
         }
+        & > .line-view--match {
+            background: $warning-muted;
+        }
+        & > .line-view--match-current {
+            background: $warning;
+            color: $background;
+        }
         &:focus {
             background-tint: $foreground 3%;
         }
     }
     """
-    COMPONENT_CLASSES = {"line-view--gutter"}
+    COMPONENT_CLASSES = {"line-view--gutter", "line-view--match", "line-view--match-current"}
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -49,6 +56,24 @@ class LineView(ScrollView, can_focus=True):
         self._styles: Mapping[str, str] = {}
         self._gutter = 0
         self._cache: LRUCache[int, Strip] = LRUCache(2_000)
+        # Search matches to mark: line index → (start, end) columns; and the current one.
+        self._marks: dict[int, list[tuple[int, int]]] = {}
+        self._current_mark: tuple[int, int, int] | None = None
+
+    @property
+    def lines(self) -> Sequence[str]:
+        return self._lines
+
+    def set_marks(
+        self, matches: Sequence[tuple[int, int, int]], current: tuple[int, int, int] | None
+    ) -> None:
+        """Mark matches (line, start, end); the current one stands out."""
+        marks: dict[int, list[tuple[int, int]]] = {}
+        for line, start, end in matches:
+            marks.setdefault(line, []).append((start, end))
+        self._marks, self._current_mark = marks, current
+        self._cache.clear()
+        self.refresh()
 
     @property
     def line_count(self) -> int:
@@ -67,6 +92,7 @@ class LineView(ScrollView, can_focus=True):
         self._highlighter = highlighter
         self._styles = styles or {}
         self._gutter = len(str(len(lines))) + 2 if lines and numbered else 0
+        self._marks, self._current_mark = {}, None
         width = max((line_width(line) for line in lines), default=0)
         self._cache.clear()
         self.virtual_size = Size(width + self._gutter, len(lines))
@@ -89,7 +115,7 @@ class LineView(ScrollView, can_focus=True):
         line = self._lines[index]
         if len(line) > LONG_LINE:
             # Only the visible slice of a huge line is ever rendered.
-            body = self._strip_of(line[scroll_x : scroll_x + body_width + 1])
+            body = self._strip_of(line[scroll_x : scroll_x + body_width + 1], index, scroll_x)
         else:
             body = self._cached(index, line).crop(scroll_x, scroll_x + body_width)
         body = body.extend_cell_length(body_width, style)
@@ -104,11 +130,11 @@ class LineView(ScrollView, can_focus=True):
     def _cached(self, index: int, line: str) -> Strip:
         strip = self._cache.get(index)
         if strip is None:
-            strip = self._strip_of(line)
+            strip = self._strip_of(line, index)
             self._cache[index] = strip
         return strip
 
-    def _strip_of(self, line: str) -> Strip:
+    def _strip_of(self, line: str, index: int = -1, offset: int = 0) -> Strip:
         text = Text(line, no_wrap=True, end="")
         if self._highlighter is not None:
             self._highlighter.highlight(text)
@@ -117,5 +143,11 @@ class LineView(ScrollView, can_focus=True):
                     Span(s.start, s.end, self._styles.get(str(s.style), s.style))
                     for s in text.spans
                 ]
+        for start, end in self._marks.get(index, ()):
+            current = self._current_mark == (index, start, end)
+            name = "line-view--match-current" if current else "line-view--match"
+            if end - offset > 0:  # Rich reads a negative start as counted from the end
+                style = self.get_component_rich_style(name)
+                text.stylize(style, max(start - offset, 0), end - offset)
         segments = list(text.render(self.app.console))
         return Strip(segments, text.cell_len)

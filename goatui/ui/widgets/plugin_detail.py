@@ -80,7 +80,9 @@ def _manifest_rows(manifest: Manifest) -> Iterable[tuple[str, Text]]:
         yield "permissions", _t(", ".join(manifest.permissions))
 
 
-def detail_renderable(state: PluginState, now: float, colours: Colours) -> RenderableType:
+def detail_renderable(
+    state: PluginState, now: float, colours: Colours, process: str = ""
+) -> RenderableType:
     info = state.info
     status = state.status
     title = _join(
@@ -98,6 +100,8 @@ def detail_renderable(state: PluginState, now: float, colours: Colours) -> Rende
         about.add_row("where", _t(info.where))
     via = "Health.Watch stream" if state.watching else "polled health check"
     about.add_row("health", _join(via, _t(f"; {state.note}" if state.note else "", "dim")))
+    if process:
+        about.add_row("process", _t(process))
     if state.last_error:
         at = f" (at {fmt_clock(state.last_error_at)})" if state.last_error_at else ""
         about.add_row("last error", _join(_t(state.last_error), _t(at, "dim")))
@@ -132,9 +136,11 @@ class PluginDetail(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static("Select a plugin to see its details.", id="detail-body")
 
-    def show(self, state: PluginState | None, now: float, colours: Colours) -> None:
+    def show(
+        self, state: PluginState | None, now: float, colours: Colours, *, process: str = ""
+    ) -> None:
         body = self.query_one("#detail-body", Static)
         if state is None:
             body.update("No plugin selected.")
         else:
-            body.update(detail_renderable(state, now, colours))
+            body.update(detail_renderable(state, now, colours, process))

@@ -22,8 +22,14 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("since", "In state", 8),
     ("error", "Last error", None),
 )
+# Shown after the name when plugins come from several places (a fleet of contexts).
+WHERE_COLUMN = ("where", "Where", None)
 TREND_WIDTH = 10
 ERROR_WIDTH = 60
+# Only these fit their content: a changed cell elsewhere never needs its column measured
+# again. Measuring the "in state" column anew for every row each second was half the
+# console's CPU with 100 plugins (issue #9).
+AUTO_WIDTH = frozenset(key for key, _, width in (*COLUMNS, WHERE_COLUMN) if width is None)
 
 Colours = Mapping[str, str]
 
@@ -44,15 +50,20 @@ def since_cell(state: PluginState, now: float) -> Text:
     return Text(fmt_age(now - state.since), justify="right")
 
 
-def row_cells(state: PluginState, now: float, colours: Colours) -> dict[str, Text]:
-    """Every cell of a plugin's row; all plugin text goes through the sanitiser."""
+def row_cells(
+    state: PluginState, now: float, colours: Colours, *, where: bool = False
+) -> dict[str, Text]:
+    """Every cell of a plugin's row, in column order; plugin text goes through the
+    sanitiser. `where` adds the Where cell (PluginInfo.where) after the name."""
     gone = state.status == GONE
     name = safe_text(state.name, "dim" if gone else "bold", one_line=True)
     error = safe_text(shorten(state.last_error, ERROR_WIDTH), one_line=True)
     if state.health is not None and state.health.is_up:
         error.stylize("dim")  # an old error, from before the plugin recovered
-    return {
-        "name": name,
+    cells = {"name": name}
+    if where:
+        cells["where"] = safe_text(state.info.where or "-", one_line=True)
+    return cells | {
         "version": safe_text(state.info.version or "-", one_line=True),
         "health": health_cell(state.status, colours),
         "latency": Text(fmt_latency(state.last_latency, state.p50), justify="right"),
@@ -71,9 +82,14 @@ class PluginTable(DataTable[Text]):
         self._drawn: dict[str, int] = {}
         # The text of every cell as drawn: unchanged cells are not touched again.
         self._cells: dict[tuple[str, str], Text] = {}
+        self._where = False
 
     def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        columns = [COLUMNS[0], WHERE_COLUMN, *COLUMNS[1:]] if self._where else COLUMNS
+        for key, label, width in columns:
             self.add_column(label, width=width, key=key)
 
     @property
@@ -91,6 +107,13 @@ class PluginTable(DataTable[Text]):
     def show(self, states: Sequence[PluginState], now: float, colours: Colours) -> None:
         """Make the rows match states: changed cells only, unless the rows changed."""
         keys = [s.key for s in states]
+        where = any(s.info.where for s in states)
+        if where != self._where:
+            # DataTable cannot insert a column: lay them out again, then every row.
+            self._where = where
+            self.clear(columns=True)
+            self._add_columns()
+            self._order = []
         if keys != self._order:
             self._rebuild(states, now, colours)
             return
@@ -99,14 +122,14 @@ class PluginTable(DataTable[Text]):
                 # Only the time in state moves on its own.
                 self._update(state.key, "since", since_cell(state, now))
                 continue
-            for column, cell in row_cells(state, now, colours).items():
+            for column, cell in row_cells(state, now, colours, where=self._where).items():
                 self._update(state.key, column, cell)
             self._drawn[state.key] = state.version
 
     def _update(self, key: str, column: str, cell: Text) -> None:
         if self._cells.get((key, column)) != cell:
             self._cells[(key, column)] = cell
-            self.update_cell(key, column, cell, update_width=column != "trend")
+            self.update_cell(key, column, cell, update_width=column in AUTO_WIDTH)
 
     def _rebuild(self, states: Sequence[PluginState], now: float, colours: Colours) -> None:
         selected = self.selected_key
@@ -114,7 +137,7 @@ class PluginTable(DataTable[Text]):
         self._drawn.clear()
         self._cells.clear()
         for state in states:
-            cells = row_cells(state, now, colours)
+            cells = row_cells(state, now, colours, where=self._where)
             self.add_row(*cells.values(), key=state.key)
             self._cells.update({(state.key, column): cell for column, cell in cells.items()})
             self._drawn[state.key] = state.version

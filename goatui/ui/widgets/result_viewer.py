@@ -3,16 +3,30 @@
 Rendering is lazy (LineView draws only visible lines), and the first PREVIEW_LINES
 lines (or PREVIEW_CHARS characters) are shown until the operator asks for everything.
 The text comes from goatui.core.results.classify_result, already sanitised.
+
+`/` searches the shown lines (n / N step through the matches, which stay marked) and
+`j` narrows a JSON result with a JSONPath query (goatui.core.query); Escape shows the
+whole result again. Both are typed into a SearchBar that the owning view places.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from rich.highlighter import JSONHighlighter
+from textual.binding import Binding
+from textual.message import Message
 
+from goatui.core.errors import UsageError
+from goatui.core.query import query_json, search_lines
 from goatui.core.results import ResultView
+from goatui.core.sanitize import safe_json_dumps
 from goatui.ui.widgets.line_view import LineView
+
+FindMode = Literal["search", "query"]
+# Lines kept visible above and below a match that the view scrolls to.
+CONTEXT_LINES = 3
 
 PREVIEW_LINES = 5_000
 PREVIEW_CHARS = 2 * 1024 * 1024
@@ -58,14 +72,47 @@ def count_lines(text: str) -> int:
 
 
 class ResultViewer(LineView):
+    BINDINGS = [
+        Binding("slash", "find('search')", "Search the result", id="result.search"),
+        Binding("n", "next_match(1)", "Next match", id="result.next"),
+        Binding("N", "next_match(-1)", "Previous match", id="result.previous"),
+        Binding("j", "find('query')", "Narrow JSON (JSONPath)", id="result.query"),
+        Binding("escape", "restore", "Whole result again", id="result.restore"),
+    ]
+
+    class FindRequested(Message):
+        """The operator pressed `/` or `j`: the owner opens its SearchBar."""
+
+        def __init__(self, viewer: ResultViewer, mode: FindMode) -> None:
+            super().__init__()
+            self.viewer = viewer
+            self.mode = mode
+
+    class Moved(Message):
+        """The current match changed (n / N) or the result was restored: bars update."""
+
+        def __init__(self, position: str) -> None:
+            super().__init__()
+            self.position = position
+
     def on_mount(self) -> None:
         self._view: ResultView | None = None
+        self._full: ResultView | None = None
         self._everything = False
+        self.query_text = ""
+        self.matches: list[tuple[int, int, int]] = []
+        self.match_index = -1
         self.show_message("no result yet: ctrl+r sends the call")
         self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
 
     def show_result(self, view: ResultView, *, everything: bool = False) -> Shown:
+        """Show a new result (whole: any query or search of the last one is dropped)."""
+        self._full, self.query_text = view, ""
+        return self._display(view, everything=everything)
+
+    def _display(self, view: ResultView, *, everything: bool) -> Shown:
         self._view, self._everything = view, everything
+        self.matches, self.match_index = [], -1
         if view.kind == "empty":
             self.set_lines(["(empty result)"], numbered=False)
             return Shown(0, 0, 0, 0)
@@ -84,10 +131,98 @@ class ResultViewer(LineView):
 
         With no text, the placeholder is shown instead (e.g. "no result").
         """
-        self._view = None
+        self._view = self._full = None
+        self.query_text = ""
+        self.matches, self.match_index = [], -1
         shown = text or (f"({placeholder})" if placeholder else "")
         self.set_lines(shown.split("\n") if shown else [], numbered=False)
 
     def _on_theme_changed(self, _theme: object) -> None:
         if self._view is not None:
-            self.show_result(self._view, everything=self._everything)
+            self._display(self._view, everything=self._everything)
+
+    # -- search and query ----------------------------------------------------------------
+
+    @property
+    def narrowed(self) -> bool:
+        return bool(self.query_text)
+
+    @property
+    def has_result(self) -> bool:
+        return self._full is not None
+
+    def search(self, pattern: str) -> str:
+        """Mark every match of pattern and go to the first one below the top line.
+
+        Returns what the search bar shows: "3/17", "no match", or why the pattern is bad.
+        """
+        try:
+            self.matches = search_lines(self.lines, pattern) if pattern else []
+        except UsageError as exc:
+            self.matches = []
+            self.set_marks([], None)
+            return exc.line()
+        if not self.matches:
+            self.match_index = -1
+            self.set_marks([], None)
+            return "no match" if pattern else ""
+        top = self.scroll_offset.y
+        self.match_index = next(
+            (i for i, (line, _, _) in enumerate(self.matches) if line >= top), 0
+        )
+        return self._go()
+
+    def action_next_match(self, step: int) -> None:
+        if self.matches:
+            self.match_index = (self.match_index + step) % len(self.matches)
+            self.post_message(self.Moved(self._go()))
+
+    def _go(self) -> str:
+        """Mark the current match and scroll it into view with lines around it."""
+        line, start, end = self.matches[self.match_index]
+        self.set_marks(self.matches, (line, start, end))
+        height = max(self.scrollable_content_region.height, 1)
+        context = min(CONTEXT_LINES, max((height - 1) // 2, 0))
+        y = self.scroll_offset.y
+        if line < y + context or line >= y + height - context:
+            y = max(line - context, 0)
+        width = max(self.scrollable_content_region.width - self._gutter, 1)
+        x = self.scroll_offset.x
+        if start < x or end > x + width:
+            x = max(start - width // 4, 0)
+        self.scroll_to(x, y, animate=False, immediate=True)
+        more = "+" if len(self.matches) >= 10_000 else ""
+        return f"{self.match_index + 1}/{len(self.matches)}{more}"
+
+    def narrow(self, expr: str) -> str:
+        """Show only what the JSONPath expression selects; returns "" or why not."""
+        full = self._full
+        if full is None or full.kind != "json":
+            return "a JSONPath query needs a JSON result"
+        try:
+            value = query_json(full.value, expr)
+        except UsageError as exc:
+            return exc.line()
+        self.query_text = expr
+        text = safe_json_dumps(value)
+        self._display(ResultView("json", text, value, len(text)), everything=self._everything)
+        return ""
+
+    def action_find(self, mode: FindMode) -> None:
+        self.post_message(self.FindRequested(self, mode))
+
+    def action_restore(self) -> None:
+        if self._full is not None:
+            self.query_text = ""
+            self._display(self._full, everything=self._everything)
+            self.post_message(self.Moved(""))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "find":
+            return self.has_result
+        if action == "next_match":
+            return bool(self.matches)
+        if action == "restore":
+            # Otherwise Escape goes on to the view (cancel, back).
+            return self.narrowed or bool(self.matches)
+        return True

@@ -1,0 +1,50 @@
+"""A yes/no question about an action that changes something (stop, disable, switch).
+
+The question is Rich Text built by the caller with plugin names through safe_text;
+Cancel has the focus so Enter alone never does the action.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Dismisses True on `y` / the action button, False on `n` / Escape / Cancel."""
+
+    BINDINGS = [
+        Binding("y", "yes", "Do it", id="confirm.yes"),
+        Binding("escape,n", "no", "Cancel", id="confirm.no"),
+    ]
+
+    def __init__(self, question: Text, action: str, *, detail: str = "") -> None:
+        super().__init__()
+        self.question = question
+        self.action_label = action
+        self.detail = detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-dialog"):
+            yield Label(self.question, id="confirm-question")
+            if self.detail:
+                yield Label(Text(self.detail), id="confirm-detail")
+            with Horizontal(id="confirm-buttons"):
+                yield Button(f"{self.action_label} (y)", variant="warning", id="confirm-yes")
+                yield Button("Cancel (n)", id="confirm-no")
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm-no", Button).focus()
+
+    @on(Button.Pressed, "#confirm-yes")
+    def action_yes(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#confirm-no")
+    def action_no(self) -> None:
+        self.dismiss(False)

@@ -1,0 +1,141 @@
+"""The call history (h in Invoke): Enter replays a call, m marks results to diff.
+
+Entries come from the history file (newest first). Results are not in the file (it is
+kept small and free of plugin data): only calls made in this session have one kept in
+memory, flagged in the table, and only those can be marked.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Label
+
+from goatui.core.history import HistoryEntry
+from goatui.core.sanitize import safe_text
+from goatui.ui.errors import toast
+from goatui.ui.format import fmt_ms, shorten
+from goatui.ui.screens.diff import DiffScreen
+
+
+@dataclass(frozen=True)
+class KeptResult:
+    """A result of this session, by the time its call started (HistoryEntry.at)."""
+
+    at: float
+    plugin: str
+    function: str
+    kind: str
+    value: Any
+
+
+def result_title(kept: KeptResult) -> Text:
+    clock = time.strftime("%H:%M:%S", time.localtime(kept.at))
+    return Text.assemble(safe_text(f"{kept.plugin}.{kept.function}", one_line=True), f" at {clock}")
+
+
+class HistoryScreen(ModalScreen[HistoryEntry | None]):
+    """Dismisses with the entry to replay (Enter) or None (Escape)."""
+
+    BINDINGS = [
+        Binding("enter", "replay", "Replay the call", id="history.replay"),
+        Binding("m", "mark", "Mark result (two: diff)", id="history.mark"),
+        Binding("escape,q", "cancel", "Close", id="history.close"),
+    ]
+
+    def __init__(self, entries: Sequence[HistoryEntry], kept: Mapping[float, KeptResult]) -> None:
+        super().__init__()
+        self.entries = list(entries)
+        self.kept = kept
+        self.marked: list[float] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="history-dialog"):
+            yield Label(
+                "Call history, newest first · enter replays · m marks a result (• kept)",
+                id="history-title",
+            )
+            yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("", "when", "call", "outcome", "ms", "args")
+        for index, entry in enumerate(self.entries):
+            table.add_row(*self._cells(entry), key=str(index))
+        table.focus()
+
+    def _cells(self, entry: HistoryEntry) -> list[Text]:
+        flag = "*" if entry.at in self.marked else "•" if entry.at in self.kept else ""
+        when = time.strftime("%m-%d %H:%M:%S", time.localtime(entry.at))
+        outcome = entry.outcome if entry.outcome != "error" else f"error {entry.detail}"
+        ms = fmt_ms(entry.duration_ms) if entry.duration_ms is not None else "-"
+        args = "(too large, not kept)" if entry.args_dropped else entry.args
+        return [
+            Text(flag, style="bold"),
+            Text(when),
+            safe_text(shorten(f"{entry.plugin}.{entry.function}", 40), one_line=True),
+            safe_text(shorten(outcome, 30), one_line=True),
+            Text(ms, justify="right"),
+            safe_text(shorten(" ".join(args.split()), 50), "dim", one_line=True),
+        ]
+
+    def _current(self) -> HistoryEntry | None:
+        table = self.query_one(DataTable)
+        if not self.entries or table.cursor_row < 0:
+            return None
+        return self.entries[table.cursor_row]
+
+    @on(DataTable.RowSelected)
+    def _selected(self) -> None:
+        self.action_replay()
+
+    def action_replay(self) -> None:
+        entry = self._current()
+        if entry is not None:
+            self.dismiss(entry)
+
+    def action_mark(self) -> None:
+        entry = self._current()
+        if entry is None:
+            return
+        if entry.at not in self.kept:
+            toast(
+                self, "no result kept for this call (only this session's are)", severity="warning"
+            )
+            return
+        if entry.at in self.marked:
+            self.marked.remove(entry.at)
+        else:
+            self.marked.append(entry.at)
+        self._redraw_flags()
+        if len(self.marked) == 2:
+            old, new = sorted((self.kept[a] for a in self.marked), key=lambda k: k.at)
+            self.marked.clear()
+            self._redraw_flags()
+            open_diff(self, old, new)
+
+    def _redraw_flags(self) -> None:
+        table = self.query_one(DataTable)
+        column = next(iter(table.columns))
+        for index, entry in enumerate(self.entries):
+            table.update_cell(str(index), column, self._cells(entry)[0])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def open_diff(node: Any, old: KeptResult, new: KeptResult) -> None:
+    """Push the diff of two kept results, or say why it cannot be made."""
+    if old.kind != "json" or new.kind != "json":
+        toast(node, "a diff needs two JSON results", severity="warning")
+        return
+    node.app.push_screen(DiffScreen(result_title(old), result_title(new), old.value, new.value))

@@ -1,0 +1,406 @@
+"""The console's tools in the pilot, on real plugin processes (and the loopback gateway).
+
+Restart / stop of launched plugins, enable / disable through a gateway, the context
+switcher, search and JSONPath on a result, copy as a command, history replay and diffs,
+the host-call timeline under a result, and the audit log they all write.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from conftest import FAST_MONITOR
+from rich.console import Console
+from textual.widgets import DataTable, Static
+
+from goatui.core.audit import AuditLog
+from goatui.core.backend import SocketBackend
+from goatui.core.config import Config
+from goatui.core.discovery import Sources, read_plugins_dir
+from goatui.core.monitor import PluginMonitor
+from goatui.core.session import Session
+from goatui.ui.app import GoatApp
+from goatui.ui.screens.audit import AuditScreen
+from goatui.ui.screens.confirm import ConfirmScreen
+from goatui.ui.screens.contexts import ContextScreen
+from goatui.ui.screens.diff import DiffScreen
+from goatui.ui.screens.history import HistoryScreen
+from goatui.ui.views.invoke import InvokeView
+from goatui.ui.views.plugins import PluginsView
+from goatui.ui.widgets.log_tail import LogTail
+from goatui.ui.widgets.plugin_detail import PluginDetail
+from goatui.ui.widgets.result_viewer import ResultViewer
+from goatui.ui.widgets.search_bar import SearchBar
+
+SIZE = (120, 40)
+FAST: dict[str, Any] = dict(FAST_MONITOR)
+
+
+def notes(app: GoatApp) -> str:
+    return "\n".join(n.message for n in app._notifications)
+
+
+def static_text(widget: Static) -> str:
+    """What a Static shows, as plain text (whatever renderable it holds)."""
+    console = Console(width=200, file=io.StringIO(), color_system=None)
+    content = widget.content
+    if isinstance(content, str):
+        return content
+    console.print(content)
+    return console.file.getvalue()  # type: ignore[attr-defined,no-any-return]
+
+
+def audit_actions() -> list[tuple[str, str, str]]:
+    return [(e.action, e.target, e.outcome) for e in AuditLog().read()]
+
+
+def launched_console(plugins_dir: Path) -> GoatApp:
+    """goatui launches (and hosts) every plugin in plugins_dir, as `--launch` does."""
+    installed = read_plugins_dir(str(plugins_dir))
+    backend = SocketBackend(Sources(sockets=[], globs=[], plugins_dir=str(plugins_dir)))
+    session = Session(backend=backend, config=Config(), to_launch=list(installed.values()))
+    return GoatApp(session, monitor=PluginMonitor(session.backend, **FAST))
+
+
+async def wait_serving(app: GoatApp, eventually: Any, name: str) -> None:
+    await eventually(
+        lambda: (s := app.ctx.monitor.get(name)) is not None and s.status == "SERVING",
+        10,
+        f"{name} serving",
+    )
+
+
+async def test_restart_stop_and_the_timeline_of_a_launched_plugin(
+    plugins_dir: Any, eventually: Any
+) -> None:
+    plugins_dir.add("alpha")
+    app = launched_console(plugins_dir.root)
+    async with app.run_test(size=SIZE) as pilot:
+        session = app.ctx.session
+        await wait_serving(app, eventually, "alpha")
+        await eventually(lambda: "alpha" in session.attached, 10, "alpha hosted")
+        await pilot.pause()
+        detail = app.query_one(PluginDetail)
+
+        def detail_text() -> str:
+            return static_text(detail.query_one("#detail-body", Static))
+
+        first_pid = session.launcher.plugins["alpha"].pid  # type: ignore[union-attr]
+
+        # The host calls alpha makes while serving a call are listed under the result.
+        await pilot.press("i")
+        view = app.query_one(InvokeView)
+        view.function_input.value = "host"
+        view.args_area.load_text(json.dumps({"method": "CacheGet", "request": {"key": "k1"}}))
+        await pilot.press("ctrl+r")
+        timeline = app.query_one("#invoke-timeline", Static)
+        await eventually(lambda: timeline.display, 5, "timeline shown")
+        assert "CacheGet" in static_text(timeline)
+        assert "host calls while serving" in static_text(timeline)
+
+        # ctrl+s: the plugin's log tail beside Invoke, following new lines.
+        tail = app.query_one(LogTail)
+        view.focus_default()
+        await pilot.press("ctrl+s")
+        assert tail.shown and tail.plugin == "alpha"
+        view.function_input.value = "log"
+        view.args_area.load_text(json.dumps({"count": 3, "level": "warning"}))
+        await pilot.press("ctrl+r")
+        await eventually(
+            lambda: sum(" line " in line for line in tail.log_widget.lines) == 3, 5, "tail"
+        )
+        await pilot.press("ctrl+s")
+        assert not tail.shown
+        await pilot.press("escape")  # back to the plugins
+
+        await pilot.press("R")
+        await eventually(
+            lambda: session.launcher.plugins["alpha"].pid not in (None, first_pid),
+            10,
+            "restarted",
+        )
+        await wait_serving(app, eventually, "alpha")
+
+        await pilot.press("S")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "alpha" in static_text(app.screen.query_one("#confirm-question", Static))
+        await pilot.press("y")
+        await eventually(lambda: not session.launcher.plugins["alpha"].running, 10, "stopped")
+        app.query_one(PluginsView).redraw()
+        await eventually(lambda: "exit code" in detail_text(), 5, "exit code shown")
+        await eventually(
+            lambda: {("restart", "alpha", "ok"), ("stop", "alpha", "ok")} <= set(audit_actions()),
+            5,
+            "audited",
+        )
+        assert ("invoke", "alpha/host", "ok") in audit_actions()
+
+
+async def test_lifecycle_refused_for_plugins_goatui_did_not_launch(
+    plugins: Any, make_console: Any, eventually: Any
+) -> None:
+    alpha = plugins.start("alpha")
+    app = make_console(alpha)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_serving(app, eventually, "alpha")
+        await pilot.pause()
+        await pilot.press("R", "S", "e")
+        await pilot.pause()
+        text = notes(app)
+        assert "not started by goatui" in text
+        assert "needs a gateway" in text
+        assert not isinstance(app.screen, ConfirmScreen)
+    read_only = make_console(alpha, read_only=True)
+    async with read_only.run_test(size=SIZE) as pilot:
+        await wait_serving(read_only, eventually, "alpha")
+        await pilot.pause()
+        await pilot.press("S")
+        await pilot.pause()
+        assert "read-only" in notes(read_only)
+
+
+async def test_search_query_copy_history_and_diff(
+    plugins: Any, make_console: Any, eventually: Any
+) -> None:
+    alpha = plugins.start("alpha")
+    app = make_console(alpha)
+    rows = [{"id": i, "name": f"row{i}", "count": i * 10} for i in range(15)]
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_serving(app, eventually, "alpha")
+        await pilot.pause()
+        await pilot.press("i")
+        view = app.query_one(InvokeView)
+        viewer = app.query_one(ResultViewer)
+        view.function_input.value = "echo"
+        view.args_area.load_text(json.dumps({"rows": rows}))
+        await pilot.press("ctrl+r")
+        await eventually(lambda: view._last is not None, 5, "a result")
+        await pilot.pause()
+
+        # `/` searches the result: matches marked, n / N step, the match kept in view.
+        viewer.focus()
+        await pilot.press("slash")
+        bar = app.query_one(SearchBar)
+        assert bar.has_class("-open")
+        bar.input.value = "row1"  # typed: each change searches again
+        await pilot.pause()
+        # row1 and row10..row14: six matches, the first one current.
+        assert len(viewer.matches) == 6
+        status = static_text(bar.query_one("#search-bar-status", Static))
+        assert status == "1/6"
+        await pilot.press("enter")
+        assert app.focused is viewer
+        await pilot.press("n", "n")
+        assert viewer.match_index == 2
+        line = viewer.matches[2][0]
+        top = viewer.scroll_offset.y
+        assert top <= line - 1 < line + 1 < top + viewer.scrollable_content_region.height
+        await pilot.press("N")
+        assert viewer.match_index == 1
+        await pilot.press("escape")  # the whole result again, marks gone
+        assert not viewer.matches and not bar.has_class("-open")
+
+        # `j` narrows with JSONPath; a bad expression is said, not raised.
+        await pilot.press("j")
+        bar.input.value = "$.rows["
+        await pilot.press("enter")
+        assert "invalid JSONPath" in static_text(bar.query_one("#search-bar-status", Static))
+        assert viewer.query_text == ""
+        bar.input.value = "$.rows[?(@.count > 120)].name"
+        await pilot.press("enter")
+        assert viewer.narrowed
+        assert json.loads("\n".join(viewer.lines)) == ["row13", "row14"]
+        await pilot.press("escape")
+        assert not viewer.narrowed and len(viewer.lines) > 50
+
+        # `y` copies the call as a goatui command line (the socket named).
+        await pilot.press("y")
+        copied = app.clipboard
+        assert copied.startswith("goatui --socket ") and " call alpha echo " in copied
+        assert str(alpha.socket) in copied
+        await pilot.press("Y")
+        assert "gateway mode" in notes(app)
+
+        # A second call of the same function: `d` diffs it with the first.
+        view.args_area.load_text(json.dumps({"rows": [*rows[:5], {"id": 99}]}))
+        await pilot.press("ctrl+r")
+        await eventually(lambda: len(view._kept) == 2, 5, "second result")
+        viewer.focus()
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, DiffScreen)
+        body = app.screen.query_one("#diff-body", Static)
+        await eventually(lambda: "$.rows" in static_text(body), 5, "diff shown")
+        assert "change" in static_text(app.screen.query_one("#diff-hint", Static))
+        await pilot.press("escape")
+
+        # `h`: the history; m on two kept results diffs them, Enter replays a call.
+        await eventually(lambda: len(app.ctx.history.entries()) == 2, 5, "history written")
+        await pilot.press("h")
+        await pilot.pause()
+        assert isinstance(app.screen, HistoryScreen)
+        await pilot.press("m", "down", "m")
+        await pilot.pause()
+        assert isinstance(app.screen, DiffScreen)
+        await pilot.press("escape")
+        await pilot.press("down")  # the older call (rows 0..14)
+        await pilot.press("enter")
+        await eventually(lambda: len(view._kept) == 3, 5, "replayed")
+        assert json.loads(view.args_area.text) == {"rows": rows}
+        invokes = [a for a in audit_actions() if a[0] == "invoke"]
+        await eventually(lambda: len([a for a in audit_actions() if a[0] == "invoke"]) == 3, 5)
+        assert invokes[0][1] == "alpha/echo"
+
+        # The audit screen lists what was done.
+        app.action_audit()
+        await pilot.pause()
+        assert isinstance(app.screen, AuditScreen)
+        table = app.screen.query_one(DataTable)
+        await eventually(lambda: table.row_count == 3, 5, "audit rows")
+
+
+async def test_history_replay_is_refused_in_read_only(
+    plugins: Any, make_console: Any, eventually: Any
+) -> None:
+    from goatui.core.history import HistoryEntry
+
+    alpha = plugins.start("alpha")
+    app = make_console(alpha, read_only=True)
+    app.ctx.history.append(HistoryEntry.make("alpha", "echo", "{}", 1.0, 1.0, "ok", "OK"))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_serving(app, eventually, "alpha")
+        app.show_history()
+        await pilot.pause()
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "read-only" in notes(app)
+        assert app.query_one(InvokeView)._last is None
+
+
+async def test_gateway_enable_disable_warnings_and_curl(eventually: Any) -> None:
+    from gateway_server import ADMIN_TOKEN, GatewayServer
+
+    from goatui.core.gateway import GatewayBackend
+
+    with GatewayServer() as gw:
+        backend = GatewayBackend(gw.url, token=ADMIN_TOKEN, timeout=5, insecure=True)
+        session = Session(backend=backend, config=Config())
+        app = GoatApp(session, monitor=PluginMonitor(backend, **FAST))
+        async with app.run_test(size=SIZE) as pilot:
+            warning = app.query_one("#gateway-warnings", Static)
+            assert warning.display and "TLS verification is off" in static_text(warning)
+            await eventually(lambda: app.ctx.monitor.get("alpha") is not None, 5, "listed")
+            await eventually(
+                lambda: app.ctx.monitor.get("alpha").status == "ENABLED",  # type: ignore[union-attr]
+                5,
+            )
+            await pilot.pause()
+            table = app.query_one(PluginsView).table
+            keys = [row.value for row in table.rows]
+            table.move_cursor(row=keys.index(app.ctx.monitor.get("alpha").key))  # type: ignore[union-attr]
+            await pilot.press("e")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmScreen)
+            assert "Disable plugin alpha" in static_text(
+                app.screen.query_one("#confirm-question", Static)
+            )
+            await pilot.press("y")
+            await eventually(lambda: gw.state.plugins["alpha"]["enabled"] is False, 5, "disabled")
+            await eventually(lambda: ("disable", "alpha", "ok") in audit_actions(), 5, "audited")
+
+            # Y: curl against the gateway, the token only as $GOATFLOW_TOKEN.
+            await pilot.press("2")
+            view = app.query_one(InvokeView)
+            view.prepare("alpha")
+            view.function_input.value = "echo"
+            app.query_one(ResultViewer).focus()
+            await pilot.press("Y")
+            copied = app.clipboard
+            assert copied.startswith("curl ") and "$GOATFLOW_TOKEN" in copied
+            assert ADMIN_TOKEN not in copied and ADMIN_TOKEN not in notes(app)
+            assert f"{gw.url}/api/v1/plugins/alpha/call/echo" in copied
+
+
+async def test_context_switch_rebuilds_backend_and_monitor(
+    plugins: Any, eventually: Any, tmp_path: Path
+) -> None:
+    alpha = plugins.start("alpha")
+    beta = plugins.start("beta")
+    config = Config(
+        contexts={
+            "one": {"sockets": [str(alpha.socket)]},
+            "two": {"sockets": [str(beta.socket)]},
+        },
+        path=tmp_path / "config.toml",
+    )
+    backend = SocketBackend(Sources(sockets=[str(alpha.socket)]))
+    session = Session(backend=backend, config=config)
+    app = GoatApp(session, monitor=PluginMonitor(backend, **FAST))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_serving(app, eventually, "alpha")
+        old_monitor = app.ctx.monitor
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert isinstance(app.screen, ContextScreen)
+        await pilot.press("down", "enter")  # "two"
+        await eventually(lambda: app.ctx.monitor is not old_monitor, 5, "new monitor")
+        assert not old_monitor.running
+        assert app.ctx.backend is not backend and app.ctx.backend.label == "sockets (two)"
+        await wait_serving(app, eventually, "beta")
+        await eventually(lambda: "alpha" not in PluginsView_names(app), 5, "alpha gone")
+        assert "sockets (two)" in app.sub_title
+
+
+def PluginsView_names(app: GoatApp) -> list[str]:
+    view = app.query_one(PluginsView)
+    return [s.name for s in view.visible_states()]
+
+
+async def test_fleet_shows_where_each_plugin_lives(
+    plugins: Any, eventually: Any, tmp_path: Path
+) -> None:
+    from goatui.core.fleet import FleetBackend
+
+    alpha = plugins.start("alpha")
+    beta = plugins.start("beta")
+    fleet = FleetBackend(
+        {
+            "east": SocketBackend(Sources(sockets=[str(alpha.socket)])),
+            "west": SocketBackend(Sources(sockets=[str(beta.socket)])),
+        }
+    )
+    app = GoatApp(Session(backend=fleet, config=Config()), monitor=PluginMonitor(fleet))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_serving(app, eventually, "beta")
+        await pilot.pause()
+        table = app.query_one(PluginsView).table
+        labels = [str(c.label) for c in table.columns.values()]
+        assert labels[:2] == ["Name", "Where"]
+        where = {
+            table.get_cell(key, "name").plain: table.get_cell(key, "where").plain
+            for key in table.rows
+        }
+        assert where == {"alpha": "east", "beta": "west"}
+
+
+def test_demo_session_honours_db(tmp_path: Path) -> None:
+    import argparse
+
+    import pytest
+
+    from goatui.cli.cmd_demo import demo_session
+    from goatui.core.errors import UsageError
+
+    def options(db: str | None) -> argparse.Namespace:
+        return argparse.Namespace(read_only=False, max_message_mb=None, db=db)
+
+    session = demo_session(options(str(tmp_path / "demo.db")), Config())
+    assert session.db_path == (tmp_path / "demo.db").resolve()
+    assert demo_session(options(None), Config()).db_path is None
+    with pytest.raises(UsageError):
+        demo_session(options(str(tmp_path / "missing" / "demo.db")), Config())
