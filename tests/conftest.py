@@ -24,14 +24,23 @@ REPO = TESTS_DIR.parent
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the developer's own config, state, sockets and tokens out of every test."""
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Keep the developer's own config, state, sockets and tokens out of every test.
+
+    XDG_RUNTIME_DIR is a fresh private directory per test (short, under /tmp: socket
+    paths stay well under the ~107-byte limit), removed afterwards: a goatui the test
+    killed with SIGKILL cannot leave its goatui-* runtime dir behind.
+    """
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     for name in ("GOATUI_CONFIG", "GOATFLOW_PLUGIN_SOCKET", "GOATFLOW_URL", "GOATFLOW_TOKEN"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    runtime = Path(tempfile.mkdtemp(prefix="gr-", dir="/tmp"))
+    runtime.chmod(0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    yield
+    shutil.rmtree(runtime, ignore_errors=True)
 
 
 @pytest.fixture

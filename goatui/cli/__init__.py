@@ -28,11 +28,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         from goatui.cli.common import build_session, load_options_config, open_console
 
-        if as_program:
-            gc.freeze()  # what is loaded now stays; the collector skips it from here on
-            gc.enable()
         config = load_options_config(options)
         handler = getattr(options, "handler", None)
+        if as_program:
+            if handler is None:
+                # The console: Textual and the views load under the same rule.
+                import goatui.ui.app  # noqa: F401
+            gc.freeze()  # what is loaded now stays; the collector skips it from here on
+            gc.enable()
         if handler is None:
             return open_console(build_session(options, config))
         return int(handler(options, config))

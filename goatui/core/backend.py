@@ -18,8 +18,21 @@ from goatui.core.client import (
     DEFAULT_PROBE_TIMEOUT_S,
     PluginClient,
 )
-from goatui.core.discovery import InstalledPlugin, Sources, name_from_socket, read_plugins_dir
-from goatui.core.errors import GoatError, NotFound, RemoteError, Unreachable, UsageError
+from goatui.core.discovery import (
+    InstalledPlugin,
+    Sources,
+    check_socket,
+    name_from_socket,
+    read_plugins_dir,
+)
+from goatui.core.errors import (
+    GoatError,
+    NotFound,
+    PermissionRefused,
+    RemoteError,
+    Unreachable,
+    UsageError,
+)
 from goatui.core.models import CallResult, Health, Manifest, PluginInfo, Probe
 from goatui.core.sanitize import sanitize_line
 
@@ -192,6 +205,16 @@ class SocketBackend(Backend):
         # A socket that could not be asked may be the plugin: say so rather than
         # calling the name unknown.
         unreachable = [i for i in infos if i.error]
+        for info in unreachable:
+            # Refused permission is its own exit code (4), not "unreachable".
+            try:
+                check_socket(info.target)
+            except PermissionRefused as exc:
+                raise PermissionRefused(
+                    f"plugin {name!r} not found; {exc.message}", exc.hint
+                ) from None
+            except GoatError:
+                pass
         if unreachable:
             first = unreachable[0]
             more = f" (+{len(unreachable) - 1} more)" if len(unreachable) > 1 else ""

@@ -4,6 +4,10 @@ TESTPLUGIN_NAME      registered name (default "testplugin")
 TESTPLUGIN_HEALTH    "plugin" (default: health for service "plugin" and ""), "overall"
                      (only ""), or "none" (no grpc.health.v1 service at all)
 TESTPLUGIN_MANIFEST  path of a manifest.json to send in RegisterResponse.manifest
+TESTPLUGIN_VERSION   version to register (default "9.9.9")
+TESTPLUGIN_DESCRIPTION  description to register (default "test plugin NAME")
+TESTPLUGIN_HOSTILE   text mixed into every error, log message and field, widget and
+                     result (to prove none of it reaches a terminal as a command)
 """
 
 from __future__ import annotations
@@ -16,16 +20,21 @@ from typing import Any
 
 from goatui.demo.kit import Plugin, PluginFailure
 
+HOSTILE = os.environ.get("TESTPLUGIN_HOSTILE", "")
+
 
 def echo(args: dict[str, Any], plugin: Plugin) -> Any:
     return args
 
 
 def fail(args: dict[str, Any], plugin: Plugin) -> Any:
-    raise PluginFailure(args.get("message", "it broke"))
+    raise PluginFailure(args.get("message", "it broke") + HOSTILE)
 
 
 def slow(args: dict[str, Any], plugin: Plugin) -> Any:
+    """Sleep; `mark` names a file created once the call is in the handler."""
+    if args.get("mark"):
+        Path(str(args["mark"])).touch()
     time.sleep(float(args.get("seconds", 5)))
     return {"slept": args.get("seconds", 5)}
 
@@ -45,16 +54,26 @@ def binary(args: dict[str, Any], plugin: Plugin) -> bytes:
 
 
 def text(args: dict[str, Any], plugin: Plugin) -> bytes:
-    return str(args.get("text", "plain text")).encode()
+    """The text, `repeat` times (a 10 MB single line from a few bytes of args)."""
+    return (str(args.get("text", "plain text")) * int(args.get("repeat", 1))).encode()
+
+
+def nested(args: dict[str, Any], plugin: Plugin) -> bytes:
+    """JSON arrays nested `depth` levels deep."""
+    depth = int(args.get("depth", 100_000))
+    return b"[" * depth + b"]" * depth
 
 
 def hostile(args: dict[str, Any], plugin: Plugin) -> Any:
-    return {"msg": "\x1b[2J\x1b]0;pwned\x07[bold red]markup[/]\x9b31m", "bell": "\x07"}
+    msg = "\x1b[2J\x1b]0;pwned\x07[bold red]markup[/]\x9b31m" + HOSTILE
+    return {"msg": msg, "bell": "\x07", HOSTILE or "key": HOSTILE}
 
 
 def log(args: dict[str, Any], plugin: Plugin) -> Any:
     count = int(args.get("count", 1))
-    sent = sum(plugin.log(args.get("level", "info"), f"line {i}", seq=i) for i in range(count))
+    level = args.get("level", "info")
+    extra = {"hostile" + HOSTILE: HOSTILE} if HOSTILE else {}
+    sent = sum(plugin.log(level, f"line {i}{HOSTILE}", seq=i, **extra) for i in range(count))
     return {"sent": sent}
 
 
@@ -69,7 +88,7 @@ def widget_raw(args: dict[str, Any], plugin: Plugin) -> bytes:
 def widget_hostile(args: dict[str, Any], plugin: Plugin) -> Any:
     """Widget HTML carrying escape sequences, C1 controls and Rich markup in its text."""
     title = "<h3>\x1b]0;pwned\x07Title</h3>"
-    return {"html": title + "<p>\x1b[2J[bold red]markup[/] \x9b31m<b>kept</b></p>"}
+    return {"html": title + f"<p>\x1b[2J[bold red]markup[/] \x9b31m<b>kept</b>{HOSTILE}</p>"}
 
 
 def widget_counter(args: dict[str, Any], plugin: Plugin) -> Any:
@@ -156,6 +175,7 @@ HANDLERS = {
     "big": big,
     "binary": binary,
     "text": text,
+    "nested": nested,
     "hostile": hostile,
     "log": log,
     "widget_json": widget_json,
@@ -178,8 +198,8 @@ def main() -> None:
     manifest = json.loads(Path(manifest_path).read_text()) if manifest_path else None
     plugin = Plugin(
         name,
-        "9.9.9",
-        f"test plugin {name}",
+        os.environ.get("TESTPLUGIN_VERSION", "9.9.9"),
+        os.environ.get("TESTPLUGIN_DESCRIPTION", f"test plugin {name}"),
         HANDLERS,
         manifest=manifest,
         health_service=health_mode != "none",
