@@ -206,6 +206,9 @@ class GoatApp(App[int]):
         return self.query_one(f"#{name}-view", View)
 
     def _mounted_view(self, name: str) -> View | None:
+        mounting = self._mounting.get(name)
+        if mounting is not None and not mounting.done():
+            return None  # in the DOM, but its widgets are not composed yet
         try:
             return self.view(name)
         except NoMatches:
@@ -229,7 +232,8 @@ class GoatApp(App[int]):
 
     async def _show_mounted(self, name: str, plugin: str | None) -> None:
         await self.ensure_view(name)
-        self.show_view(name, plugin)
+        if self.query_one(TabbedContent).active == name:  # not left meanwhile
+            self.show_view(name, plugin)
 
     def _focus_active_view(self) -> None:
         # Decided when it runs, not when scheduled: focusing a widget in another tab

@@ -16,9 +16,10 @@ from textual.message_pump import MessagePump
 from goatui.core.monitor import PENDING, PluginMonitor, PluginState, Transition
 from goatui.ui.messages import PluginsChanged, PluginTransition
 
-# PluginsChanged goes out at most this often (the first of a burst at once, the rest
-# together at the end of the interval): with 100 plugins probed every 2 s, one message
-# per probe redrew the table ~50 times a second (issue #9).
+# Updates that change no state (a probe's latency) reach the widgets at most this often:
+# the first of a burst at once, the rest together at the end of the interval. With 100
+# plugins probed every 2 s, one message per probe redrew the table ~50 times a second
+# (issue #9). A change of state goes out at once.
 NOTIFY_INTERVAL_S = 0.5
 
 
@@ -49,7 +50,10 @@ class MonitorHub:
             self._widgets.remove(widget)
 
     def _on_update(self, state: PluginState, transition: Transition | None) -> None:
-        self._notify()
+        if transition is not None:
+            self._post()  # a change of state is news: shown at once, not paced
+        else:
+            self._notify()
         # A plugin's first state is not news; later changes are.
         if transition is not None and transition.old != PENDING:
             self._app.post_message(PluginTransition(state.name, transition))
@@ -69,7 +73,9 @@ class MonitorHub:
             self._pending = loop.call_later(wait, self._post)
 
     def _post(self) -> None:
-        self._pending = None
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
         with contextlib.suppress(RuntimeError):  # no loop: nothing to pace
             self._last_notified = asyncio.get_running_loop().time()
         for widget in list(self._widgets):

@@ -1,0 +1,73 @@
+"""`goatui call` stays light: what it imports, checked in a fresh interpreter (issue #9).
+
+Not a timing test: timings live in `make bench`. This pins the import set, so a new
+top-level import in a command module or a core module on the call path shows up here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+# Each of these costs a `goatui call` time it has no use for.
+NOT_FOR_CALL = (
+    "textual",  # the console
+    "rich",  # only for colour on a terminal
+    "httpx",  # only with a gateway
+    "croniter",  # jobs
+    "sqlite3",  # the host's DBQuery/DBExec
+    "tomllib",  # only when a config file exists
+    "grpc_health.v1",  # probes, not calls (grpc itself imports the bare package)
+    "goatui.core.host",
+    "goatui.core.launcher",
+    "goatui.core.gateway",
+    "goatui.core.jobs",
+    "goatui.core.schedule",
+    "goatui.core.htmlrender",
+    "goatui.core.widgets",
+    "goatui.ui",
+)
+
+_SCRIPT = """
+import json, sys
+from goatui.cli import main
+code = main(sys.argv[1:])
+sys.stdout.flush()
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def modules_after(*argv: str) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", _SCRIPT, *argv], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return set(json.loads(result.stderr.strip().splitlines()[-1]))
+
+
+def loaded(modules: set[str], name: str) -> bool:
+    return name in modules or any(m.startswith(name + ".") for m in modules)
+
+
+def test_call_imports_only_what_it_needs(plugins) -> None:
+    alpha = plugins.start("alpha")
+    modules = modules_after("call", "alpha", "echo", '{"a": 1}', "--socket", str(alpha.socket))
+    assert "goatui.core.client" in modules  # the call really went through the client
+    assert [name for name in NOT_FOR_CALL if loaded(modules, name)] == []
+
+
+def test_command_modules_import_light() -> None:
+    """The parser imports every command module on every run: none may pull in gRPC or more."""
+    code = (
+        "import json, sys\n"
+        "from goatui.cli.parser import build_parser\n"
+        "build_parser()\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    modules = set(json.loads(result.stdout))
+    heavy = ("grpc", "goatui.core.backend", "goatui.core.session", "goatui.cli.common")
+    assert [name for name in (*NOT_FOR_CALL, *heavy) if loaded(modules, name)] == []
