@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import FAST_MONITOR
 from rich.console import Console
 from textual.widgets import DataTable, Static
@@ -404,3 +405,29 @@ def test_demo_session_honours_db(tmp_path: Path) -> None:
     assert demo_session(options(None), Config()).db_path is None
     with pytest.raises(UsageError):
         demo_session(options(str(tmp_path / "missing" / "demo.db")), Config())
+
+
+async def test_context_switch_to_a_gateway_follows_its_log_buffer(
+    plugins: Any, eventually: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Logs view polls the new gateway after a switch, not only at mount."""
+    from gateway_server import ADMIN_TOKEN, GatewayServer
+
+    alpha = plugins.start("alpha")
+    with GatewayServer() as gw:
+        gw.state.log("alpha", "warn", "from the gateway buffer")
+        monkeypatch.setenv("GOATFLOW_TOKEN", ADMIN_TOKEN)
+        config = Config(contexts={"gw": {"gateway": gw.url}}, path=tmp_path / "config.toml")
+        backend = SocketBackend(Sources(sockets=[str(alpha.socket)]))
+        session = Session(backend=backend, config=config)
+        app = GoatApp(session, monitor=PluginMonitor(backend, **FAST))
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_serving(app, eventually, "alpha")
+            await pilot.press("5")
+            await eventually(lambda: app._mounted_view("logs") is not None, 5, "logs view")
+            app.switch_context("gw")
+            await eventually(
+                lambda: any(e.message == "from the gateway buffer" for e in session.logs),
+                10,
+                "the gateway's log entry",
+            )

@@ -387,6 +387,11 @@ class GoatApp(App[int]):
             toast(self, f"switched to context {name} ({backend.label})", title="context")
             await monitor.start()
             self._update_subtitle()
+            from goatui.ui.views.logs import LogsView  # loaded already if it is mounted
+
+            logs = self._mounted_view("logs")
+            if isinstance(logs, LogsView):
+                logs.backend_changed()
 
     def _update_subtitle(self) -> None:
         live = len(self.ctx.live_plugins())

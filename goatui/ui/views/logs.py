@@ -394,6 +394,14 @@ class LogsView(View):
 
     # -- gateway -----------------------------------------------------------------------
 
+    def backend_changed(self) -> None:
+        """After a context switch: follow the new gateway's buffer, or stop following.
+
+        The worker group is exclusive, so this also cancels the old backend's poller.
+        """
+        self._gateway_error = ""
+        self._follow_gateway()
+
     @work(group="logs-gateway", exclusive=True, exit_on_error=False)
     async def _follow_gateway(self) -> None:
         """GoatFlow's own log buffer, polled, into the session's LogStore."""
