@@ -101,8 +101,16 @@ def test_invoke_a_plugin_from_the_installed_console(
     term.keys("i")
     term.wait_for(lambda s: "function" in s and "beta" in s, "the Invoke view on beta")
     term.keys("echo", literal=True)
-    term.keys("Tab", "Delete", "Delete")
-    # Keys typed ahead of a focus change land in the old field: wait for the editor.
+    term.keys("Tab")
+    # Keys typed ahead of a focus change land in the old field (where Delete at the end
+    # of "echo" does nothing), so on a loaded machine repeat until the editor is empty.
+    for _ in range(20):
+        term.keys("Delete", "Delete")
+        try:
+            term.wait_for(lambda s: "{}" not in args_line(s), "the args editor emptied", 1)
+            break
+        except AssertionError:
+            continue
     term.wait_for(lambda s: "{}" not in args_line(s), "the args editor emptied")
     term.keys('{"from": "e2e"}', literal=True)
     term.keys("C-r")
