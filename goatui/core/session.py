@@ -79,6 +79,10 @@ class Session:
             atexit.register(self._last_resort)
         return self.runtime
 
+    def abandon(self) -> None:
+        """Synchronous cleanup for when the event loop cannot be trusted to finish."""
+        self._last_resort()
+
     def _last_resort(self) -> None:
         if self.launcher is not None:
             self.launcher.terminate_all_now()

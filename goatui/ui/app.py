@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import os
 import signal
 from collections.abc import Iterable
 from functools import partial
@@ -417,6 +418,9 @@ def _bindings(items: Iterable[BindingType]) -> list[Binding]:
     return [b for b in items if isinstance(b, Binding)]
 
 
+SIGNAL_EXIT_GRACE_S = 8.0
+
+
 def run_console(session: Session) -> int:
     """Run the console until the operator quits; the session is closed in any case."""
     app = GoatApp(session, lazy_views=True)
@@ -427,8 +431,19 @@ def run_console(session: Session) -> int:
         # CLI's handler raises KeyboardInterrupt wherever the main thread happens to be,
         # which inside grpc.aio's poller can crash the interpreter before cleanup.
         loop = asyncio.get_running_loop()
+
+        def on_signal(signum: int) -> None:
+            app.exit(return_code=128 + signum)
+            # A hung-up terminal can leave the app stuck writing to it: past a grace
+            # period, clean up without the loop's help (children, sockets, runtime dir).
+            loop.call_later(SIGNAL_EXIT_GRACE_S, force_exit, signum)
+
+        def force_exit(signum: int) -> None:
+            session.abandon()
+            os._exit(128 + signum)
+
         for signum in (signal.SIGTERM, signal.SIGHUP):
-            loop.add_signal_handler(signum, partial(app.exit, return_code=128 + signum))
+            loop.add_signal_handler(signum, partial(on_signal, signum))
         try:
             await app.run_async()
         finally:
