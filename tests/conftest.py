@@ -312,3 +312,23 @@ def module_plugins() -> Iterator[PluginFactory]:
     yield factory
     factory.stop_all()
     shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., tuple[int, str, str]]]:
+    """Run goatui's main() in-process: (exit code, stdout, stderr); signal handlers restored."""
+    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
+
+    def run(*args: str) -> tuple[int, str, str]:
+        from goatui.cli import main
+
+        try:
+            code = main(list(args))
+        except SystemExit as exit:
+            code = int(exit.code or 0)
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    yield run
+    for signum, handler in saved.items():
+        signal.signal(signum, handler)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import stat
 import threading
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -143,25 +141,6 @@ def test_a_write_failure_is_reported_not_raised(tmp_path: Path) -> None:
 
 
 # -- the places that record ----------------------------------------------------------------
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., tuple[int, str, str]]]:
-    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
-
-    def run(*args: str) -> tuple[int, str, str]:
-        from goatui.cli import main
-
-        try:
-            code = main(list(args))
-        except SystemExit as exit:
-            code = int(exit.code or 0)
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    yield run
-    for signum, handler in saved.items():
-        signal.signal(signum, handler)
 
 
 def test_cli_call_and_audit_command(cli, plugins) -> None:  # type: ignore[no-untyped-def]

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
 
 import pytest
 from gateway_server import ADMIN_TOKEN, GatewayServer
@@ -78,25 +76,6 @@ def test_curl_line_refers_to_the_token_never_holds_it() -> None:
 
 
 # -- goatui call --print-command -----------------------------------------------------------
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., tuple[int, str, str]]]:
-    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
-
-    def run(*args: str) -> tuple[int, str, str]:
-        from goatui.cli import main
-
-        try:
-            code = main(list(args))
-        except SystemExit as exit:
-            code = int(exit.code or 0)
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    yield run
-    for signum, handler in saved.items():
-        signal.signal(signum, handler)
 
 
 def test_print_command_calls_nothing_and_the_lines_work(

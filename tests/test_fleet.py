@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -121,25 +120,6 @@ async def test_a_context_that_is_down(config_file: Path) -> None:
 
 
 # -- the command line ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., tuple[int, str, str]]]:
-    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
-
-    def run(*args: str) -> tuple[int, str, str]:
-        from goatui.cli import main
-
-        try:
-            code = main(list(args))
-        except SystemExit as exit:
-            code = int(exit.code or 0)
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    yield run
-    for signum, handler in saved.items():
-        signal.signal(signum, handler)
 
 
 def test_cli_fleet(config_file: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
