@@ -104,7 +104,7 @@ async def test_restart_stop_and_the_timeline_of_a_launched_plugin(
 
         # ctrl+s: the plugin's log tail beside Invoke, following new lines.
         tail = app.query_one(LogTail)
-        view.focus_default()
+        view.screen.set_focus(view.default_focus())
         await pilot.press("ctrl+s")
         assert tail.shown and tail.plugin == "alpha"
         view.function_input.value = "log"

@@ -38,7 +38,8 @@ from goatui.ui.commands import GoatCommands
 from goatui.ui.context import ConsoleContext
 from goatui.ui.errors import describe, toast
 from goatui.ui.hub import MonitorHub
-from goatui.ui.messages import PluginsChanged, PluginTransition, RefreshRequested, ShowView
+from goatui.ui.keys import TypedAheadKeys
+from goatui.ui.messages import PluginsChanged, PluginTransition, RefreshRequested
 from goatui.ui.paths import stylesheets
 from goatui.ui.screens.audit import AuditScreen
 from goatui.ui.screens.contexts import ContextScreen
@@ -70,7 +71,7 @@ class MainScreen(Screen[None]):
     AUTO_FOCUS = "#plugins-table"
 
 
-class GoatApp(App[int]):
+class GoatApp(TypedAheadKeys, App[int]):
     TITLE = "goatui"
     CSS_PATH = stylesheets()
     COMMANDS = App.COMMANDS | {GoatCommands}
@@ -113,6 +114,7 @@ class GoatApp(App[int]):
         super().__init__()
         self._lazy_views = lazy_views
         self._mounting: dict[str, asyncio.Task[None]] = {}
+        self._shows_waiting = 0  # views shown before they were mounted, still mounting
         if monitor is None:
             monitor = PluginMonitor(session.backend, interval=session.config.probe_interval)
         self.ctx = ConsoleContext(
@@ -220,6 +222,9 @@ class GoatApp(App[int]):
         view = self._mounted_view(name)
         if view is None:
             # Shown before its background mount got to it: mount it now, then show.
+            # Keys typed meanwhile wait for it (goatui.ui.keys), not the hidden table.
+            self._shows_waiting += 1
+            self.switching = True
             self.run_worker(self._show_mounted(name, plugin), group="views", exit_on_error=False)
             return
         from goatui.ui.views.invoke import InvokeView  # loaded: its view is mounted
@@ -229,10 +234,15 @@ class GoatApp(App[int]):
             selected = self.query_one(PluginsView).selected()
             fallback = selected.name if selected is not None else None
             view.prepare(plugin or fallback, replace=plugin is not None)
-        self.call_after_refresh(self._focus_active_view)
+        # Now, so keys typed next find it; the pane is displayed from this moment.
+        self._focus(view)
 
     async def _show_mounted(self, name: str, plugin: str | None) -> None:
-        await self.ensure_view(name)
+        try:
+            await self.ensure_view(name)
+        finally:
+            self._shows_waiting -= 1
+            self.switching = self._shows_waiting > 0
         if self.query_one(TabbedContent).active == name:  # not left meanwhile
             self.show_view(name, plugin)
 
@@ -245,13 +255,16 @@ class GoatApp(App[int]):
             return
         focused = self.focused
         if focused is None or view not in focused.ancestors_with_self:
-            view.focus_default()
+            self._focus(view)
+
+    def _focus(self, view: View) -> None:
+        target = view.default_focus()
+        # Nothing focusable: no focus at all, rather than a widget in a hidden tab. The
+        # view's own screen: a dialog may be open over it.
+        view.screen.set_focus(target if target is not None and target.focusable else None)
 
     def action_show_view(self, name: str) -> None:
         self.show_view(name)
-
-    def on_show_view(self, message: ShowView) -> None:
-        self.show_view(message.view, message.plugin)
 
     @on(TabbedContent.TabActivated)
     def _tab_clicked(self, event: TabbedContent.TabActivated) -> None:

@@ -27,14 +27,5 @@ class PluginTransition(Message, bubble=False):
         self.transition = transition
 
 
-class ShowView(Message):
-    """Ask the app to switch views; `plugin` preselects a plugin there (Invoke)."""
-
-    def __init__(self, view: str, plugin: str | None = None) -> None:
-        super().__init__()
-        self.view = view
-        self.plugin = plugin
-
-
 class RefreshRequested(Message, bubble=False):
     """The operator pressed `r`: the active view reloads what it shows."""

@@ -9,6 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from goatui.ui.keys import TextInput
+
 
 class SavePrompt(ModalScreen[str | None]):
     """Dismisses with the path typed (Enter) or None (Escape)."""
@@ -23,7 +25,7 @@ class SavePrompt(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="save-dialog"):
             yield Label(f"Save {self.what} to (Enter saves, Escape cancels):")
-            yield Input(self.default, id="save-path", select_on_focus=False)
+            yield TextInput(self.default, id="save-path", select_on_focus=False)
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Protocol, cast
 
 from textual import events, on
 from textual.containers import Container
 from textual.dom import DOMNode
+from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from goatui.ui.context import ConsoleContext
 from goatui.ui.errors import describe, toast
+
+
+class Console(Protocol):
+    """What views ask of the app that holds them."""
+
+    def show_view(self, name: str, plugin: str | None = None) -> None: ...
 
 
 class View(Container):
@@ -28,9 +35,17 @@ class View(Container):
         super().__init__(id=id)
         self.ctx = ctx
 
-    def focus_default(self) -> None:
-        """Focus what the operator most likely wants when this view is shown."""
-        self.focus()
+    def default_focus(self) -> Widget | None:
+        """What the operator most likely wants focused when this view is shown."""
+        return self
+
+    def show_view(self, name: str, plugin: str | None = None) -> None:
+        """Switch to another view now; `plugin` preselects a plugin there (Invoke).
+
+        A direct call, not a message: keys typed right after the switching key must
+        find the new view's focus (see goatui.ui.keys).
+        """
+        cast(Console, self.app).show_view(name, plugin)
 
     @on(events.Mount)
     def _listen(self) -> None:

@@ -28,6 +28,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.widget import Widget
 from textual.widgets import Label, Select, Static, TextArea
 from textual.worker import Worker
 
@@ -43,7 +44,8 @@ from goatui.ui import auditing
 from goatui.ui.context import ConsoleContext
 from goatui.ui.errors import describe, error_code, toast
 from goatui.ui.format import fmt_ms
-from goatui.ui.messages import PluginsChanged, ShowView
+from goatui.ui.keys import TextEditor
+from goatui.ui.messages import PluginsChanged
 from goatui.ui.screens.history import HistoryScreen, KeptResult, open_diff
 from goatui.ui.screens.save import SavePrompt
 from goatui.ui.views.base import View
@@ -145,7 +147,7 @@ class InvokeView(View):
             yield Select[str]([], prompt="plugin", id="invoke-plugin", compact=True)
             yield FunctionInput(id="invoke-function", compact=True)
         yield Label("args (JSON) · ctrl+r sends · escape cancels or goes back", id="invoke-hint")
-        yield TextArea("{}", id="invoke-args", show_line_numbers=True, tab_behavior="focus")
+        yield TextEditor("{}", id="invoke-args", show_line_numbers=True, tab_behavior="focus")
         yield Static(id="invoke-status")
         yield SearchBar(id="invoke-search")
         yield ResultViewer(id="invoke-result")
@@ -173,8 +175,8 @@ class InvokeView(View):
         # Read the history file off the UI thread; recall then works from memory.
         self.run_worker(self.ctx.history.entries, thread=True, group="history", exit_on_error=False)
 
-    def focus_default(self) -> None:
-        self.function_input.focus()
+    def default_focus(self) -> Widget | None:
+        return self.function_input
 
     @property
     def plugin_select(self) -> Select[str]:
@@ -433,7 +435,7 @@ class InvokeView(View):
         if self.calling and self._call_worker is not None:
             self._call_worker.cancel()
             return
-        self.post_message(ShowView("plugins"))
+        self.show_view("plugins")
 
     def action_copy(self) -> None:
         if self._last is None:

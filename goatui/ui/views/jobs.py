@@ -21,6 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, DataTable, Label, Static
 
 from goatui.core.history import HistoryEntry
@@ -43,6 +44,7 @@ from goatui.ui import auditing
 from goatui.ui.context import ConsoleContext
 from goatui.ui.errors import toast
 from goatui.ui.format import shorten
+from goatui.ui.keys import KeysInOrder
 from goatui.ui.messages import PluginsChanged, RefreshRequested
 from goatui.ui.views.base import View
 from goatui.ui.widgets.plugin_table import tone_colours
@@ -299,7 +301,7 @@ class JobResultScreen(ModalScreen[None]):
 # -- the view ----------------------------------------------------------------------------
 
 
-class JobTable(DataTable[Text]):
+class JobTable(KeysInOrder, DataTable[Text]):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
 
@@ -360,8 +362,8 @@ class JobsView(View):
         self.set_interval(TICK_S, self.tick)
         self.reload()
 
-    def focus_default(self) -> None:
-        self.table.focus()
+    def default_focus(self) -> Widget | None:
+        return self.table
 
     # -- state -------------------------------------------------------------------------
 

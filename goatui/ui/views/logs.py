@@ -21,6 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Log, Select, Static
 
 from goatui.core.backend import SocketBackend
@@ -39,6 +40,7 @@ from goatui.core.session import ATTACH_WARNING
 from goatui.ui.context import ConsoleContext
 from goatui.ui.errors import describe, toast
 from goatui.ui.format import shorten
+from goatui.ui.keys import KeyedLog, TextInput
 from goatui.ui.views.base import View
 
 TICK_S = 0.1
@@ -242,14 +244,14 @@ class LogsView(View):
     def compose(self) -> ComposeResult:
         levels = [(f"≥ {name}", name) for name in LEVEL_NAMES]
         with Horizontal(id="logs-bar"):
-            yield Input(placeholder="filter: text (x: regex)", id="logs-search", compact=True)
+            yield TextInput(placeholder="filter: text (x: regex)", id="logs-search", compact=True)
             yield Select([], prompt="all plugins", id="logs-plugin", compact=True)
             yield Select(levels, prompt="any level", id="logs-level", compact=True)
             yield Checkbox("regex", id="logs-regex", compact=True)
         yield Static(id="logs-status")
         yield Static(id="logs-hint")
-        yield Log(max_lines=MAX_LINES, highlight=True, id="logs-log")
-        yield Log(max_lines=TRACE_LINES, highlight=True, id="logs-trace")
+        yield KeyedLog(max_lines=MAX_LINES, highlight=True, id="logs-log")
+        yield KeyedLog(max_lines=TRACE_LINES, highlight=True, id="logs-trace")
 
     def on_mount(self) -> None:
         tones = view_tones(self)
@@ -264,8 +266,8 @@ class LogsView(View):
             self._follow_gateway()
         self.tick()
 
-    def focus_default(self) -> None:
-        self.log_widget.focus()
+    def default_focus(self) -> Widget | None:
+        return self.log_widget
 
     # -- widgets -----------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
+from textual.widget import Widget
 from textual.widgets import DataTable, Input, Label, Static
 
 from goatui.core.errors import GoatError
@@ -21,7 +22,8 @@ from goatui.core.monitor import PluginState
 from goatui.core.sanitize import safe_text
 from goatui.ui import auditing
 from goatui.ui.errors import toast
-from goatui.ui.messages import PluginsChanged, RefreshRequested, ShowView
+from goatui.ui.keys import TextInput
+from goatui.ui.messages import PluginsChanged, RefreshRequested
 from goatui.ui.screens.confirm import ConfirmScreen
 from goatui.ui.views.base import View
 from goatui.ui.widgets.plugin_detail import PluginDetail
@@ -65,7 +67,7 @@ class PluginsView(View):
             yield Static(id="plugins-notice")
             with Horizontal(id="plugins-filter-row"):
                 yield Label("filter", id="plugins-filter-label")
-                yield Input(placeholder="part of a name", id="plugins-filter", compact=True)
+                yield TextInput(placeholder="part of a name", id="plugins-filter", compact=True)
             yield PluginTable(id="plugins-table")
         yield PluginDetail(id="plugins-detail")
 
@@ -77,8 +79,8 @@ class PluginsView(View):
         self.set_interval(1.0, self.redraw)
         self.redraw()
 
-    def focus_default(self) -> None:
-        self.table.focus()
+    def default_focus(self) -> Widget | None:
+        return self.table
 
     @property
     def table(self) -> PluginTable:
@@ -201,7 +203,7 @@ class PluginsView(View):
         if state is None:
             toast(self, "no plugin selected", severity="warning")
             return
-        self.post_message(ShowView("invoke", plugin=state.name))
+        self.show_view("invoke", plugin=state.name)
 
     # -- lifecycle of launched plugins, enable / disable through a gateway --------------
 

@@ -42,6 +42,7 @@ from goatui.core.widgets import (
 )
 from goatui.ui.context import ConsoleContext
 from goatui.ui.errors import describe
+from goatui.ui.keys import KeysInOrder
 from goatui.ui.messages import PluginsChanged, RefreshRequested
 from goatui.ui.views.base import View
 
@@ -60,7 +61,7 @@ class PanelMemory:
     fetched_at: float | None = None
 
 
-class WidgetPanel(Widget, can_focus=True):
+class WidgetPanel(KeysInOrder, Widget, can_focus=True):
     """One widget: its rendered HTML in a bordered panel titled with the widget's title."""
 
     DEFAULT_CSS = """
@@ -375,13 +376,12 @@ class WidgetsView(View):
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < STACK_BELOW_COLUMNS, "-stacked")
 
-    def focus_default(self) -> None:
+    def default_focus(self) -> Widget | None:
         panels = self.panels
         if not panels:
-            return
+            return None
         wanted = self._last_focused
-        target = next((p for p in panels if p.spec.key == wanted), panels[0])
-        target.focus()
+        return next((p for p in panels if p.spec.key == wanted), panels[0])
 
     @on(events.DescendantFocus)
     def _remember_focus(self, event: events.DescendantFocus) -> None:

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from textual.binding import Binding
 from textual.message import Message
 from textual.suggester import SuggestFromList
-from textual.widgets import Input
+
+from goatui.ui.keys import TextInput
 
 
-class FunctionInput(Input):
+class FunctionInput(TextInput):
     BINDINGS = [
         Binding("up", "recall(1)", "Older call", id="invoke.history_older"),
         Binding("down", "recall(-1)", "Newer call", id="invoke.history_newer"),

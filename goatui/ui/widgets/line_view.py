@@ -19,6 +19,8 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from goatui.ui.keys import KeysInOrder
+
 # Lines longer than this are sliced to the visible window before highlighting.
 LONG_LINE = 4_000
 
@@ -27,7 +29,7 @@ def line_width(line: str) -> int:
     return len(line) if line.isascii() else cell_len(line)
 
 
-class LineView(ScrollView, can_focus=True):
+class LineView(KeysInOrder, ScrollView, can_focus=True):
     DEFAULT_CSS = """
     LineView {
         background: $surface;

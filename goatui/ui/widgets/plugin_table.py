@@ -11,6 +11,7 @@ from textual.widgets import DataTable
 from goatui.core.monitor import GONE, PluginState
 from goatui.core.sanitize import safe_text
 from goatui.ui.format import fmt_age, fmt_latency, shorten, sparkline, status_label, tone
+from goatui.ui.keys import KeysInOrder
 
 # (key, label, width): None lets the column fit its content.
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
@@ -73,7 +74,7 @@ def row_cells(
     }
 
 
-class PluginTable(DataTable[Text]):
+class PluginTable(KeysInOrder, DataTable[Text]):
     """Rows keyed by the monitor's state key, so the cursor survives redraws."""
 
     def __init__(self, *, id: str | None = None) -> None:

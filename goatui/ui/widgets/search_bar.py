@@ -15,6 +15,7 @@ from textual.containers import Horizontal
 from textual.widgets import Input, Label
 
 from goatui.core.sanitize import sanitize_line
+from goatui.ui.keys import TextInput
 from goatui.ui.widgets.result_viewer import FindMode, ResultViewer
 
 _PROMPTS: dict[FindMode, tuple[str, str]] = {
@@ -46,7 +47,7 @@ class SearchBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label("/", id="search-bar-mode")
-        yield Input(compact=True, id="search-bar-input")
+        yield TextInput(compact=True, id="search-bar-input")
         yield Label("", id="search-bar-status")
 
     @property

@@ -1,0 +1,134 @@
+"""Keys handled in the order they were typed, by the widget focused when they are handled.
+
+Textual routes a key to the widget focused when the key *arrives* and runs that widget's
+key bindings only after the key has bubbled back up to the App, behind keys already
+queued. Typed one at a time this is invisible; but keys come in bursts (a laggy SSH
+link, a fast typist, a terminal multiplexer replaying input), and then:
+- "ab⌫c" in a field became "abc" and then ⌫, leaving "ab" instead of "ac";
+- ctrl+u before "echo" cleared the "echo" typed after it;
+- letters typed after Tab landed in the field Tab had just left;
+- "i" then "query" on the plugins table quit the console: the letters reached the
+  table before the Invoke view took focus, and "q" is quit there.
+
+Widgets built with `KeysInOrder` run a binding as soon as they do not use the key
+themselves, and pass a key typed ahead of a focus change (or a view switch) to the App,
+which hands it on to whatever has focus once the switch has settled.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+from textual import events
+from textual.app import App
+from textual.widgets import Input, Log, TextArea
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
+
+    _WidgetMixin = Widget
+    _AppMixin = App[int]
+else:
+    # Plain classes at run time: a Widget base would reorder Textual's merging of
+    # DEFAULT_CSS and COMPONENT_CLASSES along the MRO.
+    _WidgetMixin = _AppMixin = object
+
+#: How many refreshes typed-ahead keys wait for focus to settle before being dropped.
+SETTLE_REFRESHES = 120
+
+
+def is_shown(widget: Widget) -> bool:
+    """Displayed as far as the DOM says (a hidden tab hides everything in it)."""
+    return all(node.display for node in widget.ancestors_with_self)
+
+
+class KeysInOrder(_WidgetMixin):
+    """Widget mixin (list it before the Textual widget): keys in order, at the focus."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        # The base classes' own key handlers run below, once, via super(); without this
+        # Textual would call them again after this one.
+        event.prevent_default()
+        if self.app.focused is not self or not is_shown(self):
+            # Typed ahead of a focus change: it belongs to what the operator was looking
+            # at when they typed it, which the App knows once the change has settled.
+            event.stop()
+            if isinstance(self.app, TypedAheadKeys):
+                self.app.replay_typed_key(event)
+            return
+        await super()._on_key(event)
+        if event._stop_propagation:  # the widget used the key (typed a character)
+            return
+        active = self.screen.active_bindings.get(event.key)
+        if active is None or active.binding.priority or not active.enabled:
+            return  # Textual's own route decides (priority bindings already ran)
+        if await self.app.run_action(active.binding.action, active.node):
+            event.stop()
+
+
+class TypedAheadKeys(_AppMixin):
+    """App mixin: keys typed ahead of a focus change go to the focus once it settles."""
+
+    _typed_ahead: deque[events.Key]
+    _settle_tries = 0
+    #: Set while a view is being mounted: focus is not settled until it is shown.
+    switching = False
+
+    def replay_typed_key(self, key: events.Key) -> None:
+        if not hasattr(self, "_typed_ahead"):
+            self._typed_ahead = deque()
+        self._typed_ahead.append(events.Key(key.key, key.character))
+        if len(self._typed_ahead) == 1:
+            self._settle_tries = 0
+            self.call_after_refresh(self._replay)
+
+    def holding_keys(self) -> bool:
+        return bool(getattr(self, "_typed_ahead", None))
+
+    def _focus_settled(self) -> bool:
+        focused = self.focused
+        return not self.switching and (focused is None or is_shown(focused))
+
+    def _replay(self) -> None:
+        if not self._typed_ahead:
+            return
+        if not self._focus_settled():
+            self._settle_tries += 1
+            if self._settle_tries < SETTLE_REFRESHES:
+                self.call_after_refresh(self._replay)
+            else:
+                self._typed_ahead.clear()  # nowhere to go: dropped, never misapplied
+                self.bell()
+            return
+        target = self.focused or self.screen
+        while self._typed_ahead:
+            target._forward_event(self._typed_ahead.popleft())
+
+    async def on_event(self, event: events.Event) -> None:
+        # A fresh key while older ones wait must wait behind them.
+        if (
+            isinstance(event, events.Key)
+            and not event.is_forwarded
+            and self.holding_keys()
+            and not self._is_priority_key(event.key)
+        ):
+            self.replay_typed_key(event)
+            return
+        await super().on_event(event)
+
+    def _is_priority_key(self, key: str) -> bool:
+        active = self.screen.active_bindings.get(key)
+        return active is not None and active.binding.priority
+
+
+class TextInput(KeysInOrder, Input):
+    """A one-line field that keeps a burst of keys in order."""
+
+
+class TextEditor(KeysInOrder, TextArea):
+    """A multi-line editor that keeps a burst of keys in order."""
+
+
+class KeyedLog(KeysInOrder, Log):
+    """A log view whose bindings run in the order typed."""
