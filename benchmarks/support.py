@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -15,6 +14,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from goatui.core.discovery import accepts_connections
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_PLUGIN = REPO / "tests" / "plugins" / "testplugin.py"
@@ -75,15 +76,8 @@ def running_plugins(count: int = 1, **env: str) -> Iterator[list[Path]]:
 def wait_for_socket(path: Path, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if path.exists():
-            probe = socket.socket(socket.AF_UNIX)
-            try:
-                probe.connect(str(path))
-                return
-            except OSError:
-                pass
-            finally:
-                probe.close()
+        if accepts_connections(path):
+            return
         time.sleep(0.02)
     raise RuntimeError(f"no plugin at {path}")
 

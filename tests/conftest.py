@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from goatui.core.discovery import accepts_connections
 
 TESTS_DIR = Path(__file__).resolve().parent
 TEST_PLUGIN = TESTS_DIR / "plugins" / "testplugin.py"
@@ -56,15 +57,8 @@ def wait_for_socket(path: Path, process: subprocess.Popen[bytes], timeout: float
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"plugin exited with {process.returncode} before serving")
-        if path.exists():
-            probe = socket.socket(socket.AF_UNIX)
-            try:
-                probe.connect(str(path))
-                return
-            except OSError:
-                pass
-            finally:
-                probe.close()
+        if accepts_connections(path):
+            return
         time.sleep(0.02)
     raise RuntimeError(f"plugin did not open {path} in time")
 

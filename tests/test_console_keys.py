@@ -18,6 +18,7 @@ from textual import events
 from goatui.core.monitor import PluginMonitor
 from goatui.ui.app import GoatApp
 from goatui.ui.views.invoke import InvokeView
+from goatui.ui.widgets.function_input import FunctionInput
 
 __all__ = ["alpha"]  # the module-scoped plugin fixture, shared with test_console
 
@@ -75,7 +76,11 @@ async def test_letters_wait_for_a_view_still_mounting(plugins: Any, eventually: 
         # As soon as the row exists: the Invoke view is most likely not mounted yet.
         await eventually(lambda: app.ctx.monitor.get("alpha") is not None, 5, "alpha found")
         type_burst(app, "i", *"query")
-        await eventually(lambda: len(app.query(InvokeView)) == 1, 10, "invoke mounted")
-        view = app.query_one(InvokeView)
-        await eventually(lambda: view.function_input.value == "query", 5, "query typed")
-        assert app.is_running and app.focused is view.function_input
+
+        def typed() -> str:
+            # The view is in the DOM a moment before its widgets are.
+            fields = app.query(FunctionInput)
+            return fields.first().value if fields else ""
+
+        await eventually(lambda: typed() == "query", 10, "query typed")
+        assert app.is_running and app.focused is app.query_one(InvokeView).function_input

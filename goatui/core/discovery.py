@@ -6,6 +6,7 @@ import glob
 import json
 import os
 import re
+import socket
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -102,6 +103,18 @@ class Sources:
         for pattern in self.globs:
             found += sorted(p for p in glob.glob(pattern) if _is_socket(p))
         return _unique(os.path.abspath(p) for p in found)
+
+
+def accepts_connections(path: str | Path) -> bool:
+    """Something listens at this Unix socket now (a file alone may be left over)."""
+    probe = socket.socket(socket.AF_UNIX)
+    try:
+        probe.connect(str(path))
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.close()
 
 
 def _is_socket(path: str) -> bool:

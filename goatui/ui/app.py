@@ -115,6 +115,7 @@ class GoatApp(TypedAheadKeys, App[int]):
         self._lazy_views = lazy_views
         self._mounting: dict[str, asyncio.Task[None]] = {}
         self._shows_waiting = 0  # views shown before they were mounted, still mounting
+        self._starting: asyncio.Future[GoatError | None] | None = None
         if monitor is None:
             monitor = PluginMonitor(session.backend, interval=session.config.probe_interval)
         self.ctx = ConsoleContext(
@@ -155,18 +156,34 @@ class GoatApp(TypedAheadKeys, App[int]):
         self._show_warnings()
         self._start()
 
-    @work(group="session", exit_on_error=False)
-    async def _start(self) -> None:
+    def begin_start(self) -> None:
+        """Start the session and the monitor now. run_console calls it before the app
+        runs, so plugins answer Register while Textual builds the first screen."""
+        if self._starting is None:
+            self._starting = asyncio.ensure_future(self._start_session())
+
+    async def _start_session(self) -> GoatError | None:
+        failure = None
         try:
             await self.ctx.session.start()
         except GoatError as exc:
-            toast(self, exc.line(), title="startup", severity="error", timeout=15)
+            failure = exc  # said once the app can show it; the monitor starts anyway
+        await self.ctx.monitor.start()
+        return failure
+
+    @work(group="session", exit_on_error=False)
+    async def _start(self) -> None:
+        self.begin_start()
+        assert self._starting is not None
+        failure = await asyncio.shield(self._starting)
+        if failure is not None:
+            toast(self, failure.line(), title="startup", severity="error", timeout=15)
         for problem in self.ctx.session.problems:
             toast(self, problem, title="plugin", severity="error", timeout=15)
         for notice in self.ctx.session.notices:
             toast(self, notice, title="host", timeout=10)
-        await self.ctx.monitor.start()
         self._update_subtitle()
+        self.query_one(PluginsView).redraw()  # what the monitor found before the mount
         if self._lazy_views:
             # After the rows are drawn: the operator sees plugins first.
             self.call_after_refresh(self._mount_views)
@@ -195,6 +212,10 @@ class GoatApp(TypedAheadKeys, App[int]):
         if self._session_closed:
             return
         self._session_closed = True
+        if self._starting is not None and not self._starting.done():
+            self._starting.cancel()  # quit while still starting (launching, say)
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._starting
         try:
             await self.ctx.monitor.stop()
         finally:
@@ -457,6 +478,7 @@ def run_console(session: Session) -> int:
 
         for signum in (signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(signum, partial(on_signal, signum))
+        app.begin_start()
         try:
             await app.run_async()
         finally:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from textual import events
 from textual.app import App
-from textual.widgets import Input, Log, TextArea
+from textual.widgets import Input
 
 if TYPE_CHECKING:
     from textual.widget import Widget
@@ -124,11 +124,3 @@ class TypedAheadKeys(_AppMixin):
 
 class TextInput(KeysInOrder, Input):
     """A one-line field that keeps a burst of keys in order."""
-
-
-class TextEditor(KeysInOrder, TextArea):
-    """A multi-line editor that keeps a burst of keys in order."""
-
-
-class KeyedLog(KeysInOrder, Log):
-    """A log view whose bindings run in the order typed."""

@@ -44,7 +44,7 @@ from goatui.ui import auditing
 from goatui.ui.context import ConsoleContext
 from goatui.ui.errors import describe, error_code, toast
 from goatui.ui.format import fmt_ms
-from goatui.ui.keys import TextEditor
+from goatui.ui.keys import KeysInOrder
 from goatui.ui.messages import PluginsChanged
 from goatui.ui.screens.history import HistoryScreen, KeptResult, open_diff
 from goatui.ui.screens.save import SavePrompt
@@ -123,6 +123,10 @@ def default_save_name(plugin: str, function: str, kind: str, now: float) -> str:
     return f"goatui-{safe[0]}-{safe[1]}-{stamp}{_EXTENSIONS.get(kind, '.txt')}"
 
 
+class ArgsEditor(KeysInOrder, TextArea):
+    """The args editor: a TextArea that keeps a burst of keys in order."""
+
+
 class InvokeView(View):
     LISTENS = True
     HELP_FROM = (FunctionInput, ResultViewer, SearchBar)
@@ -147,7 +151,7 @@ class InvokeView(View):
             yield Select[str]([], prompt="plugin", id="invoke-plugin", compact=True)
             yield FunctionInput(id="invoke-function", compact=True)
         yield Label("args (JSON) · ctrl+r sends · escape cancels or goes back", id="invoke-hint")
-        yield TextEditor("{}", id="invoke-args", show_line_numbers=True, tab_behavior="focus")
+        yield ArgsEditor("{}", id="invoke-args", show_line_numbers=True, tab_behavior="focus")
         yield Static(id="invoke-status")
         yield SearchBar(id="invoke-search")
         yield ResultViewer(id="invoke-result")

@@ -44,11 +44,11 @@ from goatui.ui import auditing
 from goatui.ui.context import ConsoleContext
 from goatui.ui.errors import toast
 from goatui.ui.format import shorten
-from goatui.ui.keys import KeysInOrder
 from goatui.ui.messages import PluginsChanged, RefreshRequested
 from goatui.ui.views.base import View
 from goatui.ui.widgets.plugin_table import tone_colours
 from goatui.ui.widgets.result_viewer import ResultViewer
+from goatui.ui.widgets.row_table import RowTable
 
 Colours = Mapping[str, str]
 
@@ -301,20 +301,10 @@ class JobResultScreen(ModalScreen[None]):
 # -- the view ----------------------------------------------------------------------------
 
 
-class JobTable(KeysInOrder, DataTable[Text]):
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-
+class JobTable(RowTable):
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
             self.add_column(label, width=width, key=key)
-
-    @property
-    def selected_key(self) -> str | None:
-        if self.row_count == 0:
-            return None
-        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        return row_key.value
 
 
 class JobsView(View):

@@ -40,7 +40,7 @@ from goatui.core.session import ATTACH_WARNING
 from goatui.ui.context import ConsoleContext
 from goatui.ui.errors import describe, toast
 from goatui.ui.format import shorten
-from goatui.ui.keys import KeyedLog, TextInput
+from goatui.ui.keys import KeysInOrder, TextInput
 from goatui.ui.views.base import View
 
 TICK_S = 0.1
@@ -194,6 +194,10 @@ class AttachHostScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+class LogLines(KeysInOrder, Log):
+    """A Log whose keys act in the order typed (goatui.ui.keys)."""
+
+
 class LogsView(View):
     DEFAULT_CSS = """
     LogsView { layout: vertical; }
@@ -250,8 +254,8 @@ class LogsView(View):
             yield Checkbox("regex", id="logs-regex", compact=True)
         yield Static(id="logs-status")
         yield Static(id="logs-hint")
-        yield KeyedLog(max_lines=MAX_LINES, highlight=True, id="logs-log")
-        yield KeyedLog(max_lines=TRACE_LINES, highlight=True, id="logs-trace")
+        yield LogLines(max_lines=MAX_LINES, highlight=True, id="logs-log")
+        yield LogLines(max_lines=TRACE_LINES, highlight=True, id="logs-trace")
 
     def on_mount(self) -> None:
         tones = view_tones(self)

@@ -1,8 +1,9 @@
 """The Plugins view (home, key 1): live table, filter, detail pane.
 
 All data comes from the monitor (goatui.core.monitor); this view only draws it. Monitor
-updates arrive as coalescing PluginsChanged messages, and a one-second tick moves the
-"in state" column along.
+updates arrive as coalescing PluginsChanged messages: a change of state or of the rows is
+drawn at once, a new latency with the next tick, which also moves the "in state" column
+along.
 """
 
 from __future__ import annotations
@@ -28,6 +29,17 @@ from goatui.ui.screens.confirm import ConfirmScreen
 from goatui.ui.views.base import View
 from goatui.ui.widgets.plugin_detail import PluginDetail
 from goatui.ui.widgets.plugin_table import PluginTable, tone_colours
+
+# From this many plugins the table is redrawn every other tick (2 s, the probe interval):
+# a DataTable draws every visible row again whenever any cell changes, and with 100
+# plugins some latency has always changed within the second (issue #9).
+LARGE_FLEET = 50
+TICK_S = 1.0
+
+
+def rows_signature(states: list[PluginState]) -> tuple[tuple[str, str], ...]:
+    """What must be drawn at once when it changes: the rows and their states."""
+    return tuple((s.key, s.status) for s in states)
 
 
 def detail_signature(state: PluginState, now: float) -> tuple[object, ...]:
@@ -76,7 +88,9 @@ class PluginsView(View):
         self._detail_drawn: tuple[object, ...] | None = None
         self._notice: str | None = None
         self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
-        self.set_interval(1.0, self.redraw)
+        self._drawn_rows: tuple[tuple[str, str], ...] = ()
+        self._ticks = 0
+        self.set_interval(TICK_S, self._tick)
         self.redraw()
 
     def default_focus(self) -> Widget | None:
@@ -99,9 +113,18 @@ class PluginsView(View):
         key = self.table.selected_key
         return self.ctx.monitor.states.get(key) if key else None
 
+    def _tick(self) -> None:
+        self._ticks += 1
+        if len(self.ctx.monitor.states) >= LARGE_FLEET and self._ticks % 2:
+            self._show_detail(self.ctx.clock())  # the selected plugin's pane still ticks
+            return
+        self.redraw()
+
     def redraw(self) -> None:
         now = self.ctx.clock()
-        self.table.show(self.visible_states(), now, self._colours)
+        states = self.visible_states()
+        self._drawn_rows = rows_signature(states)
+        self.table.show(states, now, self._colours)
         self._show_detail(now)
         self._show_notice()
 
@@ -151,7 +174,8 @@ class PluginsView(View):
     # -- messages ----------------------------------------------------------------------
 
     def on_plugins_changed(self, _message: PluginsChanged) -> None:
-        self.redraw()
+        if rows_signature(self.visible_states()) != self._drawn_rows:
+            self.redraw()  # new, gone or changed state: now; latency waits for the tick
 
     def on_refresh_requested(self, _message: RefreshRequested) -> None:
         self.redraw()

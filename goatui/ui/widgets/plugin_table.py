@@ -6,12 +6,11 @@ from collections.abc import Mapping, Sequence
 
 from rich.text import Text
 from textual.app import App
-from textual.widgets import DataTable
 
 from goatui.core.monitor import GONE, PluginState
 from goatui.core.sanitize import safe_text
 from goatui.ui.format import fmt_age, fmt_latency, shorten, sparkline, status_label, tone
-from goatui.ui.keys import KeysInOrder
+from goatui.ui.widgets.row_table import RowTable
 
 # (key, label, width): None lets the column fit its content.
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
@@ -74,11 +73,11 @@ def row_cells(
     }
 
 
-class PluginTable(KeysInOrder, DataTable[Text]):
+class PluginTable(RowTable):
     """Rows keyed by the monitor's state key, so the cursor survives redraws."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id)
         self._order: list[str] = []
         self._drawn: dict[str, int] = {}
         # The text of every cell as drawn: unchanged cells are not touched again.
@@ -92,13 +91,6 @@ class PluginTable(KeysInOrder, DataTable[Text]):
         columns = [COLUMNS[0], WHERE_COLUMN, *COLUMNS[1:]] if self._where else COLUMNS
         for key, label, width in columns:
             self.add_column(label, width=width, key=key)
-
-    @property
-    def selected_key(self) -> str | None:
-        if self.row_count == 0:
-            return None
-        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        return row_key.value
 
     def forget_drawn(self) -> None:
         """Redraw every cell next time (after a theme change)."""
