@@ -73,6 +73,33 @@ async def take(out: Path) -> list[Path]:
         view.viewer.focus()
         await pilot.pause()
         save("invoke.svg")
+
+        # Split view: the plugin's log tail beside Invoke, and the host calls the last
+        # call made (its timeline) above the result.
+        view.function_input.focus()
+        await pilot.press("ctrl+s")
+        view.function_input.value = "run_report"
+        view.args_area.load_text('{"id": "ticket-volume"}')
+        await pilot.press("ctrl+r")
+        timeline = app.query_one("#invoke-timeline")
+        await _until(lambda: timeline.display, "the run_report host-call timeline")
+        await pilot.pause()
+        save("split.svg")
+
+        # The same call twice, then `d`: what changed between the two results.
+        await pilot.press("ctrl+s")  # the tail closed: the diff gets the whole width
+        view.function_input.value = "generate_daily_report"
+        view.args_area.load_text("{}")
+        kept = len(view._kept)
+        for count in (1, 2):
+            await pilot.press("ctrl+r")
+            done = kept + count
+            await _until(lambda n=done: len(view._kept) >= n, "a generate_daily_report result")
+        view.viewer.focus()
+        await pilot.press("d")
+        await _until(lambda: type(app.screen).__name__ == "DiffScreen", "the diff screen")
+        await pilot.pause()
+        save("diff.svg")
     await app.close_session()
     return saved
 
