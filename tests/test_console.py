@@ -57,6 +57,13 @@ def health_of(app: GoatApp, name: str) -> str:
     return table_rows(app).get(name, {}).get("health", "")
 
 
+def drawn_row(app: GoatApp, name: str) -> str:
+    """The row as the table draws it now, not the data behind it."""
+    table = app.query_one(PluginTable)
+    lines = [table.render_line(y).text for y in range(table.size.height)]
+    return next((line for line in lines if line.strip().startswith(name)), "")
+
+
 def plain(static: Static) -> str:
     """What a Static shows, as plain text."""
     console = Console(width=200, file=io.StringIO(), color_system=None)
@@ -159,9 +166,13 @@ async def test_state_changes_show_promptly_with_toasts_and_a_killed_plugin_recov
         await app.ctx.backend.call("alpha", "set_health", b'{"serving": false}')
         await eventually(lambda: "NOT_SERVING" in health_of(app, "alpha"), 2, "NOT_SERVING")
         await pilot.pause()
+        assert "NOT_SERVING" in drawn_row(app, "alpha")
         assert any("alpha: SERVING → NOT_SERVING" in n for n in notifications(app))
         await app.ctx.backend.call("alpha", "set_health", b'{"serving": true}')
         await eventually(lambda: health_of(app, "alpha") == "● SERVING", 2, "SERVING again")
+        await pilot.pause()
+        drawn = drawn_row(app, "alpha")
+        assert "SERVING" in drawn and "NOT_SERVING" not in drawn, drawn
 
         alpha.kill()
         await eventually(lambda: "UNREACHABLE" in health_of(app, "alpha"), 3, "unreachable")
