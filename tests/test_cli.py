@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_goatui as goatui
 
 from goatui.core.sanitize import UNSAFE_CODEPOINTS
-
-
-def goatui(
-    *args: str, stdin: str | None = None, timeout: float = 30
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "goatui", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=dict(os.environ, NO_COLOR="1"),
-    )
 
 
 def assert_one_clean_line(stderr: str) -> None:

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from conftest import one_line
 from gateway_server import ADMIN_TOKEN, USER_TOKEN, GatewayServer, free_port
 
 
@@ -72,14 +73,6 @@ def many(*runs: tuple[tuple[str, ...], dict[str, str]]) -> list[subprocess.Compl
     """Several CLI runs at once (each is a fresh interpreter: run them side by side)."""
     with ThreadPoolExecutor(max_workers=8) as pool:
         return list(pool.map(lambda run: goatui(*run[0], env=run[1]), runs))
-
-
-def one_line(result: subprocess.CompletedProcess[str] | str) -> str:
-    stderr = result if isinstance(result, str) else result.stderr
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("goatui: ") and "Traceback" not in stderr
-    return lines[0]
 
 
 def token_file(tmp_path: Path, token: str = ADMIN_TOKEN, mode: int = 0o600) -> Path:

@@ -4,12 +4,11 @@ the real loopback gateway."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from gateway_server import ADMIN_TOKEN, GatewayServer, free_port
@@ -18,23 +17,10 @@ CLI = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Iterator[CLI]:
-    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
+def cli(cli: CLI, monkeypatch: pytest.MonkeyPatch) -> CLI:
+    """conftest's in-process CLI, without colour (the states are read as plain text)."""
     monkeypatch.setenv("NO_COLOR", "1")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        from goatui.cli import main
-
-        try:
-            code = main(list(args))
-        except SystemExit as exit:
-            code = int(exit.code or 0)
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    yield run
-    for signum, handler in saved.items():
-        signal.signal(signum, handler)
+    return cli
 
 
 def states(out: str) -> dict[str, str]:

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
 import stat
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import run_goatui as goatui
 
 from goatui.core.backend import SocketBackend
 from goatui.core.client import PluginClient
@@ -35,16 +33,6 @@ async def call(session: Session, plugin: str, function: str, args: dict[str, Any
 
 async def host_call(session: Session, plugin: str, method: str, **request: Any) -> Any:
     return await call(session, plugin, "host", {"method": method, "request": request})
-
-
-def goatui(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "goatui", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=dict(os.environ, NO_COLOR="1"),
-    )
 
 
 # -- attaching only when asked -----------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import one_line
 
 from goatui.cli import main
 from goatui.core.backend import SocketBackend
@@ -116,13 +117,6 @@ def goatui(capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -
         return Ran(code, out, err)
 
     return run
-
-
-def one_line(stderr: str) -> str:
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("goatui: ") and "Traceback" not in stderr
-    return lines[0]
 
 
 # --- core: listing and rows --------------------------------------------------------------

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import run_goatui as goatui
 
 from goatui.cli.cmd_logs import format_entry
 from goatui.core.errors import UsageError
@@ -141,16 +142,6 @@ def test_export_jsonl(tmp_path: Path) -> None:
 
 
 # -- goatui logs ---------------------------------------------------------------------------
-
-
-def goatui(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "goatui", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=dict(os.environ, NO_COLOR="1"),
-    )
 
 
 def test_logs_needs_a_host(plugins) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -70,27 +68,6 @@ def test_search_lines_smart_case_regex_and_empty_matches() -> None:
 
 
 # -- goatui call --query, in-process against a real plugin -------------------------------
-
-
-@pytest.fixture
-def cli(
-    capsys: pytest.CaptureFixture[str],
-) -> Iterator[Callable[..., tuple[int, str, str]]]:
-    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
-
-    def run(*args: str) -> tuple[int, str, str]:
-        from goatui.cli import main
-
-        try:
-            code = main(list(args))
-        except SystemExit as exit:
-            code = int(exit.code or 0)
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    yield run
-    for signum, handler in saved.items():
-        signal.signal(signum, handler)
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import one_line
+from conftest import run_goatui as goatui
 from test_console import SIZE, health_of, open_invoke, result_text, send, status_text
 from textual.widgets import TabbedContent
 
@@ -29,28 +31,6 @@ from goatui.ui.views.invoke import InvokeView
 
 Eventually = Callable[..., Any]
 MiB = 1024 * 1024
-
-
-def goatui(
-    *args: str,
-    timeout: float = 60,
-    prefix: tuple[str, ...] = (),
-    env: dict[str, str] | None = None,
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*prefix, sys.executable, "-m", "goatui", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=dict(os.environ, NO_COLOR="1", **(env or {})),
-    )
-
-
-def one_line(stderr: str) -> str:
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("goatui: ") and "Traceback" not in stderr
-    return lines[0]
 
 
 def wait_for(path: Path, timeout: float = 20) -> None:

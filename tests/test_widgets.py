@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from conftest import one_line
 from rich.console import Console
 
 from goatui.cli import main
@@ -81,13 +82,6 @@ def goatui(capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -
         return Ran(code, out, err)
 
     return run
-
-
-def one_line(stderr: str) -> str:
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("goatui: ") and "Traceback" not in stderr
-    return lines[0]
 
 
 def clean(text: str) -> bool:
