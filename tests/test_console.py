@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Input, Static, TabbedContent
 
 from goatui.core.history import History, HistoryEntry
 from goatui.core.models import Health
+from goatui.core.results import classify_result, complete_result
 from goatui.ui.app import GoatApp
 from goatui.ui.screens.help import HelpScreen
 from goatui.ui.screens.save import SavePrompt
@@ -348,6 +349,30 @@ async def test_huge_results_are_capped_until_show_all(
         await pilot.pause()
         assert "a: show all" not in status_text(app)
         assert sum(map(len, app.query_one(ResultViewer)._lines)) > 3 * 1024 * 1024
+
+
+async def test_a_long_json_result_shows_its_head_then_counts_the_rest(
+    alpha: Any, make_console: Any, eventually: Eventually
+) -> None:
+    rows = list(range(12_000))  # 12,004 lines pretty-printed: past the 5,000 shown first
+    app = make_console(alpha)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_invoke(pilot, eventually, "alpha")
+        await send(pilot, "echo", json.dumps({"rows": rows}))
+        await eventually(lambda: "of 12,004 lines" in status_text(app), 10, "the rest counted")
+        viewer = app.query_one(ResultViewer)
+        assert len(viewer.lines) == 5000 and "a: show all" in status_text(app)
+        assert view._last is not None and view._last.view.complete
+        viewer.focus()
+        await pilot.press("c")
+        assert app.clipboard.count("\n") == 12_003  # the whole result, not its head
+
+        # `a` before the rest is ready: shown as soon as it is.
+        head = classify_result(json.dumps({"rows": rows}).encode(), head=(100, 10**6))
+        viewer.show_result(head)
+        assert len(viewer.lines) == 100
+        viewer.complete(complete_result(head), everything=True)
+        assert len(viewer.lines) == 12_004
 
 
 async def test_plugin_text_is_shown_literally_never_as_markup_or_escapes(

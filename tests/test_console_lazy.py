@@ -6,6 +6,7 @@ one first (issue #9: most of the start-up time went to views not yet visible).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from conftest import QUIET_MONITOR, console_session
@@ -51,3 +52,16 @@ async def test_a_view_asked_for_before_its_turn_is_mounted_and_prepared(
         await eventually(lambda: view.plugin == "alpha", 5, "alpha preselected")
         assert app.query_one(TabbedContent).active == "invoke"
         assert len(app.query(InvokeView)) == 1  # mounted once, whoever asked first
+
+
+async def test_quitting_while_views_mount_exits_without_a_traceback(plugins: Any) -> None:
+    # Ctrl-C right after the first rows: the other views were still mounting, and a
+    # Select mounting during the teardown raised NoMatches, shown as a traceback.
+    alpha = plugins.start("alpha")
+    for delay in (0, 0.002, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16):
+        app = lazy_console(alpha.socket)
+        async with app.run_test(size=SIZE):
+            app.show_view("logs")
+            await asyncio.sleep(delay)
+            app.exit(return_code=0)
+        assert app.return_code == 0, delay

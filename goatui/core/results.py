@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from goatui.core.errors import InvalidArgs
-from goatui.core.sanitize import safe_json_dumps, sanitize
+from goatui.core.sanitize import safe_json_dumps, sanitize, sanitize_json_text
 
 ResultKind = Literal["json", "text", "binary", "empty"]
 
@@ -28,12 +28,17 @@ def parse_args(text: str, source: str = "args") -> bytes:
 
 @dataclass(frozen=True)
 class ResultView:
-    """A result classified for display. `text` is already safe to show."""
+    """A result classified for display. `text` is already safe to show.
+
+    `complete` is False when `text` is only the head of a large JSON result's
+    pretty-printed text (classify_result's `head`); complete_result makes the rest.
+    """
 
     kind: ResultKind
     text: str
     value: Any = None
     size: int = 0
+    complete: bool = True
 
 
 def hexdump(data: bytes, limit: int = 64 * 1024) -> str:
@@ -67,8 +72,40 @@ def _parse(text: str) -> Any:
         gc.enable()
 
 
-def classify_result(data: bytes) -> ResultView:
-    """JSON pretty-printed, UTF-8 text as text, anything else as hex."""
+def pretty_json_head(value: Any, max_lines: int, max_chars: int) -> tuple[str, bool]:
+    """safe_json_dumps(value), stopped after max_lines lines or max_chars characters
+    (counted before unsafe characters are escaped):
+    (text, whether it is the whole text).
+
+    Pretty-printing is json's pure-Python encoder either way; stopping it after the head
+    is what lets a 20 MB result show its first screen without waiting for the rest.
+    """
+    encoder = json.JSONEncoder(indent=2, ensure_ascii=False)
+    parts: list[str] = []
+    lines = chars = 0
+    for chunk in encoder.iterencode(value):
+        parts.append(chunk)
+        lines += chunk.count("\n")
+        chars += len(chunk)
+        if lines >= max_lines or chars > max_chars:
+            head = "".join(parts)
+            end = min(len(head), max_chars)
+            position = -1
+            for _ in range(max_lines):
+                position = head.find("\n", position + 1, end)
+                if position == -1:
+                    position = end
+                    break
+            return sanitize_json_text(head[:position]), False
+    return sanitize_json_text("".join(parts)), True
+
+
+def classify_result(data: bytes, *, head: tuple[int, int] | None = None) -> ResultView:
+    """JSON pretty-printed, UTF-8 text as text, anything else as hex.
+
+    With `head` (lines, characters), a JSON result longer than that gets only its head
+    pretty-printed (complete=False): complete_result does the rest, off the screen path.
+    """
     size = len(data)
     if not data:
         return ResultView("empty", "", None, 0)
@@ -81,10 +118,21 @@ def classify_result(data: bytes) -> ResultView:
     except (ValueError, RecursionError):
         return ResultView("text", sanitize(text), None, size)
     try:
-        pretty = safe_json_dumps(value)
+        if head is None:
+            pretty, whole = safe_json_dumps(value), True
+        else:
+            pretty, whole = pretty_json_head(value, *head)
     except RecursionError:
         return ResultView("text", sanitize(text), None, size)
-    return ResultView("json", pretty, value, size)
+    return ResultView("json", pretty, value, size, complete=whole)
+
+
+def complete_result(view: ResultView) -> ResultView:
+    """The whole text of a result classified with a head (slow for a large one: call it
+    in a thread)."""
+    if view.complete:
+        return view
+    return ResultView(view.kind, safe_json_dumps(view.value), view.value, view.size)
 
 
 def format_size(size: int) -> str:

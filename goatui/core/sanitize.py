@@ -85,7 +85,11 @@ def safe_text(text: str, style: str = "", *, one_line: bool = False) -> Text:
 
 def safe_json_dumps(value: Any, *, indent: int | None = 2) -> str:
     """JSON text for untrusted data that is still valid JSON and safe for a terminal."""
-    dumped = json.dumps(value, indent=indent, ensure_ascii=False)
+    return sanitize_json_text(json.dumps(value, indent=indent, ensure_ascii=False))
+
+
+def sanitize_json_text(dumped: str) -> str:
+    """JSON text (or the head of it) with unsafe characters as \\u escapes: still JSON."""
     return dumped.translate(_JSON_TABLE) if _UNSAFE.search(dumped) else dumped
 
 

@@ -246,7 +246,9 @@ class GoatApp(TypedAheadKeys, App[int]):
             # Keys typed meanwhile wait for it (goatui.ui.keys), not the hidden table.
             self._shows_waiting += 1
             self.switching = True
-            self.run_worker(self._show_mounted(name, plugin), group="views", exit_on_error=False)
+            # A function, not a coroutine: quitting first leaves no coroutine unawaited.
+            show = partial(self._show_mounted, name, plugin)
+            self.run_worker(show, group="views", exit_on_error=False)
             return
         from goatui.ui.views.invoke import InvokeView  # loaded: its view is mounted
 
@@ -441,6 +443,15 @@ class GoatApp(TypedAheadKeys, App[int]):
         config.theme = theme.name
         save = partial(save_setting, "theme", theme.name, config.path)
         self.run_worker(save, thread=True, group="config", exit_on_error=False)
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Quitting tears the widgets down while a lazily mounted view may still be
+        # mounting, and a Select mounting then misses its own overlay. Nothing the
+        # operator did or can fix: the exit they asked for goes on, without a traceback.
+        if self._exit and isinstance(error, NoMatches):
+            self.log.warning(f"while closing: {error}")
+            return
+        super()._handle_exception(error)
 
     @on(Worker.StateChanged)
     def _report_worker_error(self, event: Worker.StateChanged) -> None:

@@ -19,7 +19,7 @@ import importlib.util
 import re
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -38,7 +38,13 @@ from goatui.core.errors import GoatError, InvalidArgs
 from goatui.core.history import HistoryEntry, Outcome
 from goatui.core.host import HostCall
 from goatui.core.models import CallResult
-from goatui.core.results import ResultView, classify_result, format_size, parse_args
+from goatui.core.results import (
+    ResultView,
+    classify_result,
+    complete_result,
+    format_size,
+    parse_args,
+)
 from goatui.core.sanitize import safe_text, sanitize_line
 from goatui.ui import auditing
 from goatui.ui.context import ConsoleContext
@@ -52,7 +58,7 @@ from goatui.ui.views.base import View
 from goatui.ui.widgets.function_input import FunctionInput
 from goatui.ui.widgets.log_tail import LogTail
 from goatui.ui.widgets.plugin_table import tone_colours
-from goatui.ui.widgets.result_viewer import ResultViewer, Shown
+from goatui.ui.widgets.result_viewer import PREVIEW_CHARS, PREVIEW_LINES, ResultViewer, Shown
 from goatui.ui.widgets.search_bar import SearchBar
 
 _EXTENSIONS = {"json": ".json", "text": ".txt", "binary": ".bin", "empty": ".txt"}
@@ -170,6 +176,7 @@ class InvokeView(View):
         self._recall_pos = -1
         self._draft = ("", "")
         self._kept: OrderedDict[float, KeptResult] = OrderedDict()
+        self._show_all_when_ready = False
 
     def on_mount(self) -> None:
         self.query_one("#invoke-timeline").display = False
@@ -318,7 +325,8 @@ class InvokeView(View):
         self.add_class("-calling")
         try:
             result = await self.ctx.backend.call(plugin, function, args, self.ctx.config.timeout)
-            view = await asyncio.to_thread(classify_result, result.data)
+            head = (PREVIEW_LINES, PREVIEW_CHARS)
+            view = await asyncio.to_thread(classify_result, result.data, head=head)
         except asyncio.CancelledError:
             elapsed = (time.perf_counter() - started) * 1000
             self._failed("CANCELLED", elapsed, "cancelled; the plugin may still finish it")
@@ -338,6 +346,8 @@ class InvokeView(View):
         finally:
             self.remove_class("-calling")
         self._succeeded(plugin, function, result, view, at)
+        if not view.complete:
+            self._complete_last(view, at)
         self._remember(plugin, function, text, at, result.duration_ms, "ok", result.code)
         auditing.record(self, self.ctx, "invoke", f"{plugin}/{function}", args=text)
         self._show_timeline(plugin, wall, time.time())
@@ -365,8 +375,22 @@ class InvokeView(View):
             self._kept.popitem(last=False)
         self._show(everything=False)
 
+    @work(exclusive=True, group="format", exit_on_error=False)
+    async def _complete_last(self, view: ResultView, at: float) -> None:
+        """Pretty-print the rest of a large result, after its head is on screen."""
+        full = await asyncio.to_thread(complete_result, view)
+        last = self._last
+        if last is None or last.at != at:
+            return  # another call since
+        self._last = replace(last, view=full)
+        self._shown = self.viewer.complete(full, everything=self._show_all_when_ready)
+        self._show_all_when_ready = False
+        self._set_status(self._ok_status(self._last, self._shown))
+        self.refresh_bindings()
+
     def _show(self, *, everything: bool) -> None:
         assert self._last is not None
+        self._show_all_when_ready = False
         self._shown = self.viewer.show_result(self._last.view, everything=everything)
         self._set_status(self._ok_status(self._last, self._shown))
         self.refresh_bindings()
@@ -379,7 +403,13 @@ class InvokeView(View):
             f" · {fmt_ms(last.duration_ms)} ms · {format_size(len(last.data))}",
             f" · {last.view.kind}",
         )
-        if not shown.complete:
+        if not shown.known:
+            status.append(
+                f" · showing the first {shown.lines:,} lines, {format_size(shown.chars)}"
+                " (formatting the rest…)",
+                style="bold",
+            )
+        elif not shown.complete:
             status.append(
                 f" · showing {shown.lines:,} of {shown.total_lines:,} lines, "
                 f"{format_size(shown.chars)} of {format_size(shown.total_chars)} (a: show all)",
@@ -444,13 +474,21 @@ class InvokeView(View):
     def action_copy(self) -> None:
         if self._last is None:
             return
+        if not self._last.view.complete:
+            toast(self, "still formatting the whole result: copy again in a moment")
+            return
         text = self._last.view.text
         self.app.copy_to_clipboard(text)
         toast(self, f"copied {format_size(len(text.encode()))} to the clipboard")
 
     def action_show_all(self) -> None:
-        if self._last is not None:
-            self._show(everything=True)
+        if self._last is None:
+            return
+        if not self._last.view.complete:
+            self._show_all_when_ready = True  # _complete_last shows it
+            toast(self, "formatting the whole result: it shows as soon as it is ready")
+            return
+        self._show(everything=True)
 
     def action_save(self) -> None:
         last = self._last

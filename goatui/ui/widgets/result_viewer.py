@@ -50,10 +50,13 @@ class Shown:
     total_lines: int
     chars: int
     total_chars: int
+    #: False while the rest of a large result is still being pretty-printed (the
+    #: totals are then unknown and given as 0).
+    known: bool = True
 
     @property
     def complete(self) -> bool:
-        return self.lines >= self.total_lines and self.chars >= self.total_chars
+        return self.known and self.lines >= self.total_lines and self.chars >= self.total_chars
 
 
 def preview(text: str, max_lines: int, max_chars: int) -> str:
@@ -117,14 +120,37 @@ class ResultViewer(LineView):
             self.set_lines(["(empty result)"], numbered=False)
             return Shown(0, 0, 0, 0)
         text = view.text
-        shown = text if everything else preview(text, PREVIEW_LINES, PREVIEW_CHARS)
+        # An incomplete view's text is its head, already no longer than a preview.
+        whole = everything or not view.complete
+        shown = text if whole else preview(text, PREVIEW_LINES, PREVIEW_CHARS)
         if view.kind == "json":
             variables = self.app.get_css_variables()
             styles = {name: variables.get(var, "") for name, var in _JSON_TONES.items()}
             self.set_lines(shown.split("\n"), JSONHighlighter(), styles)
         else:
             self.set_lines(shown.split("\n"))
-        return Shown(count_lines(shown), count_lines(text), len(shown), len(text))
+        return self._shown(shown, view)
+
+    @staticmethod
+    def _shown(shown: str, view: ResultView) -> Shown:
+        if not view.complete:
+            return Shown(count_lines(shown), 0, len(shown), 0, known=False)
+        return Shown(count_lines(shown), count_lines(view.text), len(shown), len(view.text))
+
+    def complete(self, view: ResultView, *, everything: bool) -> Shown:
+        """The whole text of the result shown by its head: shown at once if everything
+        is asked for; otherwise the lines on screen stay (they are its head) and only
+        the totals become known. A query's narrowed view is left as it is."""
+        if self._full is None or self._full.value is not view.value:
+            return Shown(0, 0, 0, 0)  # another result since
+        self._full = view
+        if self.narrowed:
+            assert self._view is not None
+            return self._shown("\n".join(self.lines), self._view)
+        if everything:
+            return self._display(view, everything=True)
+        self._view = view
+        return self._shown("\n".join(self.lines), view)
 
     def show_message(self, text: str, placeholder: str = "") -> None:
         """Plain lines (an error excerpt, a hint); text must already be safe to show.
