@@ -10,10 +10,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -308,20 +308,29 @@ def module_plugins() -> Iterator[PluginFactory]:
     shutil.rmtree(path, ignore_errors=True)
 
 
+class Ran(NamedTuple):
+    """What an in-process run of main() gave: unpacks as (code, stdout, stderr) too."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., tuple[int, str, str]]]:
-    """Run goatui's main() in-process: (exit code, stdout, stderr); signal handlers restored."""
+def cli(capfd: pytest.CaptureFixture[str]) -> Iterator[Callable[..., Ran]]:
+    """Run goatui's main() in-process (no interpreter start-up per call), its output read
+    at the file descriptors; pytest's own SIGTERM and SIGHUP handlers restored after."""
     saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
 
-    def run(*args: str) -> tuple[int, str, str]:
+    def run(*args: str) -> Ran:
         from goatui.cli import main
 
         try:
             code = main(list(args))
         except SystemExit as exit:
             code = int(exit.code or 0)
-        out = capsys.readouterr()
-        return code, out.out, out.err
+        out, err = capfd.readouterr()
+        return Ran(code, out, err)
 
     yield run
     for signum, handler in saved.items():
@@ -353,3 +362,26 @@ def one_line(result: subprocess.CompletedProcess[str] | str) -> str:
     assert len(lines) == 1, stderr
     assert lines[0].startswith("goatui: ") and "Traceback" not in stderr
     return lines[0]
+
+
+# -- a real HTTP gateway on 127.0.0.1 (tests/gateway_server.py) --------------------------
+
+
+@pytest.fixture
+def gw() -> Iterator[Any]:
+    from gateway_server import GatewayServer
+
+    with GatewayServer() as server:
+        yield server
+
+
+@pytest.fixture
+async def backend(gw: Any) -> AsyncIterator[Any]:
+    """goatui's GatewayBackend on `gw`, with the admin token."""
+    from gateway_server import ADMIN_TOKEN
+
+    from goatui.core.gateway import GatewayBackend
+
+    b = GatewayBackend(gw.url, token=ADMIN_TOKEN, timeout=5)
+    yield b
+    await b.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,12 +12,6 @@ from goatui.core.config import load_config
 from goatui.core.errors import NotFound, Unreachable, UsageError
 from goatui.core.fleet import FleetBackend, fleet_for_contexts
 from goatui.core.models import Health
-
-
-@pytest.fixture
-def gw() -> Iterator[GatewayServer]:
-    with GatewayServer() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

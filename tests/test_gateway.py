@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,19 +37,6 @@ from goatui.core.errors import (
 from goatui.core.gateway import GatewayBackend, gateway_base, read_token_file, resolve_token
 from goatui.core.models import Health
 from goatui.core.sanitize import has_unsafe
-
-
-@pytest.fixture
-def gw() -> Iterator[GatewayServer]:
-    with GatewayServer() as server:
-        yield server
-
-
-@pytest.fixture
-async def backend(gw: GatewayServer) -> AsyncIterator[GatewayBackend]:
-    b = GatewayBackend(gw.url, token=ADMIN_TOKEN, timeout=5)
-    yield b
-    await b.close()
 
 
 def refused(function: Any, *args: Any, **kwargs: Any) -> UsageError:

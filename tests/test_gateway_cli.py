@@ -8,65 +8,29 @@ tables, which keeps the suite fast.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import one_line
+from conftest import Ran, one_line
+from conftest import run_goatui as goatui
 from gateway_server import ADMIN_TOKEN, USER_TOKEN, GatewayServer, free_port
 
 
 @pytest.fixture
-def gw() -> Iterator[GatewayServer]:
-    with GatewayServer() as server:
-        yield server
+def cli(cli: Callable[..., Ran], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Ran]:
+    """conftest's in-process CLI, with `env={...}` set for the one run."""
 
-
-def goatui(
-    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "goatui", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=dict(os.environ, NO_COLOR="1", **(env or {})),
-    )
-
-
-@pytest.fixture
-def cli(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[..., tuple[int, str, str]]]:
-    """`cli(*argv, env={...})` runs goatui's main in-process: (exit code, stdout, stderr)."""
-    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
-
-    def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-        from goatui.cli import main, output
-
+    def run(*args: str, env: dict[str, str] | None = None) -> Ran:
         with monkeypatch.context() as patch:
             for name, value in (env or {}).items():
                 patch.setenv(name, value)
-            # output.py binds sys.stdout as a default argument at import time; point it
-            # at this test's captured stdout.
-            for function in (output.use_colour, output.print_result):
-                patch.setattr(function, "__defaults__", (sys.stdout,))
-            try:
-                code = main(list(args))
-            except SystemExit as exit:  # argparse's usage errors
-                code = int(exit.code or 0)
-        out = capsys.readouterr()
-        return code, out.out, out.err
+            return cli(*args)
 
-    yield run
-    for signum, handler in saved.items():  # main() installs its own
-        signal.signal(signum, handler)
+    return run
 
 
 def many(*runs: tuple[tuple[str, ...], dict[str, str]]) -> list[subprocess.CompletedProcess[str]]:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from gateway_server import ADMIN_TOKEN, USER_TOKEN, GatewayServer
+from gateway_server import USER_TOKEN, GatewayServer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,19 +19,6 @@ from goatui.core.gateway import (
     store_sink,
 )
 from goatui.core.logs import LogStore
-
-
-@pytest.fixture
-def gw() -> Iterator[GatewayServer]:
-    with GatewayServer() as server:
-        yield server
-
-
-@pytest.fixture
-async def backend(gw: GatewayServer) -> AsyncIterator[GatewayBackend]:
-    b = GatewayBackend(gw.url, token=ADMIN_TOKEN, timeout=5)
-    yield b
-    await b.close()
 
 
 def messages(entries: list[dict[str, Any]]) -> list[str]:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import one_line
 
-from goatui.cli import main
 from goatui.core.backend import SocketBackend
 from goatui.core.discovery import Sources
 from goatui.core.errors import NotFound
@@ -93,30 +90,11 @@ def backend_for(*running: Any) -> SocketBackend:
     return SocketBackend(Sources(sockets=[str(p.socket) for p in running]))
 
 
-@dataclass
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
 @pytest.fixture
-def goatui(capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Run the CLI in this process (no interpreter start-up per call): `goatui("jobs")`."""
+def goatui(cli: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """conftest's in-process CLI, without colour: `goatui("jobs")`."""
     monkeypatch.setenv("NO_COLOR", "1")
-
-    def run(*args: str) -> Ran:
-        # main() routes SIGTERM and SIGHUP to KeyboardInterrupt; give pytest its own back.
-        saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
-        try:
-            code = main(list(args))
-        finally:
-            for signum, handler in saved.items():
-                signal.signal(signum, handler)
-        out, err = capfd.readouterr()
-        return Ran(code, out, err)
-
-    return run
+    return cli
 
 
 # --- core: listing and rows --------------------------------------------------------------
@@ -358,9 +336,7 @@ def test_cli_job_run_handler_error_exits_1(jobber: Any, goatui: Any) -> None:
 
 
 def test_cli_job_without_action_is_a_usage_error(goatui: Any) -> None:
-    with pytest.raises(SystemExit) as exited:
-        goatui("job")
-    assert exited.value.code == 2
+    assert goatui("job").returncode == 2  # argparse's SystemExit, caught by the runner
 
 
 def test_cli_jobs_never_imports_textual(jobber: Any) -> None:

@@ -6,10 +6,8 @@ from __future__ import annotations
 import json
 import os
 import pty
-import signal
 import subprocess
 import sys
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +15,6 @@ import pytest
 from conftest import one_line
 from rich.console import Console
 
-from goatui.cli import main
 from goatui.core.errors import NotFound, Unreachable
 from goatui.core.models import Manifest, PluginInfo
 from goatui.core.sanitize import UNSAFE_CODEPOINTS
@@ -57,31 +54,12 @@ def bare(module_plugins: Any) -> Any:
     return module_plugins.start("bare")
 
 
-@dataclass
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
 @pytest.fixture
-def goatui(capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Run the CLI in this process (stdout is a file, not a terminal): `goatui("widget", …)`."""
+def goatui(cli: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """conftest's in-process CLI (stdout is a file, not a terminal): `goatui("widget", …)`."""
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.delenv("COLUMNS", raising=False)
-
-    def run(*args: str) -> Ran:
-        # main() routes SIGTERM and SIGHUP to KeyboardInterrupt; give pytest its own back.
-        saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
-        try:
-            code = main(list(args))
-        finally:
-            for signum, handler in saved.items():
-                signal.signal(signum, handler)
-        out, err = capfd.readouterr()
-        return Ran(code, out, err)
-
-    return run
+    return cli
 
 
 def clean(text: str) -> bool:
@@ -254,9 +232,9 @@ def test_width(goatui: Any, wdg: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "40")
     ran = goatui("widget", "wdg", "long", "--socket", str(wdg.socket))
     assert 30 < max(len(line) for line in ran.stdout.splitlines()) <= 40
-    with pytest.raises(SystemExit) as exited:  # argparse refuses it: usage, exit 2
-        goatui("widget", "wdg", "long", "--width", "0", "--socket", str(wdg.socket))
-    assert exited.value.code == 2
+    # argparse refuses it: usage, exit 2 (its SystemExit, caught by the runner)
+    refused = goatui("widget", "wdg", "long", "--width", "0", "--socket", str(wdg.socket))
+    assert refused.returncode == 2
 
 
 def test_unknown_widget_lists_the_plugins_widgets(goatui: Any, wdg: Any) -> None:
