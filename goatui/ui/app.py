@@ -12,6 +12,7 @@ import contextlib
 import importlib
 import os
 import signal
+import threading
 from collections.abc import Iterable
 from functools import partial
 
@@ -474,27 +475,33 @@ def run_console(session: Session) -> int:
         # SIGTERM and SIGHUP (the SSH session dropping) end the console the way q does:
         # in the event loop, so the terminal is restored and the plugins stopped. The
         # CLI's handler raises KeyboardInterrupt wherever the main thread happens to be,
-        # which inside grpc.aio's poller can crash the interpreter before cleanup.
+        # which inside grpc.aio's poller can crash the interpreter before cleanup; this
+        # one only asks the loop to exit.
         loop = asyncio.get_running_loop()
 
-        def on_signal(signum: int) -> None:
-            app.exit(return_code=128 + signum)
-            # A hung-up terminal can leave the app stuck writing to it: past a grace
-            # period, clean up without the loop's help (children, sockets, runtime dir).
-            loop.call_later(SIGNAL_EXIT_GRACE_S, force_exit, signum)
+        def on_signal(signum: int, _frame: object) -> None:
+            loop.call_soon_threadsafe(partial(app.exit, return_code=128 + signum))
+            # A hung-up terminal can leave the loop itself stuck: past a grace period a
+            # thread cleans up without it (children, sockets, runtime dir) and exits.
+            # Not loop.call_later: a stuck loop never ran it (seen after tmux
+            # kill-session, with goatui still alive 20 s later).
+            timer = threading.Timer(SIGNAL_EXIT_GRACE_S, force_exit, (signum,))
+            timer.daemon = True
+            timer.start()
 
         def force_exit(signum: int) -> None:
             session.abandon()
             os._exit(128 + signum)
 
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            loop.add_signal_handler(signum, partial(on_signal, signum))
+        # Python-level handlers, not loop.add_signal_handler: they run even while the
+        # loop is stuck (the main thread runs them between bytecodes or on EINTR).
+        previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
         app.begin_start()
         try:
             await app.run_async()
         finally:
-            for signum in (signal.SIGTERM, signal.SIGHUP):
-                loop.remove_signal_handler(signum)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
             await app.close_session()
         return app.return_code or 0
 
