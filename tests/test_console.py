@@ -13,7 +13,7 @@ from rich.console import Console
 from textual.binding import Binding
 from textual.command import CommandList
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Static, TabbedContent
+from textual.widgets import Input, Static, TabbedContent
 
 from goatui.core.history import History, HistoryEntry
 from goatui.core.models import Health
@@ -26,6 +26,7 @@ from goatui.ui.views.plugins import PluginsView
 from goatui.ui.widgets.function_input import FunctionInput
 from goatui.ui.widgets.plugin_table import PluginTable
 from goatui.ui.widgets.result_viewer import ResultViewer
+from goatui.ui.widgets.row_table import RowTable
 
 Eventually = Callable[..., Any]
 SIZE = (120, 40)
@@ -45,7 +46,7 @@ MANIFEST = {
 def table_rows(app: GoatApp) -> dict[str, dict[str, str]]:
     """Every row of the plugins table as {column: plain text}, keyed by the name cell."""
     table = app.query_one(PluginTable)
-    columns = [str(c.value) for c in table.columns]
+    columns = [c.key for c in table.columns]
     rows = {}
     for row_key in table.rows:
         cells = [cell.plain for cell in table.get_row(row_key)]
@@ -200,7 +201,7 @@ async def test_filter_narrows_as_you_type_enter_keeps_it_escape_clears(
         assert list(table_rows(app)) == ["beta"]
         await pilot.press("enter")
         await pilot.pause()
-        assert isinstance(app.focused, DataTable)
+        assert isinstance(app.focused, RowTable)
         assert list(table_rows(app)) == ["beta"]  # kept
         assert app.query_one(PluginsView).filter_text == "be"
         await pilot.press("escape")

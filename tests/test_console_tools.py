@@ -302,7 +302,7 @@ async def test_gateway_enable_disable_warnings_and_curl(eventually: Any) -> None
             )
             await pilot.pause()
             table = app.query_one(PluginsView).table
-            keys = [row.value for row in table.rows]
+            keys = table.rows
             table.move_cursor(row=keys.index(app.ctx.monitor.get("alpha").key))  # type: ignore[union-attr]
             await pilot.press("e")
             await pilot.pause()
@@ -380,7 +380,7 @@ async def test_fleet_shows_where_each_plugin_lives(
         await wait_serving(app, eventually, "beta")
         await pilot.pause()
         table = app.query_one(PluginsView).table
-        labels = [str(c.label) for c in table.columns.values()]
+        labels = [c.label for c in table.columns]
         assert labels[:2] == ["Name", "Where"]
         where = {
             table.get_cell(key, "name").plain: table.get_cell(key, "where").plain

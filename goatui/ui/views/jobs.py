@@ -22,7 +22,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, DataTable, Label, Static
+from textual.widgets import Button, Label, Static
 
 from goatui.core.history import HistoryEntry
 from goatui.core.jobs import (
@@ -48,21 +48,20 @@ from goatui.ui.messages import PluginsChanged, RefreshRequested
 from goatui.ui.views.base import View
 from goatui.ui.widgets.plugin_table import tone_colours
 from goatui.ui.widgets.result_viewer import ResultViewer
-from goatui.ui.widgets.row_table import RowTable
+from goatui.ui.widgets.row_table import Column, RowTable
 
 Colours = Mapping[str, str]
 
-# (key, label, width): None lets the column fit its content.
-COLUMNS: tuple[tuple[str, str, int | None], ...] = (
-    ("plugin", "Plugin", None),
-    ("job", "Job", None),
-    ("next", "Next run", None),
-    ("last", "Last run here", None),
-    ("schedule", "Schedule", None),
-    ("reads", "Reads as", None),
-    ("enabled", "Enabled", None),
-    ("timeout", "Timeout", None),
-    ("description", "Description", None),
+COLUMNS = (
+    Column("plugin", "Plugin"),
+    Column("job", "Job"),
+    Column("next", "Next run"),
+    Column("last", "Last run here"),
+    Column("schedule", "Schedule"),
+    Column("reads", "Reads as"),
+    Column("enabled", "Enabled"),
+    Column("timeout", "Timeout", justify="right"),
+    Column("description", "Description"),
 )
 READS_WIDTH = 34
 DESCRIPTION_WIDTH = 48
@@ -130,7 +129,7 @@ def row_cells(
         "timeout": timeout,
         "description": safe_text(shorten(spec.description, DESCRIPTION_WIDTH), one_line=True),
     }
-    return {key: cells[key] for key, _, _ in COLUMNS}
+    return {column.key: cells[column.key] for column in COLUMNS}
 
 
 def detail_renderable(
@@ -302,9 +301,8 @@ class JobResultScreen(ModalScreen[None]):
 
 
 class JobTable(RowTable):
-    def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
-            self.add_column(label, width=width, key=key)
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(COLUMNS, id=id)
 
 
 class JobsView(View):
@@ -404,9 +402,6 @@ class JobsView(View):
             self._draw_detail()
 
     def _rebuild(self) -> None:
-        table = self.table
-        selected = table.selected_key
-        table.clear()
         self._by_row = {}
         self._next.clear()
         self._next_drawn.clear()
@@ -418,10 +413,7 @@ class JobsView(View):
             seen[key] = seen.get(key, 0) + 1
             row_key = f"{spec.plugin}\x00{spec.id}\x00{seen[key]}"
             self._by_row[row_key] = spec
-            table.add_row(*self._cells(row_key, spec, now).values(), key=row_key)
-        rows = list(self._by_row)
-        if selected in rows:
-            table.move_cursor(row=rows.index(selected), animate=False)
+        self.table.set_rows([(k, self._cells(k, spec, now)) for k, spec in self._by_row.items()])
         self._draw_header()
         self._draw_detail()
 
@@ -449,8 +441,7 @@ class JobsView(View):
         for row_key, spec in self._by_row.items():
             if only is not None and job_key(spec) != only:
                 continue
-            for column, cell in self._cells(row_key, spec, now).items():
-                self.table.update_cell(row_key, column, cell, update_width=True)
+            self.table.update_row(row_key, self._cells(row_key, spec, now))
 
     def tick(self) -> None:
         """Move the "in …" texts along: only the next-run cells whose text changed."""
@@ -459,7 +450,7 @@ class JobsView(View):
             cell = next_cell(spec, self._next_of(row_key, spec, now), now, self._colours)
             if cell.plain != self._next_drawn.get(row_key):
                 self._next_drawn[row_key] = cell.plain
-                self.table.update_cell(row_key, "next", cell, update_width=True)
+                self.table.update_cell(row_key, "next", cell)
         self._draw_detail()
 
     def _draw_header(self) -> None:
@@ -512,12 +503,12 @@ class JobsView(View):
     def on_refresh_requested(self, _message: RefreshRequested) -> None:
         self.reload()
 
-    @on(DataTable.RowHighlighted)
+    @on(RowTable.RowHighlighted)
     def _row_highlighted(self) -> None:
         self._draw_detail()
         self.refresh_bindings()
 
-    @on(DataTable.RowSelected)
+    @on(RowTable.RowSelected)
     def _row_selected(self) -> None:
         self.action_toggle_next()
 

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from goatui.core.errors import GoatError
 from goatui.core.models import Health
@@ -29,10 +29,11 @@ from goatui.ui.screens.confirm import ConfirmScreen
 from goatui.ui.views.base import View
 from goatui.ui.widgets.plugin_detail import PluginDetail
 from goatui.ui.widgets.plugin_table import PluginTable, tone_colours
+from goatui.ui.widgets.row_table import RowTable
 
-# From this many plugins the table is redrawn every other tick (2 s, the probe interval):
-# a DataTable draws every visible row again whenever any cell changes, and with 100
-# plugins some latency has always changed within the second (issue #9).
+# From this many plugins the table takes new latencies every other tick (2 s, the probe
+# interval): with 100 plugins some latency has always changed within the second, and
+# each changed row is rendered again (issue #9).
 LARGE_FLEET = 50
 TICK_S = 1.0
 
@@ -180,7 +181,7 @@ class PluginsView(View):
     def on_refresh_requested(self, _message: RefreshRequested) -> None:
         self.redraw()
 
-    @on(DataTable.RowHighlighted)
+    @on(RowTable.RowHighlighted)
     def _row_highlighted(self) -> None:
         self._show_detail(self.ctx.clock())
 

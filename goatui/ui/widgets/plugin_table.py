@@ -1,4 +1,4 @@
-"""The plugins table: one row per plugin, redrawn cell by cell as states change."""
+"""The plugins table: one row per plugin; a row is drawn again only when it changed."""
 
 from __future__ import annotations
 
@@ -10,26 +10,26 @@ from textual.app import App
 from goatui.core.monitor import GONE, PluginState
 from goatui.core.sanitize import safe_text
 from goatui.ui.format import fmt_age, fmt_latency, shorten, sparkline, status_label, tone
-from goatui.ui.widgets.row_table import RowTable
+from goatui.ui.widgets.row_table import Column, RowTable
 
-# (key, label, width): None lets the column fit its content.
-COLUMNS: tuple[tuple[str, str, int | None], ...] = (
-    ("name", "Name", None),
-    ("version", "Version", None),
-    ("health", "Health", 13),
-    ("latency", "ms last / p50", 13),
-    ("trend", "Trend", 10),
-    ("since", "In state", 8),
-    ("error", "Last error", None),
+COLUMNS = (
+    Column("name", "Name"),
+    Column("version", "Version"),
+    Column("health", "Health", 13),
+    Column("latency", "ms last / p50", 13, "right"),
+    Column("trend", "Trend", 10),
+    Column("since", "In state", 8, "right"),
+    Column("error", "Last error"),
 )
 # Shown after the name when plugins come from several places (a fleet of contexts).
-WHERE_COLUMN = ("where", "Where", None)
+WHERE_COLUMN = Column("where", "Where")
 TREND_WIDTH = 10
 ERROR_WIDTH = 60
-# Only these fit their content: a changed cell elsewhere never needs its column measured
-# again. Measuring the "in state" column anew for every row each second was half the
-# console's CPU with 100 plugins (issue #9).
-AUTO_WIDTH = frozenset(key for key, _, width in (*COLUMNS, WHERE_COLUMN) if width is None)
+
+
+def plugin_columns(*, where: bool) -> tuple[Column, ...]:
+    return (COLUMNS[0], WHERE_COLUMN, *COLUMNS[1:]) if where else COLUMNS
+
 
 Colours = Mapping[str, str]
 
@@ -77,63 +77,29 @@ class PluginTable(RowTable):
     """Rows keyed by the monitor's state key, so the cursor survives redraws."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._order: list[str] = []
+        super().__init__(COLUMNS, id=id)
+        # The state version each row was drawn from: unchanged rows only move "in state".
         self._drawn: dict[str, int] = {}
-        # The text of every cell as drawn: unchanged cells are not touched again.
-        self._cells: dict[tuple[str, str], Text] = {}
         self._where = False
 
-    def on_mount(self) -> None:
-        self._add_columns()
-
-    def _add_columns(self) -> None:
-        columns = [COLUMNS[0], WHERE_COLUMN, *COLUMNS[1:]] if self._where else COLUMNS
-        for key, label, width in columns:
-            self.add_column(label, width=width, key=key)
-
     def forget_drawn(self) -> None:
-        """Redraw every cell next time (after a theme change)."""
+        """Make every cell again next time (after a theme change)."""
         self._drawn.clear()
-        self._cells.clear()
+        super().forget_drawn()
 
     def show(self, states: Sequence[PluginState], now: float, colours: Colours) -> None:
         """Make the rows match states: changed cells only, unless the rows changed."""
-        keys = [s.key for s in states]
         where = any(s.info.where for s in states)
         if where != self._where:
-            # DataTable cannot insert a column: lay them out again, then every row.
             self._where = where
-            self.clear(columns=True)
-            self._add_columns()
-            self._order = []
-        if keys != self._order:
-            self._rebuild(states, now, colours)
+            self.set_columns(plugin_columns(where=where))
+        if [s.key for s in states] != self.rows:
+            self._drawn = {s.key: s.version for s in states}
+            self.set_rows([(s.key, row_cells(s, now, colours, where=where)) for s in states])
             return
         for state in states:
             if self._drawn.get(state.key) == state.version:
-                # Only the time in state moves on its own.
-                self._update(state.key, "since", since_cell(state, now))
-                continue
-            for column, cell in row_cells(state, now, colours, where=self._where).items():
-                self._update(state.key, column, cell)
-            self._drawn[state.key] = state.version
-
-    def _update(self, key: str, column: str, cell: Text) -> None:
-        if self._cells.get((key, column)) != cell:
-            self._cells[(key, column)] = cell
-            self.update_cell(key, column, cell, update_width=column in AUTO_WIDTH)
-
-    def _rebuild(self, states: Sequence[PluginState], now: float, colours: Colours) -> None:
-        selected = self.selected_key
-        self.clear()
-        self._drawn.clear()
-        self._cells.clear()
-        for state in states:
-            cells = row_cells(state, now, colours, where=self._where)
-            self.add_row(*cells.values(), key=state.key)
-            self._cells.update({(state.key, column): cell for column, cell in cells.items()})
-            self._drawn[state.key] = state.version
-        self._order = [s.key for s in states]
-        if selected in self._order:
-            self.move_cursor(row=self._order.index(selected), animate=False)
+                self.update_row(state.key, {"since": since_cell(state, now)})
+            else:
+                self.update_row(state.key, row_cells(state, now, colours, where=where))
+                self._drawn[state.key] = state.version
