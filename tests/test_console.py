@@ -336,6 +336,31 @@ async def test_results_copy_and_save_under_the_cwd(
         assert any(str(default) in n for n in notifications(app))
 
 
+async def test_result_keys_jump_without_animating(
+    alpha: Any, make_console: Any, eventually: Eventually
+) -> None:
+    """An animated scroll is frames that each draw every line: keys jump (issue #9)."""
+    app = make_console(alpha)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_invoke(pilot, eventually, "alpha")
+        await send(pilot, "echo", json.dumps({"items": list(range(300))}))
+        await eventually(lambda: status_text(app).startswith("OK"), 10, "echo call")
+        viewer = view.viewer
+        viewer.focus()
+        await pilot.pause()
+        # Straight from each key's action: an animated scroll would not have moved yet.
+        viewer.action_scroll_end()
+        assert viewer.scroll_y == viewer.max_scroll_y > 0
+        viewer.action_scroll_home()
+        assert viewer.scroll_y == 0
+        viewer.action_page_down()
+        assert viewer.scroll_y == viewer.scrollable_content_region.height
+        viewer.action_scroll_up()
+        assert viewer.scroll_y == viewer.scrollable_content_region.height - 1
+        await pilot.press("end")  # and through the key binding
+        assert viewer.scroll_y == viewer.max_scroll_y
+
+
 async def test_huge_results_are_capped_until_show_all(
     alpha: Any, make_console: Any, eventually: Eventually
 ) -> None:

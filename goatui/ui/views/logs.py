@@ -41,6 +41,7 @@ from goatui.ui.context import ConsoleContext
 from goatui.ui.errors import describe, toast
 from goatui.ui.format import shorten
 from goatui.ui.keys import KeysInOrder, TextInput
+from goatui.ui.scrolling import JumpScroll
 from goatui.ui.views.base import View
 
 TICK_S = 0.1
@@ -194,8 +195,8 @@ class AttachHostScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class LogLines(KeysInOrder, Log):
-    """A Log whose keys act in the order typed (goatui.ui.keys)."""
+class LogLines(KeysInOrder, JumpScroll, Log):
+    """A Log whose keys act in the order typed (goatui.ui.keys) and scroll at once."""
 
 
 class LogsView(View):

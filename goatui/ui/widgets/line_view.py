@@ -13,13 +13,15 @@ from collections.abc import Mapping, Sequence
 from rich.cells import cell_len
 from rich.highlighter import Highlighter
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Span, Text
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from goatui.ui.keys import KeysInOrder
+from goatui.ui.scrolling import JumpScroll
 
 # Lines longer than this are sliced to the visible window before highlighting.
 LONG_LINE = 4_000
@@ -29,7 +31,7 @@ def line_width(line: str) -> int:
     return len(line) if line.isascii() else cell_len(line)
 
 
-class LineView(KeysInOrder, ScrollView, can_focus=True):
+class LineView(KeysInOrder, JumpScroll, ScrollView, can_focus=True):
     DEFAULT_CSS = """
     LineView {
         background: $surface;
@@ -61,6 +63,7 @@ class LineView(KeysInOrder, ScrollView, can_focus=True):
         # Search matches to mark: line index → (start, end) columns; and the current one.
         self._marks: dict[int, list[tuple[int, int]]] = {}
         self._current_mark: tuple[int, int, int] | None = None
+        self._base_style = Style()
 
     @property
     def lines(self) -> Sequence[str]:
@@ -105,11 +108,16 @@ class LineView(KeysInOrder, ScrollView, can_focus=True):
         super().notify_style_update()
         self._cache.clear()
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Widget.rich_style walks every ancestor's styles: once per paint, not per line.
+        self._base_style = self.rich_style
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
         width = self.size.width
-        style = self.rich_style
+        style = self._base_style
         if index >= len(self._lines):
             return Strip.blank(width, style)
         gutter = self._gutter_strip(index)

@@ -20,7 +20,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -130,6 +130,7 @@ class RowTable(KeysInOrder, ScrollView, can_focus=True):
         self._header: Strip | None = None
         self._cursor = 0
         self._highlighted: str | None = None
+        self._base_style = Style()
 
     # -- reading -----------------------------------------------------------------------
 
@@ -238,7 +239,7 @@ class RowTable(KeysInOrder, ScrollView, can_focus=True):
         self.move_cursor(row=len(self._keys) - 1)
 
     def action_side(self, direction: int) -> None:
-        self.scroll_to(x=self.scroll_x + direction * SIDE_STEP, animate=False)
+        self.scroll_to(x=self.scroll_x + direction * SIDE_STEP, animate=False, immediate=True)
 
     def action_select(self) -> None:
         if self._keys:
@@ -264,10 +265,15 @@ class RowTable(KeysInOrder, ScrollView, can_focus=True):
         # again. Focus changes land here too, and must not cost a redraw of every row.
         self._header = None
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Widget.rich_style walks every ancestor's styles: once per paint, not per line.
+        self._base_style = self.rich_style
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         scroll_x, scroll_y = self.scroll_offset
-        base = self.rich_style
+        base = self._base_style
         if y == 0:
             style = self.get_component_rich_style("row-table--header")
             return _styled(self._header_strip(), scroll_x, width, style)
@@ -359,9 +365,9 @@ class RowTable(KeysInOrder, ScrollView, can_focus=True):
         rows_shown = max(self.size.height - 1, 1)  # below the header
         top = int(self.scroll_y)
         if self._cursor < top:
-            self.scroll_to(y=self._cursor, animate=animate)
+            self.scroll_to(y=self._cursor, animate=animate, immediate=True)
         elif self._cursor >= top + rows_shown:
-            self.scroll_to(y=self._cursor - rows_shown + 1, animate=animate)
+            self.scroll_to(y=self._cursor - rows_shown + 1, animate=animate, immediate=True)
 
     def _announce(self) -> None:
         key = self.selected_key
