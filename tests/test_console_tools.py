@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from conftest import FAST_MONITOR
 from rich.console import Console
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from goatui.core.audit import AuditLog
 from goatui.core.backend import SocketBackend
@@ -34,6 +34,7 @@ from goatui.ui.views.plugins import PluginsView
 from goatui.ui.widgets.log_tail import LogTail
 from goatui.ui.widgets.plugin_detail import PluginDetail
 from goatui.ui.widgets.result_viewer import ResultViewer
+from goatui.ui.widgets.row_table import RowTable
 from goatui.ui.widgets.search_bar import SearchBar
 
 SIZE = (120, 40)
@@ -260,7 +261,7 @@ async def test_search_query_copy_history_and_diff(
         app.action_audit()
         await pilot.pause()
         assert isinstance(app.screen, AuditScreen)
-        table = app.screen.query_one(DataTable)
+        table = app.screen.query_one(RowTable)
         await eventually(lambda: table.row_count == 3, 5, "audit rows")
 
 

@@ -14,13 +14,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Label
+from textual.widgets import Label
 
 from goatui.core.audit import AuditEntry, AuditLog
 from goatui.core.sanitize import safe_text
 from goatui.ui.format import shorten
+from goatui.ui.widgets.row_table import Column, RowTable
 
 SHOWN = 500
+COLUMNS = tuple(
+    Column(key, key)
+    for key in ("when (UTC)", "who", "action", "target", "outcome", "where", "args")
+)
 
 
 def entry_cells(entry: AuditEntry) -> list[Text]:
@@ -47,12 +52,10 @@ class AuditScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="audit-dialog"):
             yield Label(f"Audit log · {self.audit_log.path} · newest first", id="audit-title")
-            yield DataTable(id="audit-table", cursor_type="row", zebra_stripes=True)
+            yield RowTable(COLUMNS, id="audit-table")
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("when (UTC)", "who", "action", "target", "outcome", "where", "args")
-        table.focus()
+        self.query_one(RowTable).focus()
         self._load()
 
     @work(thread=True, exit_on_error=False)
@@ -61,9 +64,10 @@ class AuditScreen(ModalScreen[None]):
         self.app.call_from_thread(self._show, entries)
 
     def _show(self, entries: list[AuditEntry]) -> None:
-        table = self.query_one(DataTable)
-        for entry in reversed(entries):
-            table.add_row(*entry_cells(entry))
+        newest_first = reversed(entries)
+        self.query_one(RowTable).set_rows(
+            [(str(index), entry_cells(entry)) for index, entry in enumerate(newest_first)]
+        )
         if not entries:
             self.query_one("#audit-title", Label).update(
                 f"Audit log · {self.audit_log.path} · nothing recorded yet"

@@ -18,13 +18,23 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Label
+from textual.widgets import Label
 
 from goatui.core.history import HistoryEntry
 from goatui.core.sanitize import safe_text
 from goatui.ui.errors import toast
 from goatui.ui.format import fmt_ms, shorten
 from goatui.ui.screens.diff import DiffScreen
+from goatui.ui.widgets.row_table import Column, RowTable
+
+COLUMNS = (
+    Column("flag", ""),
+    Column("when", "when"),
+    Column("call", "call"),
+    Column("outcome", "outcome"),
+    Column("ms", "ms", justify="right"),
+    Column("args", "args"),
+)
 
 
 @dataclass(frozen=True)
@@ -64,13 +74,11 @@ class HistoryScreen(ModalScreen[HistoryEntry | None]):
                 "Call history, newest first · enter replays · m marks a result (• kept)",
                 id="history-title",
             )
-            yield DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+            yield RowTable(COLUMNS, id="history-table")
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("", "when", "call", "outcome", "ms", "args")
-        for index, entry in enumerate(self.entries):
-            table.add_row(*self._cells(entry), key=str(index))
+        table = self.query_one(RowTable)
+        table.set_rows([(str(i), self._cells(entry)) for i, entry in enumerate(self.entries)])
         table.focus()
 
     def _cells(self, entry: HistoryEntry) -> list[Text]:
@@ -89,12 +97,11 @@ class HistoryScreen(ModalScreen[HistoryEntry | None]):
         ]
 
     def _current(self) -> HistoryEntry | None:
-        table = self.query_one(DataTable)
-        if not self.entries or table.cursor_row < 0:
+        if not self.entries:
             return None
-        return self.entries[table.cursor_row]
+        return self.entries[self.query_one(RowTable).cursor_row]
 
-    @on(DataTable.RowSelected)
+    @on(RowTable.RowSelected)
     def _selected(self) -> None:
         self.action_replay()
 
@@ -124,10 +131,9 @@ class HistoryScreen(ModalScreen[HistoryEntry | None]):
             open_diff(self, old, new)
 
     def _redraw_flags(self) -> None:
-        table = self.query_one(DataTable)
-        column = next(iter(table.columns))
+        table = self.query_one(RowTable)
         for index, entry in enumerate(self.entries):
-            table.update_cell(str(index), column, self._cells(entry)[0])
+            table.update_cell(str(index), "flag", self._cells(entry)[0])
 
     def action_cancel(self) -> None:
         self.dismiss(None)
