@@ -45,7 +45,7 @@ def time_to_rows(argv: list[str], env: dict[str, str]) -> float:
         shown.stop()
 
 
-def run(repeat: int = 7) -> Result:
+def run(repeat: int = 11) -> Result:
     with running_fleet(1) as [socket], tempfile.TemporaryDirectory() as tmp:
         env = bench_env(Path(tmp))
         script = Path(tmp) / "minimal_app.py"

@@ -432,3 +432,39 @@ async def test_context_switch_to_a_gateway_follows_its_log_buffer(
                 10,
                 "the gateway's log entry",
             )
+
+
+async def test_fleet_logs_view_follows_every_gateway(
+    eventually: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each gateway context's buffer, under the fleet's names; a context down is named."""
+    from gateway_server import ADMIN_TOKEN, GatewayServer, free_port
+
+    from goatui.core.fleet import FleetBackend
+    from goatui.core.gateway import GatewayBackend
+    from goatui.ui.views.logs import LogsView
+
+    monkeypatch.setenv("GOATFLOW_TOKEN", ADMIN_TOKEN)
+    with GatewayServer() as east, GatewayServer() as west:
+        east.state.log("alpha", "info", "east says")
+        west.state.log("beta", "warn", "west says")
+        fleet = FleetBackend(
+            {
+                "east": GatewayBackend(east.url, token=ADMIN_TOKEN, timeout=5),
+                "west": GatewayBackend(west.url, token=ADMIN_TOKEN, timeout=5),
+                "gone": GatewayBackend(
+                    f"http://127.0.0.1:{free_port()}", token=ADMIN_TOKEN, timeout=1
+                ),
+            }
+        )
+        session = Session(backend=fleet, config=Config())
+        app = GoatApp(session, monitor=PluginMonitor(fleet, **FAST))
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("5")
+            await eventually(lambda: len(list(session.logs)) >= 2, 10, "both buffers")
+            assert {(e.plugin, e.message) for e in session.logs} == {
+                ("alpha@east", "east says"),
+                ("beta@west", "west says"),
+            }
+            view = app.query_one(LogsView)
+            await eventually(lambda: "context gone" in view._gateway_error, 10, "gone named")

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +15,7 @@ from gateway_server import ADMIN_TOKEN, GatewayServer, free_port
 from goatui.core.config import load_config
 from goatui.core.errors import NotFound, Unreachable, UsageError
 from goatui.core.fleet import FleetBackend, fleet_for_contexts
+from goatui.core.gateway import FleetLogPoller, log_poller
 from goatui.core.models import Health
 
 
@@ -78,15 +83,6 @@ async def test_names_where_and_routing(config_file: Path, gw: GatewayServer) -> 
             await backend.set_enabled("gamma", False)
         html, _ = await backend.widget_html("alpha@prod", "summary_widget", "summary")
         assert "42 open" in html
-
-        gw.state.log("alpha", "info", "from prod")
-        gw.state.log("beta", "error", "beta broke")
-        logs = await backend.logs()  # sockets keep no log buffer: only prod's
-        assert [(e["plugin"], e["message"]) for e in logs] == [
-            ("beta", "beta broke"),
-            ("alpha@prod", "from prod"),
-        ]
-        assert [e["message"] for e in await backend.logs("alpha@prod")] == ["from prod"]
     finally:
         await backend.close()
 
@@ -149,3 +145,105 @@ def test_cli_fleet(config_file: Path, cli, tmp_path: Path) -> None:  # type: ign
     ]:
         code, _, err = cli(*config, *args)
         assert code == 2 and says in err, args
+
+
+# -- logs across the fleet ---------------------------------------------------------------
+
+
+@pytest.fixture
+def with_stage(config_file: Path, tmp_path: Path) -> Iterator[tuple[Path, GatewayServer]]:
+    """The config plus `stage`: a second real gateway with the same plugins as prod."""
+    with GatewayServer() as stage:
+        token = tmp_path / "prod.token"
+        config_file.write_text(
+            config_file.read_text()
+            + f'[contexts.stage]\ngateway = "{stage.url}"\ntoken_file = "{token}"\n'
+        )
+        yield config_file, stage
+
+
+async def test_fleet_log_poller_merges_every_gateway(
+    with_stage: tuple[Path, GatewayServer], gw: GatewayServer
+) -> None:
+    config, stage = with_stage
+    backend = fleet(config, "local", "prod", "stage", "down")
+    try:
+        poller = log_poller(backend)
+        assert isinstance(poller, FleetLogPoller)
+        assert set(poller.pollers) == {"prod", "stage", "down"}  # sockets keep no buffer
+        gw.state.log("alpha", "info", "prod first")
+        stage.state.log("beta", "warn", "stage first")
+        gw.state.log("beta", "info", "prod second")
+        entries, failures = await poller.poll_round()
+        # By time across contexts, named as the fleet names them.
+        assert [(e["plugin"], e["message"]) for e in entries] == [
+            ("alpha@prod", "prod first"),
+            ("beta@stage", "stage first"),
+            ("beta@prod", "prod second"),
+        ]
+        [down] = failures
+        assert isinstance(down, Unreachable) and down.line().startswith("context down: ")
+        stage.state.log("lazy", "error", "only new ones")
+        entries, failures = await poller.poll_round()
+        assert [(e["plugin"], e["message"]) for e in entries] == [("lazy@stage", "only new ones")]
+    finally:
+        await backend.close()
+    sockets_only = fleet(config, "local")
+    assert log_poller(sockets_only) is None
+    await sockets_only.close()
+
+
+def test_cli_fleet_logs(with_stage: tuple[Path, GatewayServer], gw: GatewayServer, cli) -> None:  # type: ignore[no-untyped-def]
+    config, stage = with_stage
+    gw.state.log("alpha", "info", "from prod")
+    stage.state.log("alpha", "info", "from stage")
+    fleet_args = ("--config", str(config), "--context", "prod", "--context", "stage")
+    code, out, err = cli(*fleet_args, "logs", "--json")
+    assert (code, err) == (0, "")
+    assert [(e["plugin"], e["message"]) for e in map(json.loads, out.splitlines())] == [
+        ("alpha@prod", "from prod"),
+        ("alpha@stage", "from stage"),
+    ]
+    # --plugin takes the fleet's names.
+    code, out, _ = cli(*fleet_args, "logs", "--json", "--plugin", "alpha@stage")
+    assert [json.loads(line)["message"] for line in out.splitlines()] == ["from stage"]
+    # A context that is down: what could be read, then its one line and exit code.
+    code, out, err = cli("--config", str(config), "--fleet", "logs")
+    assert code == 3 and "from prod" in out and "from stage" in out
+    assert err.startswith("goatui: context down: ") and len(err.splitlines()) == 1
+    sockets_only = config.with_name("sockets.toml")
+    sockets_only.write_text(
+        '[contexts.a]\nsockets = ["/tmp/a.sock"]\n[contexts.b]\nsockets = ["/tmp/b.sock"]\n'
+    )
+    code, _, err = cli("--config", str(sockets_only), "--fleet", "logs")
+    assert code == 2 and "only gateway contexts keep a log buffer" in err
+
+
+def test_cli_fleet_logs_follow(with_stage: tuple[Path, GatewayServer], gw: GatewayServer) -> None:
+    config, stage = with_stage
+    gw.state.log("alpha", "info", "before")
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "goatui", "--config", str(config)),
+            *("--context", "prod", "--context", "stage", "logs", "-f", "--json"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, NO_COLOR="1"),
+    )
+    try:
+        assert process.stdout is not None
+        first = json.loads(process.stdout.readline())
+        assert (first["plugin"], first["message"]) == ("alpha@prod", "before")
+        stage.state.log("beta", "error", "while following")
+        later = json.loads(process.stdout.readline())  # the next poll, within ~2 s
+        assert (later["plugin"], later["level"], later["message"]) == (
+            "beta@stage",
+            "error",
+            "while following",
+        )
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=10)
+    assert (process.returncode, err) == (130, "")  # stopped like Ctrl-C, quietly

@@ -10,7 +10,7 @@ from gateway_server import USER_TOKEN, GatewayServer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from goatui.core.errors import ExitCode, PermissionRefused
+from goatui.core.errors import ExitCode, GoatError, PermissionRefused
 from goatui.core.gateway import (
     GatewayBackend,
     GatewayLogPoller,
@@ -37,7 +37,7 @@ def log_many(gw: GatewayServer, start: int, stop: int, plugin: str = "alpha") ->
 async def test_logs_need_an_admin_token(gw: GatewayServer) -> None:
     user = GatewayBackend(gw.url, token=USER_TOKEN)
     with pytest.raises(PermissionRefused) as info:
-        await user.logs()
+        await user.fetch_logs()
     assert info.value.exit_code == ExitCode.AUTH
     assert "needs an admin token" in info.value.line()
     await user.close()
@@ -48,7 +48,7 @@ async def test_logs_come_newest_first_in_goatflows_shape(
 ) -> None:
     gw.state.log("alpha", "warn", "disk low", free="3%")
     gw.state.log("beta", "info", "hello")
-    entries = await backend.logs()
+    entries = (await backend.fetch_logs()).entries
     assert messages(entries) == ["hello", "disk low"]
     assert entries[1] == {
         "timestamp": "2025-01-01T00:00:00.001000Z",
@@ -131,16 +131,20 @@ async def test_poller_feeds_the_log_store(backend: GatewayBackend, gw: GatewaySe
     batches: list[int] = []
     sink = store_sink(store)
 
-    def on_entries(entries: list[dict[str, Any]]) -> None:
+    errors: list[str] = []
+
+    def on_round(entries: list[dict[str, Any]], failures: list[GoatError]) -> None:
+        if failures:
+            errors.extend(f.line() for f in failures)
+            _recover(gw)
+            return
         sink(entries)
         batches.append(len(entries))
         raise Done
 
-    errors: list[str] = []
     with pytest.raises(Done):
         gw.state.forced["GET", "/plugins/logs"] = (500, "text/plain", b"down")
-        poll = poller.run(on_entries, lambda e: (errors.append(e.line()), _recover(gw)))
-        await poll
+        await poller.run(on_round)
     assert errors and "HTTP 500" in errors[0]
     assert batches == [2]  # after the failed poll, polling went on
     [entry, later] = list(store)

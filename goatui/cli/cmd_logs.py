@@ -7,7 +7,7 @@ import asyncio
 import sys
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from goatui.cli.output import paint, use_colour
 from goatui.core.errors import ExitCode, GoatError, UsageError
@@ -35,7 +35,9 @@ what arrives until nothing new has come for --for SECONDS (default 2), or 5 x SE
 at the latest, and exits (stopping what it launched).
 
 With a gateway (--gateway URL), it reads GoatFlow's own log buffer (an admin token is
-needed): without -f, what is there now; with -f, polling for new entries.
+needed): without -f, what is there now; with -f, polling for new entries. With a fleet
+(--fleet, or several --context), every gateway context's buffer, merged by time, the
+plugins named as `goatui ls` names them; a context that fails is named on stderr.
 
 With -f: keeps printing until Ctrl-C.
 
@@ -151,27 +153,38 @@ async def from_gateway(
     queue: asyncio.Queue[list[LogEntry]],
     show: Callable[[list[LogEntry]], None],
 ) -> int:
-    """GoatFlow's log buffer through the gateway: once, or followed by polling."""
-    from goatui.core.gateway import GatewayBackend, GatewayLogPoller, store_sink
+    """GoatFlow's log buffer through the gateway (every gateway context's, in a fleet):
+    once, or followed by polling."""
+    from goatui.core.gateway import log_poller, store_sink
 
     backend = session.backend
-    if not isinstance(backend, GatewayBackend):
-        raise UsageError(f"reading logs is not available with {backend.label}")
     plugins = options.plugin or []
     # The gateway filters by one plugin at most; the rest is filtered here.
-    poller = GatewayLogPoller(
+    poller = log_poller(
         backend, plugin=plugins[0] if len(plugins) == 1 else None, min_level=options.level
     )
+    if poller is None:
+        raise UsageError(
+            f"reading logs is not available with {backend.label}",
+            "only gateway contexts keep a log buffer to read",
+        )
     feed = store_sink(session.logs)
     if not options.follow:
-        feed(await poller.poll())
+        entries, failures = await poller.poll_round()
+        feed(entries)
         session.logs.flush()
         while not queue.empty():
             show(queue.get_nowait())
+        for failure in failures[1:]:
+            print(f"goatui: {failure.line()}", file=sys.stderr, flush=True)
+        if failures:
+            raise failures[0]  # printed last, with its exit code, after what was read
         return ExitCode.OK
 
-    def on_error(error: GoatError) -> None:
-        print(f"goatui: {error.line()} (still polling)", file=sys.stderr, flush=True)
+    def on_round(entries: list[dict[str, Any]], failures: list[GoatError]) -> None:
+        for failure in failures:
+            print(f"goatui: {failure.line()} (still polling)", file=sys.stderr, flush=True)
+        feed(entries)
 
     async def printer() -> None:
         while True:
@@ -179,7 +192,7 @@ async def from_gateway(
 
     printing = asyncio.create_task(printer())
     try:
-        await poller.run(feed, on_error)
+        await poller.run(on_round)
     finally:
         printing.cancel()
     return ExitCode.OK

@@ -10,7 +10,6 @@ import asyncio
 import json
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
 
 from goatui.core.client import (
     DEFAULT_CALL_TIMEOUT_S,
@@ -70,12 +69,6 @@ class Backend(ABC):
         """Enable or disable a plugin (a gateway admin action); returns its new status."""
         verb = "enabling" if enabled else "disabling"
         raise UsageError(f"{verb} plugins is not available with {self.label}", "use --gateway URL")
-
-    async def logs(
-        self, plugin: str | None = None, level: str | None = None, limit: int | None = None
-    ) -> list[dict[str, Any]]:
-        """The backend's recent plugin log entries, newest first (GoatFlow's shape)."""
-        raise UsageError(f"reading logs is not available with {self.label}", "use --gateway URL")
 
     def last_call_ms(self, plugin: str) -> float | None:
         """How long the last call to plugin took, when the backend keeps it."""

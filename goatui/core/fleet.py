@@ -21,7 +21,6 @@ import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
 
 from goatui.core.backend import Backend
 from goatui.core.client import DEFAULT_CALL_TIMEOUT_S
@@ -152,44 +151,6 @@ class FleetBackend(Backend):
     async def set_enabled(self, plugin: str, enabled: bool) -> str:
         backend, name = await self.route(plugin)
         return await backend.set_enabled(name, enabled)
-
-    async def logs(
-        self, plugin: str | None = None, level: str | None = None, limit: int | None = None
-    ) -> list[dict[str, Any]]:
-        """One plugin's entries from its context, or every context's that has logs,
-        merged newest first; plugin names are the fleet's."""
-        if plugin is not None:
-            backend, name = await self.route(plugin)
-            pairs = [(self._context_of(backend), await backend.logs(name, level, limit))]
-        else:
-            contexts = list(self.members)
-            results = await asyncio.gather(
-                *(self.members[c].logs(None, level, limit) for c in contexts),
-                return_exceptions=True,
-            )
-            pairs = []
-            unsupported: list[UsageError] = []
-            for context, result in zip(contexts, results, strict=True):
-                if isinstance(result, UsageError):
-                    unsupported.append(result)  # sockets keep no log buffer to read
-                elif isinstance(result, BaseException):
-                    raise result
-                else:
-                    pairs.append((context, result))
-            if not pairs and unsupported:
-                raise unsupported[0]
-        merged = [
-            {**entry, "plugin": self.shown_name(context, str(entry.get("plugin", "")))}
-            for context, entries in pairs
-            for entry in entries
-        ]
-        # RFC 3339 timestamps in one zone sort as text; a stable sort keeps each
-        # context's own order among equal ones.
-        merged.sort(key=lambda e: str(e.get("timestamp", "")), reverse=True)
-        return merged[:limit] if limit else merged
-
-    def _context_of(self, backend: Backend) -> str:
-        return next(c for c, b in self.members.items() if b is backend)
 
     def last_call_ms(self, plugin: str) -> float | None:
         found = self._route_known(plugin)

@@ -12,16 +12,18 @@ cannot carry it), and no message built here includes it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import copy
 import ipaddress
 import json
 import os
 import ssl
 import time
-from collections.abc import AsyncIterator, Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -46,6 +48,9 @@ from goatui.core.errors import (
 from goatui.core.logs import LogStore, level_rank
 from goatui.core.models import CallResult, Health, Manifest, PluginInfo, Probe
 from goatui.core.sanitize import sanitize_line
+
+if TYPE_CHECKING:
+    from goatui.core.fleet import FleetBackend
 
 URL_ENV = "GOATFLOW_URL"
 TOKEN_ENV = "GOATFLOW_TOKEN"
@@ -696,11 +701,6 @@ class GatewayBackend(Backend):
             total if isinstance(total, int) else len(entries),
         )
 
-    async def logs(
-        self, plugin: str | None = None, level: str | None = None, limit: int | None = None
-    ) -> list[dict[str, Any]]:
-        return (await self.fetch_logs(plugin, level, limit)).entries
-
     async def clear_logs(self) -> None:
         """DELETE /plugins/logs (admin): empties GoatFlow's log buffer for everyone."""
         what = "clearing plugin logs"
@@ -815,7 +815,25 @@ class LogMerger:
         return out + fresh
 
 
-class GatewayLogPoller:
+class LogPoller:
+    """Follows log buffers by polling them every `interval`; no Textual here."""
+
+    interval: float
+
+    async def poll_round(self) -> tuple[list[dict[str, Any]], list[GoatError]]:
+        """One poll: the new entries, oldest first, and what failed."""
+        raise NotImplementedError
+
+    async def run(self, on_round: RoundCallback) -> None:
+        """Poll every `interval` until cancelled, handing each round's entries (maybe
+        none) and failures to on_round. A failed poll does not end it: a gateway
+        restarting should not end `logs -f`."""
+        while True:
+            on_round(*await self.poll_round())
+            await asyncio.sleep(self.interval)
+
+
+class GatewayLogPoller(LogPoller):
     """Follows GoatFlow's plugin logs by polling GET /plugins/logs; no Textual here.
 
     Only one filter applies server side (GATEWAY_API.md), and GoatFlow versions differ
@@ -844,30 +862,89 @@ class GatewayLogPoller:
         page = await self.backend.fetch_logs(plugin=self.plugin, limit=self.limit)
         return self.merger.merge(page)
 
-    async def follow(self) -> AsyncIterator[list[dict[str, Any]] | GoatError]:
-        """Batches of new entries every `interval`; a failed poll yields its error and
-        polling goes on (a gateway restart should not end `logs -f`)."""
-        while True:
-            try:
-                batch: list[dict[str, Any]] | GoatError = await self.poll()
-            except GoatError as exc:
-                batch = exc
-            yield batch
-            await asyncio.sleep(self.interval)
+    async def poll_round(self) -> tuple[list[dict[str, Any]], list[GoatError]]:
+        try:
+            return await self.poll(), []
+        except GoatError as exc:
+            return [], [exc]
 
-    async def run(
+
+class FleetLogPoller(LogPoller):
+    """Every gateway context of a fleet, polled side by side (`logs --fleet`).
+
+    Sockets keep no log buffer: only gateway contexts are polled. Plugin names become
+    the fleet's (`alpha@prod` where a name is in several contexts), and a round's
+    entries are merged oldest first. A context that fails says so, named, while the
+    others go on.
+    """
+
+    def __init__(
         self,
-        on_entries: Callable[[list[dict[str, Any]]], None],
-        on_error: Callable[[GoatError], None] | None = None,
+        fleet: FleetBackend,
+        *,
+        min_level: str | None = None,
+        interval: float = DEFAULT_LOG_POLL_S,
     ) -> None:
-        """Poll until cancelled, handing each non-empty batch to on_entries."""
-        async for batch in self.follow():
-            if isinstance(batch, GoatError):
-                if on_error is None:
-                    raise batch
-                on_error(batch)
-            elif batch:
-                on_entries(batch)
+        self.fleet = fleet
+        self.interval = interval
+        self.pollers = {
+            context: GatewayLogPoller(backend, min_level=min_level)
+            for context, backend in fleet.members.items()
+            if isinstance(backend, GatewayBackend)
+        }
+        self._listed = False
+
+    async def poll_round(self) -> tuple[list[dict[str, Any]], list[GoatError]]:
+        if not self._listed:
+            # The fleet's names (alpha@prod) come from its listing.
+            with contextlib.suppress(GoatError):
+                await self.fleet.list_plugins()
+            self._listed = True
+        contexts = list(self.pollers)
+        results = await asyncio.gather(
+            *(self.pollers[c].poll() for c in contexts), return_exceptions=True
+        )
+        entries: list[dict[str, Any]] = []
+        failures: list[GoatError] = []
+        for context, result in zip(contexts, results, strict=True):
+            if isinstance(result, GoatError):
+                failures.append(in_context(result, context))
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                entries.extend(self._named(context, entry) for entry in result)
+        entries.sort(key=entry_time)  # each context's are in order already: a stable merge
+        return entries, failures
+
+    def _named(self, context: str, entry: dict[str, Any]) -> dict[str, Any]:
+        if entry["fields"].get("goatui") == "gap":
+            return {**entry, "message": f"context {context}: {entry['message']}"}
+        return {**entry, "plugin": self.fleet.shown_name(context, entry["plugin"])}
+
+
+RoundCallback = Callable[[list[dict[str, Any]], list[GoatError]], None]
+
+
+def in_context(error: GoatError, context: str) -> GoatError:
+    """The same error (class, exit code, hint), its message naming the context."""
+    named = copy.copy(error)
+    named.message = f"context {context}: {error.message}"
+    return named
+
+
+def log_poller(
+    backend: Backend, *, plugin: str | None = None, min_level: str | None = None
+) -> LogPoller | None:
+    """What follows the backend's log buffers, or None when it keeps none (sockets)."""
+    if isinstance(backend, GatewayBackend):
+        return GatewayLogPoller(backend, plugin=plugin, min_level=min_level)
+    from goatui.core.fleet import FleetBackend
+
+    if isinstance(backend, FleetBackend):
+        # The fleet's names are filtered here (--plugin alpha@prod), not by the gateways.
+        fleet = FleetLogPoller(backend, min_level=min_level)
+        return fleet if fleet.pollers else None
+    return None
 
 
 def _new_count(previous: list[str], current: list[str]) -> int:

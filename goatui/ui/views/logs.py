@@ -411,22 +411,20 @@ class LogsView(View):
 
     @work(group="logs-gateway", exclusive=True, exit_on_error=False)
     async def _follow_gateway(self) -> None:
-        """GoatFlow's own log buffer, polled, into the session's LogStore."""
-        from goatui.core.gateway import GatewayBackend, GatewayLogPoller, store_sink
+        """GoatFlow's own log buffer (each gateway context's, in a fleet), polled, into
+        the session's LogStore."""
+        from goatui.core.gateway import log_poller, store_sink
 
-        backend = self.ctx.backend
-        if not isinstance(backend, GatewayBackend):
+        poller = log_poller(self.ctx.backend)
+        if poller is None:
             return
         feed = store_sink(self.ctx.session.logs)
 
-        def fed(entries: list[dict[str, object]]) -> None:
-            self._gateway_error = ""
+        def on_round(entries: list[dict[str, object]], failures: list[GoatError]) -> None:
+            self._gateway_error = "; ".join(failure.line() for failure in failures)
             feed(entries)
 
-        def failed(error: GoatError) -> None:
-            self._gateway_error = error.line()
-
-        await GatewayLogPoller(backend).run(fed, failed)
+        await poller.run(on_round)
 
     # -- filter inputs -------------------------------------------------------------------
 
