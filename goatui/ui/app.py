@@ -21,6 +21,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
+from textual.driver import Driver
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
@@ -45,6 +46,7 @@ from goatui.ui.paths import stylesheets
 from goatui.ui.screens.audit import AuditScreen
 from goatui.ui.screens.contexts import ContextScreen
 from goatui.ui.screens.help import HelpScreen, Section
+from goatui.ui.terminal import hangup_safe
 from goatui.ui.views.base import View
 from goatui.ui.views.plugins import PluginsView
 
@@ -144,6 +146,10 @@ class GoatApp(TypedAheadKeys, App[int]):
                     if view == "plugins" or not self._lazy_views:
                         yield view_class(view)(self.ctx, id=f"{view}-view")
         yield Footer()
+
+    def get_driver_class(self) -> type[Driver]:
+        # A hung-up terminal must not stop the shutdown (goatui.ui.terminal).
+        return hangup_safe(super().get_driver_class())
 
     def on_mount(self) -> None:
         theme = self.ctx.config.theme
@@ -481,10 +487,10 @@ def run_console(session: Session) -> int:
 
         def on_signal(signum: int, _frame: object) -> None:
             loop.call_soon_threadsafe(partial(app.exit, return_code=128 + signum))
-            # A hung-up terminal can leave the loop itself stuck: past a grace period a
-            # thread cleans up without it (children, sockets, runtime dir) and exits.
-            # Not loop.call_later: a stuck loop never ran it (seen after tmux
-            # kill-session, with goatui still alive 20 s later).
+            # Should the loop be stuck, past a grace period a thread cleans up without
+            # it (children, sockets, runtime dir) and exits. A hung-up terminal used to
+            # do that (Textual's output queue, see goatui.ui.terminal); this stays as
+            # the safety net. Not loop.call_later: a stuck loop never runs it.
             timer = threading.Timer(SIGNAL_EXIT_GRACE_S, force_exit, (signum,))
             timer.daemon = True
             timer.start()
