@@ -9,7 +9,7 @@ the row says "running…" until the outcome lands there and in the job's run his
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, tzinfo
 from functools import partial
 
@@ -315,18 +315,9 @@ class JobsView(View):
         Binding("v", "view_result", "Last result", id="jobs.result"),
     ]
 
-    def __init__(
-        self,
-        ctx: ConsoleContext,
-        *,
-        id: str | None = None,
-        clock: Callable[[], float] | None = None,
-        zone: tzinfo | None = None,
-    ) -> None:
+    def __init__(self, ctx: ConsoleContext, *, id: str | None = None) -> None:
         super().__init__(ctx, id=id)
-        # Both injectable so a snapshot does not change with the date or the machine.
-        self._clock = clock
-        self._local_zone = zone
+        self._local_zone: tzinfo | None = None
         self.use_utc = False
         self.runs = RunHistory()
         self.expanded = False
@@ -368,8 +359,7 @@ class JobsView(View):
         return self._local_zone
 
     def now(self) -> datetime:
-        clock = self._clock or self.ctx.clock
-        return in_zone(clock(), self.zone)
+        return in_zone(self.ctx.clock(), self.zone)
 
     def selected(self) -> JobSpec | None:
         key = self.table.selected_key
@@ -567,10 +557,9 @@ class JobsView(View):
     @work(group="jobs", exit_on_error=False)
     async def _run(self, spec: JobSpec) -> None:
         key = job_key(spec)
-        clock = self._clock or self.ctx.clock
         try:
             run = await run_job(
-                self.ctx.backend, spec, clock=clock, result_limit=self.runs.result_limit
+                self.ctx.backend, spec, clock=self.ctx.clock, result_limit=self.runs.result_limit
             )
         except BaseException:
             self.runs.abandon(key)  # cancelled (the console is closing) or a bug

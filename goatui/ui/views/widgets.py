@@ -238,18 +238,9 @@ class WidgetsView(View):
         Binding("R", "refresh_all", "Refresh all", id="widgets.refresh_all"),
     ]
 
-    def __init__(
-        self,
-        ctx: ConsoleContext,
-        *,
-        id: str | None = None,
-        clock: Callable[[], float] | None = None,
-        zone: tzinfo | None = None,
-    ) -> None:
+    def __init__(self, ctx: ConsoleContext, *, id: str | None = None) -> None:
         super().__init__(ctx, id=id)
-        # Both injectable so a snapshot does not change with the time or the machine.
-        self._clock = clock
-        self._zone = zone
+        self._zone: tzinfo | None = None
         #: How render durations are written; replaced by tests that need fixed text.
         self.duration_text: Callable[[float | None], str] = format_duration
         #: True while the view is on screen: panels fetch and refresh only then.
@@ -261,7 +252,7 @@ class WidgetsView(View):
     # -- state -------------------------------------------------------------------------
 
     def clock(self) -> float:
-        return (self._clock or self.ctx.clock)()
+        return self.ctx.clock()
 
     @property
     def zone(self) -> tzinfo:
