@@ -187,6 +187,27 @@ async def test_state_changes_show_promptly_with_toasts_and_a_killed_plugin_recov
         assert any("alpha: UNREACHABLE → SERVING" in n for n in notifications(app))
 
 
+async def test_enter_or_a_click_on_the_selected_plugin_opens_its_invoke(
+    alpha: Any, make_console: Any, eventually: Eventually
+) -> None:
+    app = make_console(alpha)
+    async with app.run_test(size=SIZE) as pilot:
+        await until_serving(pilot, eventually, "alpha")
+        await pilot.press("enter")
+        await pilot.pause()
+        view = app.query_one(InvokeView)
+        assert app.query_one(TabbedContent).active == "invoke"
+        assert view.plugin_select.value == "alpha" and app.focused is view.function_input
+        app.show_view("plugins")
+        await pilot.pause()
+        assert app.query_one(TabbedContent).active == "plugins"
+        # Line 0 is the header, 1 alpha, already under the cursor (a click elsewhere only
+        # moves the cursor: tests/test_row_table.py).
+        await pilot.click(PluginTable, offset=(2, 1))
+        await pilot.pause()
+        assert app.query_one(TabbedContent).active == "invoke"
+
+
 async def test_filter_narrows_as_you_type_enter_keeps_it_escape_clears(
     plugins: Any, alpha: Any, make_console: Any, eventually: Eventually
 ) -> None:

@@ -64,7 +64,7 @@ class PluginsView(View):
 
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="plugins.filter"),
-        Binding("i", "invoke", "Invoke", id="plugins.invoke"),
+        Binding("i,enter", "invoke", "Invoke", id="plugins.invoke"),
         Binding("escape", "clear_filter", "Clear filter", id="plugins.clear_filter"),
         Binding("R", "restart_plugin", "Restart (launched)", show=False, id="plugins.restart"),
         Binding("S", "stop_plugin", "Stop (launched)", show=False, id="plugins.stop"),
@@ -184,6 +184,10 @@ class PluginsView(View):
     @on(RowTable.RowHighlighted)
     def _row_highlighted(self) -> None:
         self._show_detail(self.ctx.clock())
+
+    @on(RowTable.RowSelected)
+    def _row_selected(self) -> None:
+        self.action_invoke()  # enter on the table (or a second click): the plugin's Invoke
 
     @on(Input.Changed, "#plugins-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
