@@ -41,6 +41,47 @@ def test_ls_json(plugins) -> None:
     assert rows["beta"]["health"] == "UNKNOWN"
 
 
+def test_ls_sorts_by_name_health_or_latency(plugins) -> None:
+    from goatui.core.models import SORT_ORDERS
+
+    gamma = plugins.start("gamma")
+    alpha = plugins.start("alpha")
+    beta = plugins.start("beta", TESTPLUGIN_HEALTH="none")
+    gamma.kill()
+    sockets = [a for p in (gamma, alpha, beta) for a in ("--socket", str(p.socket))]
+
+    def names(order: str) -> list[str]:
+        result = goatui("ls", "--json", "--sort", order, *sockets)
+        assert result.returncode == 0, result.stderr
+        return [row["name"] for row in json.loads(result.stdout)]
+
+    assert names("name") == ["alpha", "beta", "gamma"]
+    assert names("health") == ["gamma", "beta", "alpha"]  # UNREACHABLE, UNKNOWN, SERVING
+    assert names("latency")[-1] == "gamma"  # nothing measured: last
+    refused = goatui("ls", "--sort", "size", *sockets)
+    assert refused.returncode == 2 and "invalid choice: 'size'" in refused.stderr
+    # The parser keeps its own copy of the orders (it must not import the models).
+    assert "{" + ",".join(SORT_ORDERS) + "}" in goatui("ls", "--help").stdout
+
+
+def test_sort_key_orders() -> None:
+    from goatui.core.models import sort_key
+
+    plugins = [("b", "SERVING", 5.0), ("a", "NOT_SERVING", None), ("c", "GONE", 9.0)]
+    assert [p[0] for p in sorted(plugins, key=lambda p: sort_key("name", *p))] == ["a", "b", "c"]
+    # Worst first; the monitor's own words (PENDING, GONE) after every live state.
+    assert [p[0] for p in sorted(plugins, key=lambda p: sort_key("health", *p))] == [
+        "a",
+        "b",
+        "c",
+    ]
+    assert [p[0] for p in sorted(plugins, key=lambda p: sort_key("latency", *p))] == [
+        "c",
+        "b",
+        "a",
+    ]
+
+
 def test_ls_unreachable_has_null_latency(plugins) -> None:
     alpha = plugins.start("alpha")
     alpha.kill()

@@ -176,3 +176,17 @@ async def test_only_changed_rows_are_rendered_again() -> None:
         table.update_cell("p5", "name", Text("p5-is-longer"))
         await pilot.pause()
         assert len(table.rendered) == 8
+
+
+async def test_new_columns_keep_the_cursor_on_its_row() -> None:
+    """A fleet adds a Where column, a sort marks one: the operator's row stays selected."""
+    app = TableApp()
+    async with app.run_test(size=(40, 9)) as pilot:
+        app.table.set_rows([row(n) for n in ("a", "b", "c")])
+        app.table.move_cursor(row=2)
+        app.table.set_columns((*COLUMNS, Column("where", "Where")))
+        assert app.table.rows == []
+        app.table.set_rows([row(n) for n in ("c", "a", "b")])
+        await pilot.pause()
+        assert app.table.selected_key == "c" and app.table.cursor_row == 0
+        assert lines(app.table)[0].split() == ["Name", "ms", "Note", "Where"]

@@ -17,6 +17,12 @@ if TYPE_CHECKING:
 def add_parser(command: CommandFactory) -> None:
     parser = command("ls", "list plugins with health and latency")
     parser.add_argument("--json", action="store_true", help="print a JSON array")
+    parser.add_argument(
+        "--sort",
+        choices=("name", "health", "latency"),  # goatui.core.models.SORT_ORDERS
+        help="order: as discovered (default), by name, by health (worst first) "
+        "or by latency (slowest first)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -36,6 +42,14 @@ def run(options: argparse.Namespace, config: Config) -> int:
 
     async def work() -> int:
         found = await probe_all(session)
+        if options.sort:
+            from goatui.core.models import sort_key
+
+            found.sort(
+                key=lambda pair: sort_key(
+                    options.sort, pair[0].name, pair[1].health.value, pair[1].latency_ms
+                )
+            )
         if options.json:
             rows = [
                 {

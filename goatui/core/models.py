@@ -27,6 +27,32 @@ class Health(StrEnum):
         return self in (Health.SERVING, Health.ENABLED)
 
 
+# Worst first: the order an on-call operator reads a fleet in. Unlisted words (the
+# monitor's PENDING and GONE) come after every live state.
+_SEVERITY: dict[str, int] = {
+    Health.UNREACHABLE: 0,
+    Health.NOT_SERVING: 1,
+    Health.NOT_LOADED: 2,
+    Health.SERVICE_UNKNOWN: 3,
+    Health.UNKNOWN: 4,
+    Health.DISABLED: 5,
+    Health.SERVING: 6,
+    Health.ENABLED: 6,
+}
+#: How plugin lists can be ordered (`goatui ls --sort`, `s` in the console).
+SORT_ORDERS = ("name", "health", "latency")
+
+
+def sort_key(order: str, name: str, status: str, latency_ms: float | None) -> tuple[Any, ...]:
+    """Sort key for a plugin: by name; by health, worst first; by latency, slowest first
+    (none measured last). Ties go by name."""
+    if order == "health":
+        return (_SEVERITY.get(status, len(_SEVERITY)), name)
+    if order == "latency":
+        return (latency_ms is None, -(latency_ms or 0.0), name)
+    return (name,)
+
+
 def _dicts(value: Any) -> list[dict[str, Any]]:
     """Keep only the JSON objects of a manifest list (a bad entry must not break the rest)."""
     if not isinstance(value, list):

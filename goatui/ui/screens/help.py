@@ -39,7 +39,9 @@ class HelpScreen(ModalScreen[None]):
                 table.add_row("", "")
             table.add_row("", Text(title, style="underline"))
             for binding in bindings:
-                table.add_row(Text(self.key_display(binding)), Text(binding.description))
+                # The footer shows the short description; a tooltip says more here.
+                said = binding.tooltip or binding.description
+                table.add_row(Text(self.key_display(binding)), Text(said))
         return table
 
     def key_display(self, binding: Binding) -> str:

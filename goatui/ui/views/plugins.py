@@ -18,7 +18,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
 from goatui.core.errors import GoatError
-from goatui.core.models import Health
+from goatui.core.models import SORT_ORDERS, Health, sort_key
 from goatui.core.monitor import PluginState
 from goatui.core.sanitize import safe_text
 from goatui.ui import auditing
@@ -39,8 +39,9 @@ TICK_S = 1.0
 
 
 def rows_signature(states: list[PluginState]) -> tuple[tuple[str, str], ...]:
-    """What must be drawn at once when it changes: the rows and their states."""
-    return tuple((s.key, s.status) for s in states)
+    """What must be drawn at once when it changes: which rows, and their states. Not
+    their order: sorted by latency, rows move with the tick rather than every probe."""
+    return tuple(sorted((s.key, s.status) for s in states))
 
 
 def detail_signature(state: PluginState, now: float) -> tuple[object, ...]:
@@ -65,6 +66,13 @@ class PluginsView(View):
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="plugins.filter"),
         Binding("i,enter", "invoke", "Invoke", id="plugins.invoke"),
+        Binding(
+            "s",
+            "sort",
+            "Sort",
+            tooltip="Sort by name, health (worst first), latency (slowest p50 first)",
+            id="plugins.sort",
+        ),
         Binding("escape", "clear_filter", "Clear filter", id="plugins.clear_filter"),
         Binding("R", "restart_plugin", "Restart (launched)", show=False, id="plugins.restart"),
         Binding("S", "stop_plugin", "Stop (launched)", show=False, id="plugins.stop"),
@@ -74,6 +82,7 @@ class PluginsView(View):
     ]
 
     filter_text: reactive[str] = reactive("", init=False)
+    order_by: reactive[str] = reactive(SORT_ORDERS[0], init=False)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="plugins-main"):
@@ -107,7 +116,11 @@ class PluginsView(View):
 
     def visible_states(self) -> list[PluginState]:
         needle = self.filter_text.strip().lower()
-        states = sorted(self.ctx.monitor.states.values(), key=lambda s: (s.name, s.key))
+        order = self.order_by
+        states = sorted(
+            self.ctx.monitor.states.values(),
+            key=lambda s: (sort_key(order, s.name, s.status, s.p50), s.key),
+        )
         return [s for s in states if needle in s.name.lower()]
 
     def selected(self) -> PluginState | None:
@@ -125,7 +138,7 @@ class PluginsView(View):
         now = self.ctx.clock()
         states = self.visible_states()
         self._drawn_rows = rows_signature(states)
-        self.table.show(states, now, self._colours)
+        self.table.show(states, now, self._colours, sort=self.order_by)
         self._show_detail(now)
         self._show_notice()
 
@@ -202,6 +215,9 @@ class PluginsView(View):
         if not self.filter_text:
             self.remove_class("-filtering")
 
+    def watch_order_by(self) -> None:
+        self.redraw()
+
     def watch_filter_text(self) -> None:
         self.set_class(bool(self.filter_text), "-filtered")
         self.refresh_bindings()
@@ -213,6 +229,11 @@ class PluginsView(View):
         if action == "clear_filter":
             return bool(self.filter_text) or self.filter_input.has_focus
         return True
+
+    def action_sort(self) -> None:
+        """By name, by health (worst first), by latency (slowest p50 first), and again."""
+        following = (SORT_ORDERS.index(self.order_by) + 1) % len(SORT_ORDERS)
+        self.order_by = SORT_ORDERS[following]
 
     def action_filter(self) -> None:
         self.add_class("-filtering")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from rich.text import Text
 from textual.app import App
@@ -16,7 +17,7 @@ COLUMNS = (
     Column("name", "Name"),
     Column("version", "Version"),
     Column("health", "Health", 13),
-    Column("latency", "ms last / p50", 13, "right"),
+    Column("latency", "ms last/p50", 13, "right"),  # room for SORT_MARK in 13
     Column("trend", "Trend", 10),
     Column("since", "In state", 8, "right"),
     Column("error", "Last error"),
@@ -27,8 +28,16 @@ TREND_WIDTH = 10
 ERROR_WIDTH = 60
 
 
-def plugin_columns(*, where: bool) -> tuple[Column, ...]:
-    return (COLUMNS[0], WHERE_COLUMN, *COLUMNS[1:]) if where else COLUMNS
+# After the label of the column the rows are sorted by (each sort order is a column),
+# unless it is the default, by name.
+SORT_MARK = " ▼"
+
+
+def plugin_columns(*, where: bool, sort: str = "name") -> tuple[Column, ...]:
+    columns = (COLUMNS[0], WHERE_COLUMN, *COLUMNS[1:]) if where else COLUMNS
+    if sort == "name":
+        return columns
+    return tuple(replace(c, label=c.label + SORT_MARK) if c.key == sort else c for c in columns)
 
 
 Colours = Mapping[str, str]
@@ -77,22 +86,24 @@ class PluginTable(RowTable):
     """Rows keyed by the monitor's state key, so the cursor survives redraws."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(COLUMNS, id=id)
+        super().__init__(plugin_columns(where=False), id=id)
         # The state version each row was drawn from: unchanged rows only move "in state".
         self._drawn: dict[str, int] = {}
-        self._where = False
 
     def forget_drawn(self) -> None:
         """Make every cell again next time (after a theme change)."""
         self._drawn.clear()
         super().forget_drawn()
 
-    def show(self, states: Sequence[PluginState], now: float, colours: Colours) -> None:
-        """Make the rows match states: changed cells only, unless the rows changed."""
+    def show(
+        self, states: Sequence[PluginState], now: float, colours: Colours, *, sort: str = "name"
+    ) -> None:
+        """Make the rows match states (in their order): changed cells only, unless the
+        rows changed. `sort` marks the column the order follows."""
         where = any(s.info.where for s in states)
-        if where != self._where:
-            self._where = where
-            self.set_columns(plugin_columns(where=where))
+        columns = plugin_columns(where=where, sort=sort)
+        if columns != self.columns:
+            self.set_columns(columns)
         if [s.key for s in states] != self.rows:
             self._drawn = {s.key: s.version for s in states}
             self.set_rows([(s.key, row_cells(s, now, colours, where=where)) for s in states])

@@ -130,6 +130,7 @@ class RowTable(KeysInOrder, ScrollView, can_focus=True):
         self._header: Strip | None = None
         self._cursor = 0
         self._highlighted: str | None = None
+        self._cursor_key_kept: str | None = None
         self._base_style = Style()
 
     # -- reading -----------------------------------------------------------------------
@@ -169,13 +170,21 @@ class RowTable(KeysInOrder, ScrollView, can_focus=True):
     # -- changing ----------------------------------------------------------------------
 
     def set_columns(self, columns: Sequence[Column]) -> None:
-        """New columns; the rows are cleared (their cells follow the old columns)."""
+        """New columns. The rows go (their cells follow the old columns) until the next
+        set_rows, which puts the cursor back on the row it was on."""
         self._columns = tuple(columns)
-        self.set_rows([])
+        self._cursor_key_kept = self.selected_key
+        self._keys, self._index, self._cells = [], {}, {}
+        self._strips.clear()
+        self._header = None
+        self._widths = [self._measure(i) for i in range(len(self._columns))]
+        self._resize()
+        self.refresh()
 
     def set_rows(self, rows: Sequence[tuple[str, Cells]]) -> None:
         """Show exactly these rows; the cursor stays on its row's key when it is kept."""
-        selected = self.selected_key
+        selected = self.selected_key if self._keys else self._cursor_key_kept
+        self._cursor_key_kept = None
         self._keys = [key for key, _ in rows]
         self._index = {key: i for i, key in enumerate(self._keys)}
         self._cells = {key: self._row_of(cells) for key, cells in rows}
