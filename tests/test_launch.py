@@ -231,3 +231,35 @@ async def test_demo_plugins_get_the_host() -> None:
         assert done.plugin == "inventory" and done.fields == {"assets": "4"}
     finally:
         await session.close()
+
+
+# -- the death-signal shim ahead of every launched plugin ----------------------------------
+
+
+def test_the_shim_becomes_the_plugin_with_the_death_signal_set() -> None:
+    from goatui.core.launcher import with_death_signal
+
+    # The "plugin" asks the kernel for its parent-death signal (PR_GET_PDEATHSIG).
+    probe = (
+        "import ctypes, os, signal; v = ctypes.c_int(); "
+        "ctypes.CDLL(None).prctl(2, ctypes.byref(v), 0, 0, 0); print(v.value, os.getpid())"
+    )
+    process = subprocess.Popen(
+        with_death_signal([sys.executable, "-c", probe]), stdout=subprocess.PIPE, text=True
+    )
+    out, _ = process.communicate(timeout=30)
+    signum, pid = map(int, out.split())
+    assert signum == signal.SIGKILL and pid == process.pid  # the shim exec'd in place
+
+
+def test_the_shim_says_what_it_could_not_run_and_never_runs_orphaned(tmp_path: Path) -> None:
+    from goatui.core.launcher import with_death_signal
+
+    missing = str(tmp_path / "nope")
+    done = subprocess.run(with_death_signal([missing]), capture_output=True, text=True)
+    assert done.returncode == 127
+    assert done.stderr.strip() == f"goatui: cannot run {missing}: No such file or directory"
+    argv = with_death_signal([sys.executable, "-c", "print('ran')"])
+    argv[argv.index(str(os.getpid()))] = "1"  # as if goatui had died before it began
+    done = subprocess.run(argv, capture_output=True, text=True)
+    assert (done.returncode, done.stdout) == (1, "")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import os
 import signal
 import sys
@@ -32,20 +31,38 @@ SOCKET_WAIT_S = 15.0
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: ask the kernel to kill us when goatui dies.
+# Run as its own process ahead of the plugin: asks the kernel to SIGKILL it when goatui
+# dies, checks goatui did not die first, then becomes the plugin (same pid). SIGKILL, not
+# SIGTERM: this only fires when goatui could not stop its plugins itself (it was
+# killed), and the kernel may send it once per thread of the dying parent, which hangs
+# plugins whose SIGTERM handler is not re-entrant. The signal goes when the thread that
+# started the plugin ends: plugins start from the event loop's thread, which lives as
+# long as goatui.
+#
+# Not preexec_fn: that runs Python in the forked child of a process full of gRPC
+# threads, which Python documents as unsafe; once in a while a plugin died of SIGABRT
+# before its exec ("exited with code -6 before serving"). Without it the child only
+# execs.
+_DEATH_SIGNAL_SHIM = f"""
+import ctypes, os, sys
+ctypes.CDLL(None, use_errno=True).prctl({_PR_SET_PDEATHSIG}, {int(signal.SIGKILL)}, 0, 0, 0)
+if os.getppid() != int(sys.argv[1]):
+    sys.exit(1)  # goatui is gone already
+try:
+    os.execv(sys.argv[2], sys.argv[2:])
+except OSError as error:
+    print(f"goatui: cannot run {{sys.argv[2]}}: {{error.strerror}}", file=sys.stderr)
+    sys.exit(127)
+"""
 
-    SIGKILL, not SIGTERM: this only fires when goatui could not stop its plugins itself
-    (it was killed), and the kernel may send the signal once per thread of the dying
-    parent, which hangs plugins whose SIGTERM handler is not re-entrant. The signal goes
-    when the thread that started the plugin ends: plugins are started from the event
-    loop's thread, which lives as long as goatui.
-    """
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
+
+def with_death_signal(argv: list[str]) -> list[str]:
+    """argv, run so that the plugin dies with goatui (Linux; elsewhere argv itself)."""
+    if not sys.platform.startswith("linux"):
+        return argv
+    # -I -S: the shim needs nothing from the environment or site-packages; the plugin
+    # still gets the environment it is given, unchanged, when the shim execs it.
+    return [sys.executable, "-I", "-S", "-c", _DEATH_SIGNAL_SHIM, str(os.getpid()), *argv]
 
 
 @dataclass
@@ -145,13 +162,12 @@ class Launcher:
         launched.exit_code = None
         launched.stopping = False
         launched.process = await asyncio.create_subprocess_exec(
-            *argv,
+            *with_death_signal(argv),
             cwd=str(installed.directory),
             env=env,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            preexec_fn=_die_with_parent,
             # Its own process group: goatui stops it (and anything it forked) itself,
             # rather than the terminal's Ctrl-C reaching it first.
             start_new_session=True,
