@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -232,6 +233,9 @@ def test_cli_fleet_logs_follow(with_stage: tuple[Path, GatewayServer], gw: Gatew
         text=True,
         env=dict(os.environ, NO_COLOR="1"),
     )
+    # A goatui that never prints must fail the test, not hang it: readline() then ends.
+    stop_waiting = threading.Timer(60, process.kill)
+    stop_waiting.start()
     try:
         assert process.stdout is not None
         first = json.loads(process.stdout.readline())
@@ -244,6 +248,7 @@ def test_cli_fleet_logs_follow(with_stage: tuple[Path, GatewayServer], gw: Gatew
             "while following",
         )
     finally:
+        stop_waiting.cancel()
         process.terminate()
         _, err = process.communicate(timeout=10)
     assert (process.returncode, err) == (130, "")  # stopped like Ctrl-C, quietly

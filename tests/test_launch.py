@@ -256,10 +256,10 @@ def test_the_shim_says_what_it_could_not_run_and_never_runs_orphaned(tmp_path: P
     from goatui.core.launcher import with_death_signal
 
     missing = str(tmp_path / "nope")
-    done = subprocess.run(with_death_signal([missing]), capture_output=True, text=True)
+    done = subprocess.run(with_death_signal([missing]), capture_output=True, text=True, timeout=30)
     assert done.returncode == 127
     assert done.stderr.strip() == f"goatui: cannot run {missing}: No such file or directory"
     argv = with_death_signal([sys.executable, "-c", "print('ran')"])
     argv[argv.index(str(os.getpid()))] = "1"  # as if goatui had died before it began
-    done = subprocess.run(argv, capture_output=True, text=True)
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=30)
     assert (done.returncode, done.stdout) == (1, "")

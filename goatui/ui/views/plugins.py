@@ -200,7 +200,7 @@ class PluginsView(View):
 
     @on(RowTable.RowSelected)
     def _row_selected(self) -> None:
-        self.action_invoke()  # enter on the table (or a second click): the plugin's Invoke
+        self.action_invoke()  # enter, or a click on the selected row: the plugin's Invoke
 
     @on(Input.Changed, "#plugins-filter")
     def _filter_changed(self, event: Input.Changed) -> None:

@@ -209,6 +209,8 @@ class RowTable(KeysInOrder, ScrollView, can_focus=True):
                 old, row[index] = row[index], cell
                 changed = True
                 self._rewidth(index, old, cell)
+        # A row without a cached strip was never drawn, or a full repaint is already due
+        # (new rows, widths, columns or theme): only a drawn row needs its line repainted.
         if changed and self._strips.pop(key, None) is not None:
             self.refresh_line(self._index[key] + 1)
         return changed
@@ -393,10 +395,8 @@ def _styled(
 ) -> Strip:
     """The visible part of a row, under its row style (and `over` it, for the cursor)."""
     visible = strip.crop(scroll_x, scroll_x + width) if scroll_x else strip
-    segments = [
-        Segment(text, style + seg_style if seg_style else style)
-        if over is None
-        else Segment(text, (style + seg_style if seg_style else style) + over)
-        for text, seg_style, _ in visible
-    ]
+    segments = []
+    for text, seg_style, _ in visible:
+        combined = style + seg_style if seg_style else style
+        segments.append(Segment(text, combined + over if over else combined))
     return Strip(segments, visible.cell_length).adjust_cell_length(width, style + (over or Style()))
