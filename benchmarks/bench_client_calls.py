@@ -8,7 +8,7 @@ import time
 import grpc.aio
 
 from benchmarks.support import Result, running_plugins
-from goatui.core.client import PluginClient
+from goatui.core.backends.sockets.client import PluginClient
 from goatui.proto import plugin_pb2, plugin_pb2_grpc
 
 CALLS = 1000

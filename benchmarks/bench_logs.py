@@ -111,9 +111,9 @@ async def goatui() -> dict[str, Any]:
     from textual.widgets import Log
 
     from benchmarks.pilot import ScreenWatch, summary
-    from goatui.core.backend import SocketBackend
+    from goatui.core.backends.sockets.backend import SocketBackend
+    from goatui.core.backends.sockets.discovery import Sources
     from goatui.core.config import Config
-    from goatui.core.discovery import Sources
     from goatui.core.session import Session
     from goatui.ui.app import GoatApp
     from goatui.ui.views.logs import LogsView

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from goatui.core.discovery import accepts_connections
+from goatui.core.backends.sockets.discovery import accepts_connections
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_PLUGIN = REPO / "tests" / "plugins" / "testplugin.py"

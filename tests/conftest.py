@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from goatui.core.discovery import accepts_connections
+from goatui.core.backends.sockets.discovery import accepts_connections
 
 TESTS_DIR = Path(__file__).resolve().parent
 TEST_PLUGIN = TESTS_DIR / "plugins" / "testplugin.py"
@@ -220,9 +220,9 @@ QUIET_MONITOR: dict[str, float] = {"interval": 5.0, "discover_interval": 5.0}
 
 def console_session(*sockets: Path | str, read_only: bool = False) -> Any:
     """A Session on explicit sockets (no globs: nothing outside the test is found)."""
-    from goatui.core.backend import SocketBackend
+    from goatui.core.backends.sockets.backend import SocketBackend
+    from goatui.core.backends.sockets.discovery import Sources
     from goatui.core.config import Config
-    from goatui.core.discovery import Sources
     from goatui.core.session import Session
 
     backend = SocketBackend(Sources(sockets=[str(s) for s in sockets]), probe_timeout=0.5)
@@ -380,7 +380,7 @@ async def backend(gw: Any) -> AsyncIterator[Any]:
     """goatui's GatewayBackend on `gw`, with the admin token."""
     from gateway_server import ADMIN_TOKEN
 
-    from goatui.core.gateway import GatewayBackend
+    from goatui.core.backends.gateway.rest import GatewayBackend
 
     b = GatewayBackend(gw.url, token=ADMIN_TOKEN, timeout=5)
     yield b

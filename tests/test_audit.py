@@ -15,9 +15,9 @@ from goatui.cli.common import build_session
 from goatui.cli.parser import build_parser
 from goatui.core import audit
 from goatui.core.audit import REDACTED, AuditEntry, AuditLog, audit_path, record, redact
-from goatui.core.backend import SocketBackend
+from goatui.core.backends.sockets.backend import SocketBackend
+from goatui.core.backends.sockets.discovery import Sources
 from goatui.core.config import Config
-from goatui.core.discovery import Sources
 from goatui.core.errors import NotFound, UsageError
 from goatui.core.sanitize import UNSAFE_CODEPOINTS
 from goatui.core.session import Session

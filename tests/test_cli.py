@@ -213,9 +213,10 @@ def test_cli_never_imports_textual(plugins) -> None:
     assert result.returncode == 0, result.stderr
 
 
+CORE_DIR = Path(__file__).resolve().parent.parent / "goatui" / "core"
 CORE_MODULES = sorted(
-    f"goatui.core.{p.stem}"
-    for p in (Path(__file__).resolve().parent.parent / "goatui" / "core").glob("*.py")
+    ".".join(("goatui", "core", *p.relative_to(CORE_DIR).with_suffix("").parts))
+    for p in CORE_DIR.rglob("*.py")
     if p.stem != "__init__"
 )
 

@@ -19,13 +19,13 @@ NOT_FOR_CALL = (
     "sqlite3",  # the host's DBQuery/DBExec
     "tomllib",  # only when a config file exists
     "grpc_health.v1",  # probes, not calls (grpc itself imports the bare package)
-    "goatui.core.host",
-    "goatui.core.launcher",
-    "goatui.core.gateway",
-    "goatui.core.jobs",
-    "goatui.core.schedule",
-    "goatui.core.htmlrender",
-    "goatui.core.widgets",
+    "goatui.core.hosting.host",
+    "goatui.core.hosting.launcher",
+    "goatui.core.backends.gateway.rest",
+    "goatui.core.jobs.runs",
+    "goatui.core.jobs.cron",
+    "goatui.core.widgets.html_render",
+    "goatui.core.widgets.dashboard",
     "goatui.ui",
 )
 
@@ -54,7 +54,9 @@ def loaded(modules: set[str], name: str) -> bool:
 def test_call_imports_only_what_it_needs(plugins) -> None:
     alpha = plugins.start("alpha")
     modules = modules_after("call", "alpha", "echo", '{"a": 1}', "--socket", str(alpha.socket))
-    assert "goatui.core.client" in modules  # the call really went through the client
+    assert (
+        "goatui.core.backends.sockets.client" in modules
+    )  # the call really went through the client
     assert [name for name in NOT_FOR_CALL if loaded(modules, name)] == []
 
 
@@ -69,5 +71,5 @@ def test_command_modules_import_light() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     modules = set(json.loads(result.stdout))
-    heavy = ("grpc", "goatui.core.backend", "goatui.core.session", "goatui.cli.common")
+    heavy = ("grpc", "goatui.core.backends.base", "goatui.core.session", "goatui.cli.common")
     assert [name for name in (*NOT_FOR_CALL, *heavy) if loaded(modules, name)] == []

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from goatui.core.backend import SocketBackend
-from goatui.core.client import PluginClient
-from goatui.core.discovery import Sources
+from goatui.core.backends.sockets.backend import SocketBackend
+from goatui.core.backends.sockets.client import PluginClient
+from goatui.core.backends.sockets.discovery import Sources
 from goatui.core.errors import (
     NotFound,
     PermissionRefused,

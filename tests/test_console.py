@@ -15,9 +15,9 @@ from textual.command import CommandList
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TabbedContent
 
-from goatui.core.history import History, HistoryEntry
+from goatui.core.calls.history import History, HistoryEntry
+from goatui.core.calls.results import classify_result, complete_result
 from goatui.core.models import Health
-from goatui.core.results import classify_result, complete_result
 from goatui.ui.app import GoatApp
 from goatui.ui.screens.help import HelpScreen
 from goatui.ui.screens.save import SavePrompt

@@ -18,9 +18,9 @@ from rich.console import Console
 from textual.widgets import Static
 
 from goatui.core.audit import AuditLog
-from goatui.core.backend import SocketBackend
+from goatui.core.backends.sockets.backend import SocketBackend
+from goatui.core.backends.sockets.discovery import Sources, read_plugins_dir
 from goatui.core.config import Config
-from goatui.core.discovery import Sources, read_plugins_dir
 from goatui.core.monitor import PluginMonitor
 from goatui.core.session import Session
 from goatui.ui.app import GoatApp
@@ -268,7 +268,7 @@ async def test_search_query_copy_history_and_diff(
 async def test_history_replay_is_refused_in_read_only(
     plugins: Any, make_console: Any, eventually: Any
 ) -> None:
-    from goatui.core.history import HistoryEntry
+    from goatui.core.calls.history import HistoryEntry
 
     alpha = plugins.start("alpha")
     app = make_console(alpha, read_only=True)
@@ -287,7 +287,7 @@ async def test_history_replay_is_refused_in_read_only(
 async def test_gateway_enable_disable_warnings_and_curl(eventually: Any) -> None:
     from gateway_server import ADMIN_TOKEN, GatewayServer
 
-    from goatui.core.gateway import GatewayBackend
+    from goatui.core.backends.gateway.rest import GatewayBackend
 
     with GatewayServer() as gw:
         backend = GatewayBackend(gw.url, token=ADMIN_TOKEN, timeout=5, insecure=True)
@@ -366,7 +366,7 @@ def PluginsView_names(app: GoatApp) -> list[str]:
 async def test_fleet_shows_where_each_plugin_lives(
     plugins: Any, eventually: Any, tmp_path: Path
 ) -> None:
-    from goatui.core.fleet import FleetBackend
+    from goatui.core.backends.fleet import FleetBackend
 
     alpha = plugins.start("alpha")
     beta = plugins.start("beta")
@@ -440,8 +440,8 @@ async def test_fleet_logs_view_follows_every_gateway(
     """Each gateway context's buffer, under the fleet's names; a context down is named."""
     from gateway_server import ADMIN_TOKEN, GatewayServer, free_port
 
-    from goatui.core.fleet import FleetBackend
-    from goatui.core.gateway import GatewayBackend
+    from goatui.core.backends.fleet import FleetBackend
+    from goatui.core.backends.gateway.rest import GatewayBackend
     from goatui.ui.views.logs import LogsView
 
     monkeypatch.setenv("GOATFLOW_TOKEN", ADMIN_TOKEN)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from goatui.core.backend import SocketBackend
-from goatui.core.discovery import (
+from goatui.core.backends.sockets.backend import SocketBackend
+from goatui.core.backends.sockets.discovery import (
     DEFAULT_SOCKET_GLOB,
     Sources,
     grpc_target,

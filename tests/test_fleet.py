@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from gateway_server import ADMIN_TOKEN, GatewayServer, free_port
 
+from goatui.core.backends.contexts import fleet_for_contexts
+from goatui.core.backends.fleet import FleetBackend, FleetLogPoller
 from goatui.core.config import load_config
 from goatui.core.errors import NotFound, Unreachable, UsageError
-from goatui.core.fleet import FleetBackend, fleet_for_contexts
-from goatui.core.gateway import FleetLogPoller, log_poller
 from goatui.core.models import Health
 
 
@@ -169,7 +169,7 @@ async def test_fleet_log_poller_merges_every_gateway(
     config, stage = with_stage
     backend = fleet(config, "local", "prod", "stage", "down")
     try:
-        poller = log_poller(backend)
+        poller = backend.log_poller()
         assert isinstance(poller, FleetLogPoller)
         assert set(poller.pollers) == {"prod", "stage", "down"}  # sockets keep no buffer
         gw.state.log("alpha", "info", "prod first")
@@ -190,7 +190,7 @@ async def test_fleet_log_poller_merges_every_gateway(
     finally:
         await backend.close()
     sockets_only = fleet(config, "local")
-    assert log_poller(sockets_only) is None
+    assert sockets_only.log_poller() is None
     await sockets_only.close()
 
 

@@ -19,10 +19,12 @@ from gateway_server import (
     self_signed_cert,
 )
 
-from goatui.core.backend import SocketBackend
+from goatui.core.backends.contexts import available_contexts, backend_for_context, select_backend
+from goatui.core.backends.gateway.auth import read_token_file, resolve_token
+from goatui.core.backends.gateway.rest import GatewayBackend, gateway_base
+from goatui.core.backends.sockets.backend import SocketBackend
+from goatui.core.backends.sockets.discovery import Sources
 from goatui.core.config import Config
-from goatui.core.contexts import available_contexts, backend_for_context, select_backend
-from goatui.core.discovery import Sources
 from goatui.core.errors import (
     ExitCode,
     GoatError,
@@ -33,13 +35,6 @@ from goatui.core.errors import (
     TimedOut,
     Unreachable,
     UsageError,
-)
-from goatui.core.gateway import (
-    GatewayBackend,
-    gateway_base,
-    log_poller,
-    read_token_file,
-    resolve_token,
 )
 from goatui.core.models import Health
 from goatui.core.sanitize import has_unsafe
@@ -313,7 +308,7 @@ async def test_socket_backend_refuses_gateway_only_actions() -> None:
     sockets = SocketBackend(Sources(sockets=[], globs=[]))
     error = await raises(UsageError, sockets.set_enabled("x", True))
     assert "not available with sockets" in error.line()
-    assert log_poller(sockets) is None  # sockets keep no log buffer to read
+    assert sockets.log_poller() is None  # sockets keep no log buffer to read
     assert sockets.last_call_ms("x") is None
     assert list(sockets.warnings) == []
 

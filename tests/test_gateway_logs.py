@@ -10,14 +10,10 @@ from gateway_server import USER_TOKEN, GatewayServer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from goatui.core.backends.base import store_sink
+from goatui.core.backends.gateway.logpoll import GatewayLogPoller, LogMerger, LogPage
+from goatui.core.backends.gateway.rest import GatewayBackend
 from goatui.core.errors import ExitCode, GoatError, PermissionRefused
-from goatui.core.gateway import (
-    GatewayBackend,
-    GatewayLogPoller,
-    LogMerger,
-    LogPage,
-    store_sink,
-)
 from goatui.core.logs import LogStore
 
 

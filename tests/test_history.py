@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from goatui.core.history import MAX_ARGS_CHARS, History, HistoryEntry
+from goatui.core.calls.history import MAX_ARGS_CHARS, History, HistoryEntry
 
 
 def entry(n: int, plugin: str = "alpha", outcome: str = "ok") -> HistoryEntry:

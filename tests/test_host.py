@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from conftest import run_goatui as goatui
 
-from goatui.core.backend import SocketBackend
-from goatui.core.client import PluginClient
+from goatui.core.backends.sockets.backend import SocketBackend
+from goatui.core.backends.sockets.client import PluginClient
+from goatui.core.backends.sockets.discovery import Sources
 from goatui.core.config import Config, load_config
-from goatui.core.discovery import Sources
-from goatui.core.host import Database, HostCache, HostFailure
+from goatui.core.hosting.host import Database, HostCache, HostFailure
 from goatui.core.session import Session
 
 

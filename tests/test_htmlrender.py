@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 from rich.console import Console
 
-from goatui.core import htmlrender
-from goatui.core.htmlrender import html_to_ansi, html_to_text, render_html
 from goatui.core.sanitize import UNSAFE_CODEPOINTS
+from goatui.core.widgets import html_render as htmlrender
+from goatui.core.widgets.html_render import html_to_ansi, html_to_text, render_html
 
 # The tutorial's widget: four daisyUI stat cards in a Tailwind grid.
 STAT_GRID = """

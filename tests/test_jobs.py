@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import one_line
 
-from goatui.core.backend import SocketBackend
-from goatui.core.discovery import Sources
+from goatui.core.backends.sockets.backend import SocketBackend
+from goatui.core.backends.sockets.discovery import Sources
 from goatui.core.errors import NotFound
-from goatui.core.jobs import (
+from goatui.core.jobs.cron import JobSpec, utc
+from goatui.core.jobs.runs import (
     JobRun,
     RunHistory,
     format_timeout,
@@ -26,7 +27,6 @@ from goatui.core.jobs import (
     list_jobs,
     run_job,
 )
-from goatui.core.schedule import JobSpec, utc
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # Saturday 2026-10-24 23:10 in Berlin (CEST); the clocks go back at 03:00 that night.

@@ -7,7 +7,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from goatui.core.jsondiff import Change, diff, diff_text, format_path, render_diff
+from goatui.core.calls.jsondiff import Change, diff, diff_text, format_path, render_diff
 from goatui.core.sanitize import UNSAFE_CODEPOINTS
 
 
@@ -109,7 +109,7 @@ def test_no_changes_exactly_when_equal(a: object, b: object) -> None:
 
 
 def test_history_entry_by_index_for_replay(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from goatui.core.history import History, HistoryEntry
+    from goatui.core.calls.history import History, HistoryEntry
 
     history = History(tmp_path / "history.jsonl")
     for i, plugin in enumerate(("alpha", "beta", "alpha")):

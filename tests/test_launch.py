@@ -237,7 +237,7 @@ async def test_demo_plugins_get_the_host() -> None:
 
 
 def test_the_shim_becomes_the_plugin_with_the_death_signal_set() -> None:
-    from goatui.core.launcher import with_death_signal
+    from goatui.core.hosting.launcher import with_death_signal
 
     # The "plugin" asks the kernel for its parent-death signal (PR_GET_PDEATHSIG).
     probe = (
@@ -253,7 +253,7 @@ def test_the_shim_becomes_the_plugin_with_the_death_signal_set() -> None:
 
 
 def test_the_shim_says_what_it_could_not_run_and_never_runs_orphaned(tmp_path: Path) -> None:
-    from goatui.core.launcher import with_death_signal
+    from goatui.core.hosting.launcher import with_death_signal
 
     missing = str(tmp_path / "nope")
     done = subprocess.run(with_death_signal([missing]), capture_output=True, text=True, timeout=30)

@@ -153,8 +153,8 @@ async def test_logs_view_reads_the_gateway_buffer(eventually: Any) -> None:
     """Through a gateway, the view shows GoatFlow's own log buffer (polled)."""
     from gateway_server import ADMIN_TOKEN, GatewayServer
 
+    from goatui.core.backends.gateway.rest import GatewayBackend
     from goatui.core.config import Config
-    from goatui.core.gateway import GatewayBackend
     from goatui.core.session import Session
 
     with GatewayServer() as gw:

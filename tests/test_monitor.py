@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from goatui.core.backend import SocketBackend
-from goatui.core.discovery import Sources
+from goatui.core.backends.sockets.backend import SocketBackend
+from goatui.core.backends.sockets.discovery import Sources
 from goatui.core.models import Health, PluginInfo, Probe
 from goatui.core.monitor import GONE, PENDING, PluginMonitor, PluginState, Transition
 

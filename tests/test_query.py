@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from goatui.core.calls.query import Match, compile_query, query_json, query_matches, search_lines
 from goatui.core.errors import ExitCode, UsageError
-from goatui.core.query import Match, compile_query, query_json, query_matches, search_lines
 from goatui.core.sanitize import UNSAFE_CODEPOINTS
 
 RESULT = {

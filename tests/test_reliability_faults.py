@@ -25,7 +25,7 @@ from conftest import run_goatui as goatui
 from test_console import SIZE, health_of, open_invoke, result_text, send, status_text
 from textual.widgets import TabbedContent
 
-from goatui.core.history import History
+from goatui.core.calls.history import History
 from goatui.core.sanitize import UNSAFE_CODEPOINTS
 from goatui.ui.views.invoke import InvokeView
 
@@ -237,9 +237,9 @@ def test_cli_result_over_the_limit_names_limit_and_option(plugins: Any) -> None:
 async def test_console_large_result_whole_and_over_the_limit_explained(
     plugins: Any, eventually: Eventually
 ) -> None:
-    from goatui.core.backend import SocketBackend
+    from goatui.core.backends.sockets.backend import SocketBackend
+    from goatui.core.backends.sockets.discovery import Sources
     from goatui.core.config import Config
-    from goatui.core.discovery import Sources
     from goatui.core.monitor import PluginMonitor
     from goatui.core.session import Session
     from goatui.ui.app import GoatApp

@@ -84,7 +84,7 @@ async def test_every_console_view_keeps_hostile_plugin_text_inert(
 ) -> None:
     from test_console import SIZE, send, table_rows
 
-    from goatui.core.history import History
+    from goatui.core.calls.history import History
 
     manifest = tmp_path / "manifest.json"
     manifest.write_text(

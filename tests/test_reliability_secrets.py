@@ -86,9 +86,9 @@ async def test_console_in_gateway_mode_never_writes_or_shows_the_token(
     from gateway_server import ADMIN_TOKEN, GatewayServer
     from test_console import SIZE, send, status_text, table_rows
 
+    from goatui.core.backends.gateway.rest import GatewayBackend
+    from goatui.core.calls.history import History
     from goatui.core.config import Config
-    from goatui.core.gateway import GatewayBackend
-    from goatui.core.history import History
     from goatui.core.monitor import PluginMonitor
     from goatui.core.session import Session
     from goatui.ui.app import GoatApp
@@ -152,9 +152,9 @@ def _listening_tcp_inodes_of_this_process() -> set[str]:
 
 
 async def test_host_servers_listen_only_on_private_unix_sockets(plugins: Any) -> None:
-    from goatui.core.backend import SocketBackend
+    from goatui.core.backends.sockets.backend import SocketBackend
+    from goatui.core.backends.sockets.discovery import Sources
     from goatui.core.config import Config
-    from goatui.core.discovery import Sources
     from goatui.core.session import Session
 
     alpha = plugins.start("alpha")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from goatui.core.results import classify_result, complete_result
+from goatui.core.calls.results import classify_result, complete_result
 from goatui.core.sanitize import safe_json_dumps
 from goatui.ui.widgets.result_viewer import preview
 

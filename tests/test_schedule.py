@@ -1,4 +1,4 @@
-"""Jobs, cron schedules, DST and time wording (goatui.core.schedule)."""
+"""Jobs, cron schedules, DST and time wording (goatui.core.jobs.cron)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,7 @@ from croniter import croniter
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from goatui.core.models import Manifest, PluginInfo
-from goatui.core.schedule import (
+from goatui.core.jobs.cron import (
     DEFAULT_JOB_TIMEOUT_S,
     JobSpec,
     Schedule,
@@ -28,6 +27,7 @@ from goatui.core.schedule import (
     parse_go_duration,
     utc,
 )
+from goatui.core.models import Manifest, PluginInfo
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

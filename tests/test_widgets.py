@@ -18,7 +18,7 @@ from rich.console import Console
 from goatui.core.errors import NotFound, Unreachable
 from goatui.core.models import Manifest, PluginInfo
 from goatui.core.sanitize import UNSAFE_CODEPOINTS
-from goatui.core.widgets import (
+from goatui.core.widgets.dashboard import (
     DEFAULT_REFRESH_S,
     MIN_REFRESH_S,
     HtmlAtWidth,

@@ -16,7 +16,7 @@ import pytest
 from rich.console import Console
 from textual.widgets import Static
 
-import goatui.core.widgets as core_widgets
+import goatui.core.widgets.dashboard as core_widgets
 from goatui.core.sanitize import UNSAFE_CODEPOINTS
 from goatui.ui.views.widgets import WidgetPanel, WidgetsView
 

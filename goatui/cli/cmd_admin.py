@@ -34,13 +34,12 @@ def confirm(question: str) -> bool:
 
 def run(options: argparse.Namespace, config: Config) -> int:
     from goatui.cli.common import build_session, run_in_session
-    from goatui.core.backend import SocketBackend
 
     verb = "enable" if options.enable else "disable"
     if options.read_only or config.read_only:
         raise UsageError(f"--read-only: refusing to {verb} {options.plugin!r}")
     session = build_session(options, config)
-    if isinstance(session.backend, SocketBackend):
+    if not session.backend.capabilities.enable_disable:
         raise UsageError(f"{verb} works through a gateway", "pass --gateway URL or --context NAME")
     plugin = sanitize_line(options.plugin)
     if not options.yes and not confirm(f"{verb} plugin {plugin} on {session.backend.label}?"):

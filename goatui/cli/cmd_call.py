@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from jsonpath_ng import JSONPath
 
     from goatui.cli.parser import CommandFactory
+    from goatui.core.calls.results import ResultView
     from goatui.core.config import Config
-    from goatui.core.results import ResultView
 
 
 def add_parser(command: CommandFactory) -> None:
@@ -59,15 +59,15 @@ def read_call_args(spec: str) -> tuple[str, str]:
 def run(options: argparse.Namespace, config: Config) -> int:
     from goatui.cli.common import build_session, call_timeout, run_in_session
     from goatui.cli.output import print_result
+    from goatui.core.calls.results import classify_result, parse_args
     from goatui.core.errors import ExitCode
-    from goatui.core.results import classify_result, parse_args
 
     text, source = read_call_args(options.args)
     args = parse_args(text, source)
     # An invalid query is a usage error found before anything is sent.
     query = None
     if options.query is not None:
-        from goatui.core.query import compile_query
+        from goatui.core.calls.query import compile_query
 
         query = compile_query(options.query)
     if options.print_command:
@@ -98,9 +98,9 @@ def run(options: argparse.Namespace, config: Config) -> int:
 
 def apply_query(view: ResultView, query: JSONPath) -> ResultView:
     """The part of a JSON result the query finds, as a result to print."""
+    from goatui.core.calls.query import query_matches
+    from goatui.core.calls.results import ResultView
     from goatui.core.errors import RemoteError
-    from goatui.core.query import query_matches
-    from goatui.core.results import ResultView
     from goatui.core.sanitize import safe_json_dumps
 
     if view.kind != "json":
@@ -119,8 +119,8 @@ def print_command(options: argparse.Namespace, config: Config, args_text: str) -
     """--print-command: the call as `goatui call ...` and, with a gateway, as curl."""
     import os
 
-    from goatui.core.contexts import URL_ENV, get_context
-    from goatui.core.copycmd import as_curl, as_goatui_call
+    from goatui.core.backends.contexts import URL_ENV, get_context
+    from goatui.core.calls.copycmd import as_curl, as_goatui_call
 
     plugin = options.plugin
     contexts = options.context or []
@@ -137,7 +137,7 @@ def print_command(options: argparse.Namespace, config: Config, args_text: str) -
     if context:
         gateway = get_context(config, context).gateway
     if gateway:
-        from goatui.core.gateway import gateway_base
+        from goatui.core.backends.gateway.rest import gateway_base
 
         gateway = gateway_base(gateway)  # normalised; a URL with credentials is refused
     line = as_goatui_call(

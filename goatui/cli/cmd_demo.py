@@ -28,13 +28,14 @@ def add_parser(command: CommandFactory) -> None:
 
 def demo_session(options: argparse.Namespace, config: Config) -> Session:
     from goatui.cli.common import max_message_mb
-    from goatui.core.backend import SocketBackend
-    from goatui.core.discovery import Sources, read_plugins_dir
+    from goatui.core.backends.contexts import launched_only_backend
+    from goatui.core.backends.sockets.discovery import read_plugins_dir
     from goatui.core.session import Session
 
     installed = read_plugins_dir(str(DEMO_PLUGINS_DIR))
-    sources = Sources(sockets=[], globs=[], plugins_dir=str(DEMO_PLUGINS_DIR))
-    backend = SocketBackend(sources, max_message_mb=max_message_mb(options, config))
+    backend = launched_only_backend(
+        str(DEMO_PLUGINS_DIR), max_message_mb=max_message_mb(options, config)
+    )
     session = Session(
         backend=backend,
         config=config,

@@ -11,7 +11,7 @@ from goatui.core.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     from goatui.cli.parser import CommandFactory
-    from goatui.core.backend import Backend
+    from goatui.core.backends.base import Backend
     from goatui.core.config import Config
     from goatui.core.models import PluginInfo, Probe
 

@@ -52,9 +52,9 @@ def run_list(options: argparse.Namespace, config: Config) -> int:
     # Jobs pull in croniter and the schedule parser: only for these commands (issue #9).
     from goatui.cli.common import build_session, run_in_session
     from goatui.cli.output import table, use_colour
-    from goatui.core.jobs import format_timeout, job_row, list_jobs, next_run_text, zone_label
+    from goatui.core.jobs.cron import Schedule, local_zone, utc
+    from goatui.core.jobs.runs import format_timeout, job_row, list_jobs, next_run_text, zone_label
     from goatui.core.sanitize import safe_json_dumps
-    from goatui.core.schedule import Schedule, local_zone, utc
 
     session = build_session(options, config)
     zone = utc() if options.utc else local_zone()
@@ -116,8 +116,8 @@ def run_job(options: argparse.Namespace, config: Config) -> int:
     from goatui.cli.common import build_session, run_in_session
     from goatui.cli.output import print_result
     from goatui.core.audit import audited, target
-    from goatui.core.jobs import call_job, list_jobs
-    from goatui.core.results import classify_result
+    from goatui.core.calls.results import classify_result
+    from goatui.core.jobs.runs import call_job, list_jobs
 
     session = build_session(options, config)
 

@@ -96,10 +96,13 @@ def run(options: argparse.Namespace, config: Config) -> int:
         regex=True,
     )
     from goatui.cli.common import build_session
-    from goatui.core.backend import SocketBackend
+    from goatui.core.backends.base import LogSource
 
     session = build_session(options, config)
-    gateway = not isinstance(session.backend, SocketBackend)
+    capabilities = session.backend.capabilities
+    # Read from the backend's log buffer, unless goatui can host the plugins itself (a
+    # backend that can do neither says so there).
+    gateway = capabilities.logs is LogSource.BUFFER or not capabilities.hosting
     if not (gateway or session.to_launch or session.attach_host):
         raise UsageError(
             "logs come only from plugins goatui hosts",
@@ -155,13 +158,13 @@ async def from_gateway(
 ) -> int:
     """GoatFlow's log buffer through the gateway (every gateway context's, in a fleet):
     once, or followed by polling."""
-    from goatui.core.gateway import log_poller, store_sink
+    from goatui.core.backends.base import store_sink
 
     backend = session.backend
     plugins = options.plugin or []
     # The gateway filters by one plugin at most; the rest is filtered here.
-    poller = log_poller(
-        backend, plugin=plugins[0] if len(plugins) == 1 else None, min_level=options.level
+    poller = backend.log_poller(
+        plugin=plugins[0] if len(plugins) == 1 else None, min_level=options.level
     )
     if poller is None:
         raise UsageError(

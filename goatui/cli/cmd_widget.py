@@ -59,9 +59,9 @@ def run(options: argparse.Namespace, config: Config) -> int:
     from goatui.cli.common import build_session, call_timeout, run_in_session
     from goatui.cli.output import use_colour
     from goatui.core.errors import ExitCode
-    from goatui.core.htmlrender import html_to_ansi, html_to_text
     from goatui.core.sanitize import sanitize
-    from goatui.core.widgets import list_widgets, widget_html
+    from goatui.core.widgets.dashboard import list_widgets, widget_html
+    from goatui.core.widgets.html_render import html_to_ansi, html_to_text
 
     timeout = call_timeout(options, config)
     session = build_session(options, config)

@@ -8,10 +8,10 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from goatui.core.backend import Backend, SocketBackend
+from goatui.core.backends.base import Backend
+from goatui.core.backends.contexts import select_backend, sockets_backend
+from goatui.core.backends.sockets.discovery import read_plugins_dir
 from goatui.core.config import Config, load_config
-from goatui.core.contexts import select_backend
-from goatui.core.discovery import DEFAULT_SOCKET_GLOB, Sources, read_plugins_dir
 from goatui.core.errors import UsageError
 from goatui.core.sanitize import sanitize_line
 from goatui.core.session import Session
@@ -27,10 +27,12 @@ def build_session(options: argparse.Namespace, config: Config) -> Session:
     read_only = options.read_only or config.read_only
     backend = remote_backend(options, config, read_only)
     if backend is None:
-        sources = Sources.resolve(
-            sockets=[*options.socket, *config.sockets], globs=config.globs, plugins_dir=plugins_dir
+        backend = sockets_backend(
+            [*options.socket, *config.sockets],
+            config.globs,
+            plugins_dir,
+            max_message_mb=max_message_mb(options, config),
         )
-        backend = SocketBackend(sources, max_message_mb=max_message_mb(options, config))
     session = Session(backend=backend, config=config, read_only=read_only)
     return apply_hosting(session, options, plugins_dir)
 
@@ -67,8 +69,7 @@ def fleet_backend(
     options: argparse.Namespace, config: Config, contexts: list[str], read_only: bool
 ) -> Backend:
     """--fleet (every context of the config) or several --context: one FleetBackend."""
-    from goatui.core.contexts import available_contexts
-    from goatui.core.fleet import fleet_for_contexts
+    from goatui.core.backends.contexts import available_contexts, fleet_for_contexts
 
     if getattr(options, "gateway", None) or options.socket:
         flag = "--gateway" if getattr(options, "gateway", None) else "--socket"
@@ -104,18 +105,16 @@ def apply_hosting(
         session.db_path = db
     session.attach_host = bool(getattr(options, "attach_host", False))
     if getattr(options, "launch", False):
-        from goatui.core.launcher import launchable
+        from goatui.core.hosting.launcher import launchable
 
         if not plugins_dir:
             raise UsageError("--launch needs --plugins-dir DIR (or plugins_dir in the config)")
         session.to_launch = [p for p in read_plugins_dir(plugins_dir).values() if launchable(p)]
         if not session.to_launch:
             raise UsageError(f"--launch: no grpc plugin manifests in {plugins_dir}")
-        backend = session.backend
         # Launched plugins, plus only the sockets named explicitly: the default glob
         # would mix in (and with --attach-host, take over) every plugin on this machine.
-        if isinstance(backend, SocketBackend) and backend.sources.globs == [DEFAULT_SOCKET_GLOB]:
-            backend.sources.globs = list(session.config.globs)
+        session.backend.narrow_discovery(session.config.globs)
     return session
 
 

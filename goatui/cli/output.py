@@ -7,8 +7,8 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from goatui.core.calls.results import ResultView
 from goatui.core.models import Health
-from goatui.core.results import ResultView
 from goatui.core.sanitize import sanitize_line
 
 _HEALTH_COLOURS = {

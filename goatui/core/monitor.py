@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-from goatui.core.backend import Backend
+from goatui.core.backends.base import Backend
 from goatui.core.errors import GoatError, RemoteError
 from goatui.core.models import Health, PluginInfo, Probe
 from goatui.core.sanitize import sanitize_line

@@ -22,19 +22,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from goatui.core import audit
-from goatui.core.backend import Backend, SocketBackend
-from goatui.core.client import PluginClient
+from goatui.core.backends.base import Backend
+from goatui.core.backends.sockets.discovery import InstalledPlugin
 from goatui.core.config import Config
-from goatui.core.discovery import InstalledPlugin
 from goatui.core.errors import GoatError, NotFound, UsageError
 from goatui.core.logs import LogStore
 
 if TYPE_CHECKING:
     # Imported where first used: `goatui call` and `ls` start no host and launch nothing,
     # and should not pay for sqlite3, ctypes and the host's servicers (issue #9).
-    from goatui.core.host import Host
-    from goatui.core.launcher import LaunchedPlugin, Launcher, OutputSink
-    from goatui.core.runtime import RuntimeDir
+    from goatui.core.backends.sockets.client import PluginClient
+    from goatui.core.hosting.host import Host
+    from goatui.core.hosting.launcher import LaunchedPlugin, Launcher, OutputSink
+    from goatui.core.hosting.runtime import RuntimeDir
 
 # Said to the operator whenever goatui takes over a plugin it did not launch.
 ATTACH_WARNING = (
@@ -71,7 +71,7 @@ class Session:
 
     def _runtime(self) -> RuntimeDir:
         if self.runtime is None:
-            from goatui.core.runtime import RuntimeDir
+            from goatui.core.hosting.runtime import RuntimeDir
 
             self.runtime = RuntimeDir()
             # If close() is never awaited (a UI that skips it, an exception on the way
@@ -94,7 +94,7 @@ class Session:
 
     def enable_launching(self, on_output: OutputSink | None = None) -> Launcher:
         if self.launcher is None:
-            from goatui.core.launcher import Launcher
+            from goatui.core.hosting.launcher import Launcher
 
             self.launcher = Launcher(
                 self._runtime(), on_output or self._on_output, on_exit=self._on_exit
@@ -103,13 +103,14 @@ class Session:
 
     def enable_host(self) -> Host:
         if self.host is None:
-            from goatui.core.host import Host
+            from goatui.core.hosting.host import Host
 
-            max_mb = self.config.max_message_mb
-            if isinstance(self.backend, SocketBackend):
-                max_mb = self.backend.max_message_mb
             self.host = Host(
-                self._runtime(), self.config, self.logs, db_path=self.db_path, max_message_mb=max_mb
+                self._runtime(),
+                self.config,
+                self.logs,
+                db_path=self.db_path,
+                max_message_mb=self.backend.max_message_mb,
             )
         return self.host
 
@@ -148,10 +149,9 @@ class Session:
                 self.problems.append(f"plugin {installed.name} did not start: {result}")
             failure = result if isinstance(result, BaseException) else None
             self._record("launch", installed.name, failure)
-        if isinstance(self.backend, SocketBackend):
+        if self.backend.capabilities.hosting:
             for path in launcher.sockets():
-                if path not in self.backend.sources.sockets:
-                    self.backend.sources.sockets.append(path)
+                self.backend.adopt_socket(path)
         up = [p for p in launcher.plugins.values() if p.running]
         await asyncio.gather(*(self._attach_launched(p) for p in up))
 
@@ -165,7 +165,7 @@ class Session:
 
     async def _attach_found(self) -> None:
         """--attach-host: every plugin on the sockets goatui found (launched ones already are)."""
-        if not isinstance(self.backend, SocketBackend):
+        if not self.backend.capabilities.hosting:
             raise UsageError("--attach-host works with plugin sockets, not a gateway")
         launched = set(self.launcher.sockets()) if self.launcher else set()
         for info in await self.backend.list_plugins():
@@ -180,8 +180,10 @@ class Session:
                 self.problems.append(f"plugin {info.name}: could not attach the host: {exc.line()}")
 
     def _client(self, path: str) -> PluginClient:
-        if isinstance(self.backend, SocketBackend):
-            return self.backend.client(path)
+        """The client of a socket goatui launched a plugin on."""
+        if self.backend.capabilities.hosting:
+            return self.backend.adopt_socket(path)
+
         return PluginClient(path)
 
     async def attach(self, name: str) -> str:
@@ -190,10 +192,10 @@ class Session:
         Returns the endpoint address. Raises GoatError when the plugin cannot be reached
         or the backend is not sockets.
         """
-        if not isinstance(self.backend, SocketBackend):
+        if not self.backend.capabilities.hosting:
             raise UsageError("attaching the host needs plugin sockets, not a gateway")
         with self._audited("attach-host", name):
-            client = await self.backend.resolve(name)
+            client = await self.backend.host_client(name)
             address = await self.enable_host().attach(name, client)
         self.attached[name] = address
         launched = self.launcher is not None and name in self.launcher.plugins

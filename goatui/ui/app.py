@@ -15,6 +15,7 @@ import signal
 import threading
 from collections.abc import Iterable
 from functools import partial
+from typing import cast
 
 from rich.text import Text
 from textual import on, work
@@ -26,12 +27,12 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane, Tabs
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, WorkType
 
+from goatui.core.backends.contexts import available_contexts, backend_for_context
+from goatui.core.calls.history import History
 from goatui.core.config import save_setting
-from goatui.core.contexts import available_contexts, backend_for_context
 from goatui.core.errors import GoatError
-from goatui.core.history import History
 from goatui.core.models import Health
 from goatui.core.monitor import GONE, PluginMonitor
 from goatui.core.sanitize import sanitize_line
@@ -253,9 +254,12 @@ class GoatApp(TypedAheadKeys, App[int]):
             # Keys typed meanwhile wait for it (goatui.ui.keys), not the hidden table.
             self._shows_waiting += 1
             self.switching = True
+
             # A function, not a coroutine: quitting first leaves no coroutine unawaited.
-            show = partial(self._show_mounted, name, plugin)
-            self.run_worker(show, group="views", exit_on_error=False)
+            async def show() -> None:
+                await self._show_mounted(name, plugin)
+
+            self.run_worker(cast(WorkType[None], show), group="views", exit_on_error=False)
             return
         from goatui.ui.views.invoke import InvokeView  # loaded: its view is mounted
 

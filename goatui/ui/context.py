@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from goatui.core.backend import Backend
+from goatui.core.backends.base import Backend
+from goatui.core.calls.history import History
 from goatui.core.config import Config
-from goatui.core.history import History
 from goatui.core.monitor import PluginMonitor, PluginState
 from goatui.core.session import Session
 from goatui.ui.hub import MonitorHub

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from goatui.core.contexts import Context
+from goatui.core.backends.contexts import Context
 from goatui.core.sanitize import safe_text
 
 

@@ -1,4 +1,4 @@
-"""Two JSON results side by side as a structural diff (goatui.core.jsondiff)."""
+"""Two JSON results side by side as a structural diff (goatui.core.calls.jsondiff)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from goatui.core.jsondiff import diff, render_diff
+from goatui.core.calls.jsondiff import diff, render_diff
 
 
 class DiffScreen(ModalScreen[None]):

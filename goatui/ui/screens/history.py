@@ -20,7 +20,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label
 
-from goatui.core.history import HistoryEntry
+from goatui.core.calls.history import HistoryEntry
 from goatui.core.sanitize import safe_text
 from goatui.ui.errors import toast
 from goatui.ui.format import fmt_ms, shorten

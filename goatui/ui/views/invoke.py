@@ -32,19 +32,18 @@ from textual.widget import Widget
 from textual.widgets import Label, Select, Static, TextArea
 from textual.worker import Worker
 
-from goatui.core.backend import SocketBackend
-from goatui.core.copycmd import as_curl, as_goatui_call
-from goatui.core.errors import GoatError, InvalidArgs
-from goatui.core.history import HistoryEntry, Outcome
-from goatui.core.host import HostCall
-from goatui.core.models import CallResult
-from goatui.core.results import (
+from goatui.core.calls.copycmd import as_curl, as_goatui_call
+from goatui.core.calls.history import HistoryEntry, Outcome
+from goatui.core.calls.results import (
     ResultView,
     classify_result,
     complete_result,
     format_size,
     parse_args,
 )
+from goatui.core.errors import GoatError, InvalidArgs
+from goatui.core.hosting.host import HostCall
+from goatui.core.models import CallResult
 from goatui.core.sanitize import safe_text, sanitize_line
 from goatui.ui import auditing
 from goatui.ui.context import ConsoleContext
@@ -543,24 +542,21 @@ class InvokeView(View):
         if call is None:
             return
         plugin, function, args = call
-        backend = self.ctx.backend
-        gateway = getattr(backend, "base_url", None)
         state = self.ctx.monitor.get(plugin)
-        sockets: list[str] = []
-        if isinstance(backend, SocketBackend) and state is not None:
-            sockets = [state.info.target]
-        # In a fleet, the plugin's context says where it is (its name there may differ).
-        context = state.info.where if state is not None and state.info.where else None
-        if context:
-            plugin = plugin.removesuffix(f"@{context}")
+        origin = self.ctx.backend.origin(state.info if state is not None else None)
         line = as_goatui_call(
-            plugin, function, args, sockets=sockets, gateway=gateway, context=context
+            origin.name or plugin,
+            function,
+            args,
+            sockets=origin.sockets,
+            gateway=origin.gateway,
+            context=origin.context,
         )
         self._copy_line(line)
 
     def action_copy_curl(self) -> None:
-        gateway = getattr(self.ctx.backend, "base_url", None)
-        if not isinstance(gateway, str):
+        gateway = self.ctx.backend.origin(None).gateway
+        if gateway is None:
             toast(self, "curl lines need gateway mode (--gateway URL)", severity="warning")
             return
         call = self._typed_call()

@@ -24,8 +24,9 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Label, Static
 
-from goatui.core.history import HistoryEntry
-from goatui.core.jobs import (
+from goatui.core.calls.history import HistoryEntry
+from goatui.core.jobs.cron import JobSpec, Schedule, format_next, local_zone, utc
+from goatui.core.jobs.runs import (
     NEXT_RUNS_SHOWN,
     JobKey,
     JobRun,
@@ -39,7 +40,6 @@ from goatui.core.jobs import (
     zone_label,
 )
 from goatui.core.sanitize import safe_text, sanitize_line
-from goatui.core.schedule import JobSpec, Schedule, format_next, local_zone, utc
 from goatui.ui import auditing
 from goatui.ui.context import ConsoleContext
 from goatui.ui.errors import toast

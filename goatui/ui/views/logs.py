@@ -24,9 +24,9 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Label, Log, Select, Static
 
-from goatui.core.backend import SocketBackend
+from goatui.core.backends.base import LogSource
 from goatui.core.errors import GoatError
-from goatui.core.host import HostCall
+from goatui.core.hosting.host import HostCall
 from goatui.core.logs import (
     LEVEL_NAMES,
     LogEntry,
@@ -267,7 +267,7 @@ class LogsView(View):
         self.trace_widget.border_title = "host calls (t: logs and calls → calls only → logs)"
         self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
         self.set_interval(TICK_S, self.tick)
-        if not isinstance(self.ctx.backend, SocketBackend):
+        if self.ctx.backend.capabilities.logs is LogSource.BUFFER:
             self._follow_gateway()
         self.tick()
 
@@ -380,7 +380,9 @@ class LogsView(View):
             status_line.update(safe_text(status, one_line=True), layout=False)
         hint = ""
         hosting = self.ctx.session.attached or self.ctx.session.to_launch
-        if len(store) == 0 and isinstance(self.ctx.backend, SocketBackend) and not hosting:
+        capabilities = self.ctx.backend.capabilities
+        logs_need_host = capabilities.logs is LogSource.HOSTED and capabilities.hosting
+        if len(store) == 0 and logs_need_host and not hosting:
             hint = (
                 "No logs yet. Logs come from plugins goatui hosts: start goatui with "
                 "--launch or --attach-host, or press a to attach one (with a warning)."
@@ -413,9 +415,9 @@ class LogsView(View):
     async def _follow_gateway(self) -> None:
         """GoatFlow's own log buffer (each gateway context's, in a fleet), polled, into
         the session's LogStore."""
-        from goatui.core.gateway import log_poller, store_sink
+        from goatui.core.backends.base import store_sink
 
-        poller = log_poller(self.ctx.backend)
+        poller = self.ctx.backend.log_poller()
         if poller is None:
             return
         feed = store_sink(self.ctx.session.logs)
@@ -546,7 +548,7 @@ class LogsView(View):
 
     def action_attach(self) -> None:
         session = self.ctx.session
-        if not isinstance(self.ctx.backend, SocketBackend):
+        if not self.ctx.backend.capabilities.hosting:
             toast(
                 self, "attaching the host needs plugin sockets, not a gateway", severity="warning"
             )

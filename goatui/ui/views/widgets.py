@@ -25,9 +25,9 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 
+from goatui.core.jobs.cron import local_zone
 from goatui.core.sanitize import safe_text
-from goatui.core.schedule import local_zone
-from goatui.core.widgets import (
+from goatui.core.widgets.dashboard import (
     GRID_COLUMNS,
     STACK_BELOW_COLUMNS,
     HtmlAtWidth,

@@ -5,7 +5,7 @@ lines (or PREVIEW_CHARS characters) are shown until the operator asks for everyt
 The text comes from goatui.core.results.classify_result, already sanitised.
 
 `/` searches the shown lines (n / N step through the matches, which stay marked) and
-`j` narrows a JSON result with a JSONPath query (goatui.core.query); Escape shows the
+`j` narrows a JSON result with a JSONPath query (goatui.core.calls.query); Escape shows the
 whole result again. Both are typed into a SearchBar that the owning view places.
 """
 
@@ -18,9 +18,9 @@ from rich.highlighter import JSONHighlighter
 from textual.binding import Binding
 from textual.message import Message
 
+from goatui.core.calls.query import query_json, search_lines
+from goatui.core.calls.results import ResultView
 from goatui.core.errors import UsageError
-from goatui.core.query import query_json, search_lines
-from goatui.core.results import ResultView
 from goatui.core.sanitize import safe_json_dumps
 from goatui.ui.widgets.line_view import LineView
 

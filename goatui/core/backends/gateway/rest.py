@@ -2,39 +2,28 @@
 
 Where plugin sockets are out of reach (another host, a container), goatui talks to
 GoatFlow itself at `<url>/api/v1`. One `httpx.AsyncClient` per event loop, created on
-first use; every request has a total deadline as well as httpx's own timeouts.
-
-The bearer token is secret: it lives only in `_BearerAuth` (whose repr hides it), goes
-only into the Authorization header (never a URL, so httpx errors, which name the URL,
-cannot carry it), and no message built here includes it.
+first use; every request has a total deadline as well as httpx's own timeouts. The
+token is handled in `gateway.auth`, the log buffer followed in `gateway.logpoll`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import copy
 import ipaddress
 import json
-import os
 import ssl
 import time
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
 
-from goatui.core.backend import Backend
-from goatui.core.client import (
-    DEFAULT_CALL_TIMEOUT_S,
-    DEFAULT_MAX_MESSAGE_MB,
-    DEFAULT_PROBE_TIMEOUT_S,
-    MiB,
-)
+from goatui.core.backends.base import Backend, Capabilities, LogSource, Origin
+from goatui.core.backends.gateway.auth import TOKEN_ENV, BearerAuth
+from goatui.core.backends.gateway.logpoll import GatewayLogPoller, LogPage, normalise_entry
 from goatui.core.errors import (
     GoatError,
     NotFound,
@@ -45,99 +34,22 @@ from goatui.core.errors import (
     Unreachable,
     UsageError,
 )
-from goatui.core.logs import LogStore, level_rank
+from goatui.core.limits import (
+    DEFAULT_CALL_TIMEOUT_S,
+    DEFAULT_MAX_MESSAGE_MB,
+    DEFAULT_PROBE_TIMEOUT_S,
+    MiB,
+)
 from goatui.core.models import CallResult, Health, Manifest, PluginInfo, Probe
 from goatui.core.sanitize import sanitize_line
 
-if TYPE_CHECKING:
-    from goatui.core.fleet import FleetBackend
-
 URL_ENV = "GOATFLOW_URL"
-TOKEN_ENV = "GOATFLOW_TOKEN"
 API_PREFIX = "/api/v1"
 # Probes of N plugins share one GET /plugins answer this young (and one request in flight).
 SNAPSHOT_TTL_S = 1.0
 # Connecting should never take the whole call deadline: a dead host is known sooner.
 CONNECT_TIMEOUT_S = 10.0
-# GoatFlow keeps the last 1,000 plugin log entries (PROTOCOL.md): ask for all of them.
-GOATFLOW_LOG_RING = 1000
-DEFAULT_LOG_POLL_S = 2.0
-_TOKEN_FILE_MAX = 64 * 1024
 _ERROR_TEXT_MAX = 300
-
-
-# -- the token -----------------------------------------------------------------------------
-
-
-class _BearerAuth(httpx.Auth):
-    """Adds the token to each request; the only object that holds it."""
-
-    __slots__ = ("_token",)
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        yield request
-
-    def __repr__(self) -> str:
-        return "<bearer token hidden>"
-
-
-def check_token(token: str, source: str) -> str:
-    """The token stripped, or UsageError (naming only where it came from, never its text)."""
-    token = token.strip()
-    if not token:
-        raise UsageError(f"the token in {source} is empty")
-    # Visible ASCII only: anything else could split the header, and httpx's complaint
-    # about an illegal header value would quote the token.
-    if not all(0x21 <= ord(ch) <= 0x7E for ch in token):
-        raise UsageError(
-            f"the token in {source} is not a bearer token",
-            "it must be one line of visible ASCII (a JWT)",
-        )
-    return token
-
-
-def read_token_file(path: str | Path) -> str:
-    """A token from a file only its owner can read (like ssh with private keys)."""
-    shown = sanitize_line(str(path))
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError as exc:
-        raise UsageError(f"cannot read token file {shown}: {exc.strerror}") from None
-    try:
-        # fstat the opened file, not the path, so the file checked is the file read.
-        mode = os.fstat(fd).st_mode & 0o777
-        if mode & 0o077:
-            raise UsageError(
-                f"token file {shown} can be read or written by group or others "
-                f"(mode {mode:03o}); nothing was sent",
-                f"fix it: chmod 600 {shown}",
-            )
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            data = handle.read(_TOKEN_FILE_MAX + 1)
-    finally:
-        os.close(fd)
-    if len(data) > _TOKEN_FILE_MAX:
-        raise UsageError(f"token file {shown} is too large to be a token")
-    try:
-        text = data.decode("ascii")
-    except UnicodeDecodeError:
-        raise UsageError(f"token file {shown} is not a bearer token (not ASCII)") from None
-    return check_token(text, f"token file {shown}")
-
-
-def resolve_token(
-    token_file: str | Path | None, environ: Mapping[str, str] | None = None
-) -> str | None:
-    """--token-file when given, else $GOATFLOW_TOKEN, else no token."""
-    if token_file:
-        return read_token_file(token_file)
-    env = os.environ if environ is None else environ
-    value = env.get(TOKEN_ENV, "")
-    return check_token(value, f"${TOKEN_ENV}") if value.strip() else None
 
 
 # -- the URL -------------------------------------------------------------------------------
@@ -241,15 +153,6 @@ class _Snapshot:
     latency_ms: float
 
 
-@dataclass(frozen=True)
-class LogPage:
-    """One GET /plugins/logs answer: entries newest first, as GoatFlow sends them."""
-
-    entries: list[dict[str, Any]]
-    count: int
-    total: int
-
-
 def gateway_health(entry: Mapping[str, Any]) -> Health:
     """ENABLED, DISABLED or NOT_LOADED from a plugin entry of GET /plugins."""
     if entry.get("loaded", True) is False:
@@ -257,34 +160,13 @@ def gateway_health(entry: Mapping[str, Any]) -> Health:
     return Health.ENABLED if entry.get("enabled") is True else Health.DISABLED
 
 
-def normalise_entry(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """A log entry in GoatFlow's shape with the types goatui relies on (strings)."""
-
-    def text(key: str) -> str:
-        value = raw.get(key)
-        if value is None:
-            return ""
-        return value if isinstance(value, str) else json.dumps(value)
-
-    fields = raw.get("fields")
-    return {
-        "timestamp": text("timestamp"),
-        "plugin": text("plugin"),
-        "level": text("level"),
-        "message": text("message"),
-        "fields": (
-            {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in fields.items()}
-            if isinstance(fields, dict)
-            else {}
-        ),
-    }
-
-
 # -- the backend ---------------------------------------------------------------------------
 
 
 class GatewayBackend(Backend):
     """Plugins reached through GoatFlow's REST API."""
+
+    capabilities = Capabilities(logs=LogSource.BUFFER, enable_disable=True)
 
     def __init__(
         self,
@@ -307,7 +189,7 @@ class GatewayBackend(Backend):
         self.max_message_mb = max_message_mb
         self.read_only = read_only
         self.snapshot_ttl = snapshot_ttl
-        self._auth = _BearerAuth(token) if token else None
+        self._auth = BearerAuth(token) if token else None
         self._verify = _tls_verify(ca_cert, insecure)
         self.warnings: list[str] = []
         host = urlsplit(self.base_url).hostname or ""
@@ -333,6 +215,14 @@ class GatewayBackend(Backend):
     @property
     def has_token(self) -> bool:
         return self._auth is not None
+
+    def origin(self, plugin: PluginInfo | None) -> Origin:
+        return Origin(gateway=self.base_url)
+
+    def log_poller(
+        self, *, plugin: str | None = None, min_level: str | None = None
+    ) -> GatewayLogPoller:
+        return GatewayLogPoller(self, plugin=plugin, min_level=min_level)
 
     # -- HTTP --------------------------------------------------------------------------
 
@@ -734,260 +624,3 @@ def _reason(exc: BaseException) -> str:
     # httpx errors name at most the URL (the token is only ever in a header).
     text = str(exc) or type(exc).__name__
     return sanitize_line(text[:200])
-
-
-# -- logs ----------------------------------------------------------------------------------
-
-
-def _fingerprint(entry: Mapping[str, Any]) -> str:
-    return json.dumps(entry, sort_keys=True)
-
-
-def gap_marker(message: str, missing: int | None = None) -> dict[str, Any]:
-    """An entry saying what the log view cannot show, in GoatFlow's shape."""
-    fields = {"goatui": "gap"}
-    if missing is not None:
-        fields["missing"] = str(missing)
-    return {
-        "timestamp": datetime.now().astimezone().isoformat(timespec="microseconds"),
-        "plugin": "goatui",
-        "level": "warn",
-        "message": message,
-        "fields": fields,
-    }
-
-
-class LogMerger:
-    """Turns successive answers of GET /plugins/logs into a gap-free, duplicate-free stream.
-
-    Each answer is the whole buffer (GoatFlow keeps 1,000 entries, newest first); what
-    is new is what stands in front of the longest run continuing the previous answer.
-    When nothing of the previous answer is left, the buffer was cleared (it holds fewer
-    entries than before, or is not full) or moved on by more than its size, and a
-    marker entry says so. Pure logic, no I/O: the poller feeds it.
-    """
-
-    def __init__(self, limit: int = GOATFLOW_LOG_RING, min_level: str | None = None) -> None:
-        self.limit = limit
-        self.min_level = min_level
-        self._previous: list[str] = []
-        self._previous_total = 0
-        self._polled = False
-
-    def merge(self, page: LogPage) -> list[dict[str, Any]]:
-        """New entries of this answer, oldest first, after a marker when some were lost."""
-        current = [_fingerprint(e) for e in page.entries]
-        previous, self._previous = self._previous, current
-        previous_total, self._previous_total = self._previous_total, page.total
-        first, self._polled = not self._polled, True
-        new = _new_count(previous, current)
-        full = page.total >= self.limit or page.count >= self.limit
-        out: list[dict[str, Any]] = []
-        if previous and new == len(current):
-            # Nothing of the last answer is left: the buffer was emptied or moved on.
-            if page.total < previous_total or not full:
-                out.append(
-                    gap_marker(
-                        "gateway log buffer was cleared; entries logged between the last "
-                        "poll and the clear are missing"
-                    )
-                )
-            else:
-                out.append(
-                    gap_marker(
-                        f"gateway log buffer overflowed: more than its {page.total} entries "
-                        "were logged since the last poll; some entries are missing "
-                        "(poll faster, or filter by plugin)"
-                    )
-                )
-        elif not first and previous_total == 0 and full and current:
-            # Empty at the last poll and full now: the oldest new ones may have dropped.
-            out.append(
-                gap_marker(
-                    f"gateway log buffer filled up ({page.total} entries) since the last "
-                    "poll; earlier entries may be missing"
-                )
-            )
-        fresh = list(reversed(page.entries[:new]))
-        if self.min_level:
-            floor = level_rank(self.min_level)
-            fresh = [e for e in fresh if level_rank(e["level"]) >= floor]
-        return out + fresh
-
-
-class LogPoller:
-    """Follows log buffers by polling them every `interval`; no Textual here."""
-
-    interval: float
-
-    async def poll_round(self) -> tuple[list[dict[str, Any]], list[GoatError]]:
-        """One poll: the new entries, oldest first, and what failed."""
-        raise NotImplementedError
-
-    async def run(self, on_round: RoundCallback) -> None:
-        """Poll every `interval` until cancelled, handing each round's entries (maybe
-        none) and failures to on_round. A failed poll does not end it: a gateway
-        restarting should not end `logs -f`."""
-        while True:
-            on_round(*await self.poll_round())
-            await asyncio.sleep(self.interval)
-
-
-class GatewayLogPoller(LogPoller):
-    """Follows GoatFlow's plugin logs by polling GET /plugins/logs; no Textual here.
-
-    Only one filter applies server side (GATEWAY_API.md), and GoatFlow versions differ
-    in what `level` means there, so only `plugin` is sent; `min_level` is applied here.
-    Entries come out as dicts in GoatFlow's shape, oldest first; `store_sink` feeds them
-    to goatui's LogStore.
-    """
-
-    def __init__(
-        self,
-        backend: GatewayBackend,
-        *,
-        plugin: str | None = None,
-        min_level: str | None = None,
-        limit: int = GOATFLOW_LOG_RING,
-        interval: float = DEFAULT_LOG_POLL_S,
-    ) -> None:
-        self.backend = backend
-        self.plugin = plugin
-        self.limit = limit
-        self.interval = interval
-        self.merger = LogMerger(limit, min_level)
-
-    async def poll(self) -> list[dict[str, Any]]:
-        """Fetch once; the entries not seen before, oldest first (GoatError on failure)."""
-        page = await self.backend.fetch_logs(plugin=self.plugin, limit=self.limit)
-        return self.merger.merge(page)
-
-    async def poll_round(self) -> tuple[list[dict[str, Any]], list[GoatError]]:
-        try:
-            return await self.poll(), []
-        except GoatError as exc:
-            return [], [exc]
-
-
-class FleetLogPoller(LogPoller):
-    """Every gateway context of a fleet, polled side by side (`logs --fleet`).
-
-    Sockets keep no log buffer: only gateway contexts are polled. Plugin names become
-    the fleet's (`alpha@prod` where a name is in several contexts), and a round's
-    entries are merged oldest first. A context that fails says so, named, while the
-    others go on.
-    """
-
-    def __init__(
-        self,
-        fleet: FleetBackend,
-        *,
-        min_level: str | None = None,
-        interval: float = DEFAULT_LOG_POLL_S,
-    ) -> None:
-        self.fleet = fleet
-        self.interval = interval
-        self.pollers = {
-            context: GatewayLogPoller(backend, min_level=min_level)
-            for context, backend in fleet.members.items()
-            if isinstance(backend, GatewayBackend)
-        }
-        self._listed = False
-
-    async def poll_round(self) -> tuple[list[dict[str, Any]], list[GoatError]]:
-        if not self._listed:
-            # The fleet's names (alpha@prod) come from its listing.
-            with contextlib.suppress(GoatError):
-                await self.fleet.list_plugins()
-            self._listed = True
-        contexts = list(self.pollers)
-        results = await asyncio.gather(
-            *(self.pollers[c].poll() for c in contexts), return_exceptions=True
-        )
-        entries: list[dict[str, Any]] = []
-        failures: list[GoatError] = []
-        for context, result in zip(contexts, results, strict=True):
-            if isinstance(result, GoatError):
-                failures.append(in_context(result, context))
-            elif isinstance(result, BaseException):
-                raise result
-            else:
-                entries.extend(self._named(context, entry) for entry in result)
-        entries.sort(key=entry_time)  # each context's are in order already: a stable merge
-        return entries, failures
-
-    def _named(self, context: str, entry: dict[str, Any]) -> dict[str, Any]:
-        if entry["fields"].get("goatui") == "gap":
-            return {**entry, "message": f"context {context}: {entry['message']}"}
-        return {**entry, "plugin": self.fleet.shown_name(context, entry["plugin"])}
-
-
-RoundCallback = Callable[[list[dict[str, Any]], list[GoatError]], None]
-
-
-def in_context(error: GoatError, context: str) -> GoatError:
-    """The same error (class, exit code, hint), its message naming the context."""
-    named = copy.copy(error)
-    named.message = f"context {context}: {error.message}"
-    return named
-
-
-def log_poller(
-    backend: Backend, *, plugin: str | None = None, min_level: str | None = None
-) -> LogPoller | None:
-    """What follows the backend's log buffers, or None when it keeps none (sockets)."""
-    if isinstance(backend, GatewayBackend):
-        return GatewayLogPoller(backend, plugin=plugin, min_level=min_level)
-    from goatui.core.fleet import FleetBackend
-
-    if isinstance(backend, FleetBackend):
-        # The fleet's names are filtered here (--plugin alpha@prod), not by the gateways.
-        fleet = FleetLogPoller(backend, min_level=min_level)
-        return fleet if fleet.pollers else None
-    return None
-
-
-def _new_count(previous: list[str], current: list[str]) -> int:
-    """How many of current (newest first) come before its overlap with previous.
-
-    The buffer only grows at the front and loses entries at the back, so current is
-    `new + previous[:len(current) - new]`; the smallest such `new` is taken (a repeated
-    identical entry is one entry, not several).
-    """
-    if not previous:
-        return len(current)
-    head = previous[0]
-    for start, fingerprint in enumerate(current):
-        if fingerprint != head:
-            continue
-        rest = current[start:]
-        if len(rest) <= len(previous) and rest == previous[: len(rest)]:
-            return start
-    return len(current)
-
-
-def entry_time(entry: Mapping[str, Any]) -> float:
-    """An entry's RFC 3339 timestamp in seconds since the epoch (now if unreadable)."""
-    text = entry.get("timestamp")
-    if isinstance(text, str) and text:
-        try:
-            return datetime.fromisoformat(text).timestamp()
-        except ValueError:
-            pass
-    return time.time()
-
-
-def store_sink(store: LogStore) -> Callable[[list[dict[str, Any]]], None]:
-    """A `GatewayLogPoller.run` callback that feeds goatui's LogStore."""
-
-    def feed(entries: list[dict[str, Any]]) -> None:
-        for entry in entries:
-            store.add(
-                entry["plugin"],
-                entry["level"],
-                entry["message"],
-                entry["fields"],
-                entry_time(entry),
-            )
-
-    return feed

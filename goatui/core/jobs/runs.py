@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, Literal
 
-from goatui.core.backend import Backend
+from goatui.core.backends.base import Backend
+from goatui.core.calls.results import ResultView, classify_result, format_size
 from goatui.core.errors import GoatError, NotFound, TimedOut, Unreachable
+from goatui.core.jobs.cron import JobSpec, Schedule, format_next, jobs_of
 from goatui.core.models import CallResult, PluginInfo
-from goatui.core.results import ResultView, classify_result, format_size
 from goatui.core.sanitize import sanitize_line
-from goatui.core.schedule import JobSpec, Schedule, format_next, jobs_of
 
 # GoatFlow calls a job's handler with no args at all (not "{}").
 JOB_ARGS = b""

@@ -1,23 +1,14 @@
-"""One interface for every way of reaching plugins, and the socket implementation.
-
-Views and CLI commands talk to `Backend` and never know what is behind it: plugin
-sockets (`SocketBackend`, here) or GoatFlow's HTTP gateway (`goatui.core.gateway`).
-"""
+"""Plugins on Unix sockets behind the `Backend` interface: one `PluginClient` each."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Sequence
 
-from goatui.core.client import (
-    DEFAULT_CALL_TIMEOUT_S,
-    DEFAULT_MAX_MESSAGE_MB,
-    DEFAULT_PROBE_TIMEOUT_S,
-    PluginClient,
-)
-from goatui.core.discovery import (
+from goatui.core.backends.base import Backend, Capabilities, LogSource, Origin
+from goatui.core.backends.sockets.client import PluginClient
+from goatui.core.backends.sockets.discovery import (
+    DEFAULT_SOCKET_GLOB,
     InstalledPlugin,
     Sources,
     check_socket,
@@ -28,84 +19,21 @@ from goatui.core.errors import (
     GoatError,
     NotFound,
     PermissionRefused,
-    RemoteError,
     Unreachable,
-    UsageError,
+)
+from goatui.core.limits import (
+    DEFAULT_CALL_TIMEOUT_S,
+    DEFAULT_MAX_MESSAGE_MB,
+    DEFAULT_PROBE_TIMEOUT_S,
 )
 from goatui.core.models import CallResult, Health, Manifest, PluginInfo, Probe
-from goatui.core.sanitize import sanitize_line
-
-
-class Backend(ABC):
-    """What the CLI and the console need from wherever the plugins are."""
-
-    #: Shown to the operator: where this backend looks ("sockets", a gateway URL…).
-    label: str = ""
-    #: Things the operator must be told about this connection (e.g. TLS checks off).
-    warnings: Sequence[str] = ()
-
-    @abstractmethod
-    async def list_plugins(self) -> list[PluginInfo]:
-        """Every plugin found now, reachable or not (unreachable ones carry `error`)."""
-
-    @abstractmethod
-    async def probe(self, plugin: PluginInfo) -> Probe:
-        """The plugin's health and latency now. Never raises."""
-
-    @abstractmethod
-    async def call(
-        self, plugin: str, function: str, args: bytes, timeout: float = DEFAULT_CALL_TIMEOUT_S
-    ) -> CallResult:
-        """Call a handler. Raises GoatError subclasses."""
-
-    async def widget_html(
-        self, plugin: str, handler: str, widget_id: str, timeout: float = DEFAULT_CALL_TIMEOUT_S
-    ) -> tuple[str, float]:
-        """A widget's HTML and how long it took (ms): by default, its handler called with {}."""
-        result = await self.call(plugin, handler, b"{}", timeout)
-        return widget_html_from_result(result.data), result.duration_ms
-
-    async def set_enabled(self, plugin: str, enabled: bool) -> str:
-        """Enable or disable a plugin (a gateway admin action); returns its new status."""
-        verb = "enabling" if enabled else "disabling"
-        raise UsageError(f"{verb} plugins is not available with {self.label}", "use --gateway URL")
-
-    def last_call_ms(self, plugin: str) -> float | None:
-        """How long the last call to plugin took, when the backend keeps it."""
-        return None
-
-    def watch(self, plugin: PluginInfo) -> AsyncIterator[Health] | None:
-        """A stream of the plugin's health changes, or None when the backend has none."""
-        return None
-
-    async def close(self) -> None:  # noqa: B027 - optional hook
-        """Release connections."""
-
-
-def widget_html_from_result(data: bytes) -> str:
-    """The HTML of a widget result: `{"html": "..."}` (GoatFlow's convention) or raw HTML."""
-    text = data.decode("utf-8", errors="replace")
-    stripped = text.lstrip()
-    if stripped.startswith("{"):
-        try:
-            value = json.loads(stripped)
-        except (ValueError, RecursionError):
-            value = None
-        if isinstance(value, dict) and isinstance(value.get("html"), str):
-            return str(value["html"])
-    elif stripped.startswith("<") or not stripped:
-        return text
-    start = sanitize_line(text[:80])
-    raise RemoteError(
-        f'widget result is neither {{"html": ...}} nor HTML; it starts: {start}',
-        code="BAD_RESULT",
-    )
 
 
 class SocketBackend(Backend):
     """Plugins on Unix sockets, found through `Sources`, one `PluginClient` each."""
 
     label = "sockets"
+    capabilities = Capabilities(logs=LogSource.HOSTED, hosting=True)
 
     def __init__(
         self,
@@ -179,6 +107,23 @@ class SocketBackend(Backend):
     def _manifest_from_dir(self, name: str) -> Manifest | None:
         installed = self.installed().get(name)
         return installed.manifest if installed else None
+
+    # -- hosting -------------------------------------------------------------------------
+
+    def narrow_discovery(self, globs: Sequence[str]) -> None:
+        if self.sources.globs == [DEFAULT_SOCKET_GLOB]:
+            self.sources.globs = list(globs)
+
+    def adopt_socket(self, path: str) -> PluginClient:
+        if path not in self.sources.sockets:
+            self.sources.sockets.append(path)
+        return self.client(path)
+
+    async def host_client(self, plugin: str) -> PluginClient:
+        return await self.resolve(plugin)
+
+    def origin(self, plugin: PluginInfo | None) -> Origin:
+        return Origin(sockets=(plugin.target,)) if plugin is not None else Origin()
 
     async def resolve(self, name: str) -> PluginClient:
         """The client of the plugin registered as name.

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from goatui.core.calls.jsondiff import PathPart, format_path
 from goatui.core.errors import UsageError
-from goatui.core.jsondiff import PathPart, format_path
 from goatui.core.sanitize import sanitize_line
 
 if TYPE_CHECKING:

@@ -3,7 +3,7 @@
 A manifest declares widgets (`id`, `title`, `handler`, `location`, `size`, optional
 `refreshable`, `refresh_sec`, `description`, `order`). GoatFlow renders one by calling
 its handler with `{}` and showing the HTML (PROTOCOL.md); `fetch_widget` does the same
-through whichever backend is in use, and `goatui.core.htmlrender` turns the HTML into
+through whichever backend is in use, and `goatui.core.widgets.html_render` turns the HTML into
 terminal text. Used by the CLI (`goatui widget`) and the console's Widgets view alike.
 """
 
@@ -19,11 +19,11 @@ from typing import Any
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 
-from goatui.core.backend import Backend
+from goatui.core.backends.base import Backend
 from goatui.core.errors import GoatError, NotFound, TimedOut, Unreachable
-from goatui.core.htmlrender import render_html
 from goatui.core.models import PluginInfo
 from goatui.core.sanitize import sanitize_line
+from goatui.core.widgets.html_render import render_html
 
 #: Where a widget without a `location` goes: GoatFlow's widget list defaults to it.
 DEFAULT_LOCATION = "dashboard"

@@ -20,9 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from goatui.core.discovery import InstalledPlugin
+from goatui.core.backends.sockets.discovery import InstalledPlugin
 from goatui.core.errors import GoatError, UsageError
-from goatui.core.runtime import RuntimeDir
+from goatui.core.hosting.runtime import RuntimeDir
 
 OutputSink = Callable[[str, str, str], None]  # (plugin, "stdout"|"stderr", line)
 ExitSink = Callable[["LaunchedPlugin"], None]  # after the process ended (exit_code set)

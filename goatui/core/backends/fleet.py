@@ -18,15 +18,24 @@ listing raise.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import copy
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
+from typing import Any
 
-from goatui.core.backend import Backend
-from goatui.core.client import DEFAULT_CALL_TIMEOUT_S
-from goatui.core.config import Config
-from goatui.core.contexts import backend_for_context
+from goatui.core.backends.base import (
+    Backend,
+    Capabilities,
+    LogPoller,
+    LogSource,
+    Origin,
+    entry_time,
+)
+from goatui.core.backends.gateway.logpoll import DEFAULT_LOG_POLL_S
 from goatui.core.errors import GoatError, NotFound, Unreachable, UsageError
+from goatui.core.limits import DEFAULT_CALL_TIMEOUT_S
 from goatui.core.models import CallResult, Health, PluginInfo, Probe
 
 
@@ -38,6 +47,11 @@ class FleetBackend(Backend):
             raise UsageError("a fleet needs at least one context")
         self.members: dict[str, Backend] = dict(members)
         self.label = "fleet (" + ", ".join(self.members) + ")"
+        buffered = any(b.capabilities.logs is LogSource.BUFFER for b in self.members.values())
+        self.capabilities = Capabilities(
+            logs=LogSource.BUFFER if buffered else LogSource.HOSTED,
+            enable_disable=any(b.capabilities.enable_disable for b in self.members.values()),
+        )
         self.warnings = [f"{name}: {w}" for name, b in self.members.items() for w in b.warnings]
         # Shown name -> (context, the plugin as its own backend knows it).
         self._routes: dict[str, tuple[str, PluginInfo]] = {}
@@ -152,6 +166,20 @@ class FleetBackend(Backend):
         backend, name = await self.route(plugin)
         return await backend.set_enabled(name, enabled)
 
+    def origin(self, plugin: PluginInfo | None) -> Origin:
+        if plugin is None or not plugin.where:
+            return Origin()
+        route = self._routes.get(plugin.name)
+        name = route[1].name if route else plugin.name.removesuffix(f"@{plugin.where}")
+        return Origin(context=plugin.where, name=name)
+
+    def log_poller(
+        self, *, plugin: str | None = None, min_level: str | None = None
+    ) -> FleetLogPoller | None:
+        # The fleet's names are filtered by the caller (--plugin alpha@prod), not here.
+        poller = FleetLogPoller(self, min_level=min_level)
+        return poller if poller.pollers else None
+
     def last_call_ms(self, plugin: str) -> float | None:
         found = self._route_known(plugin)
         return found[0].last_call_ms(found[1]) if found else None
@@ -160,38 +188,55 @@ class FleetBackend(Backend):
         await asyncio.gather(*(b.close() for b in self.members.values()), return_exceptions=True)
 
 
-def fleet_for_contexts(
-    config: Config,
-    names: Sequence[str],
-    *,
-    ca_cert: str | None = None,
-    insecure: bool = False,
-    timeout: float | None = None,
-    max_message_mb: int | None = None,
-    read_only: bool | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> FleetBackend:
-    """A fleet of the named contexts (all of the config's for `--fleet`).
+class FleetLogPoller(LogPoller):
+    """Every gateway context of a fleet, polled side by side (`logs --fleet`).
 
-    No --token-file here: one file cannot be the token of several gateways; each
-    gateway context names its own `token_file` (else $GOATFLOW_TOKEN applies).
+    Only contexts that keep a log buffer (gateways) are polled. Plugin names become
+    the fleet's (`alpha@prod` where a name is in several contexts), and a round's
+    entries are merged oldest first. A context that fails says so, named, while the
+    others go on.
     """
-    if not names:
-        raise UsageError("no contexts to make a fleet of", "add [contexts.NAME] tables")
-    repeated = sorted(n for n, count in Counter(names).items() if count > 1)
-    if repeated:
-        raise UsageError(f"context {repeated[0]!r} is named twice")
-    members = {
-        name: backend_for_context(
-            config,
-            name,
-            ca_cert=ca_cert,
-            insecure=insecure,
-            timeout=timeout,
-            max_message_mb=max_message_mb,
-            read_only=read_only,
-            environ=environ,
-        )
-        for name in names
-    }
-    return FleetBackend(members)
+
+    def __init__(
+        self,
+        fleet: FleetBackend,
+        *,
+        min_level: str | None = None,
+        interval: float = DEFAULT_LOG_POLL_S,
+    ) -> None:
+        self.fleet = fleet
+        self.interval = interval
+        self.pollers = {
+            context: poller
+            for context, backend in fleet.members.items()
+            if (poller := backend.log_poller(min_level=min_level)) is not None
+        }
+        self._listed = False
+
+    async def poll_round(self) -> tuple[list[dict[str, Any]], list[GoatError]]:
+        if not self._listed:
+            # The fleet's names (alpha@prod) come from its listing.
+            with contextlib.suppress(GoatError):
+                await self.fleet.list_plugins()
+            self._listed = True
+        contexts = list(self.pollers)
+        rounds = await asyncio.gather(*(self.pollers[c].poll_round() for c in contexts))
+        entries: list[dict[str, Any]] = []
+        failures: list[GoatError] = []
+        for context, (got, failed) in zip(contexts, rounds, strict=True):
+            failures.extend(in_context(f, context) for f in failed)
+            entries.extend(self._named(context, entry) for entry in got)
+        entries.sort(key=entry_time)  # each context's are in order already: a stable merge
+        return entries, failures
+
+    def _named(self, context: str, entry: dict[str, Any]) -> dict[str, Any]:
+        if entry["fields"].get("goatui") == "gap":
+            return {**entry, "message": f"context {context}: {entry['message']}"}
+        return {**entry, "plugin": self.fleet.shown_name(context, entry["plugin"])}
+
+
+def in_context(error: GoatError, context: str) -> GoatError:
+    """The same error (class, exit code, hint), its message naming the context."""
+    named = copy.copy(error)
+    named.message = f"context {context}: {error.message}"
+    return named

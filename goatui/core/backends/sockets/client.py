@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import grpc
 import grpc.aio
 
-from goatui.core.discovery import check_socket, grpc_target, socket_path
+from goatui.core.backends.sockets.discovery import check_socket, grpc_target, socket_path
 from goatui.core.errors import (
     GoatError,
     PermissionRefused,
@@ -20,17 +20,18 @@ from goatui.core.errors import (
     TimedOut,
     Unreachable,
 )
+from goatui.core.limits import (
+    DEFAULT_CALL_TIMEOUT_S,
+    DEFAULT_MAX_MESSAGE_MB,
+    DEFAULT_PROBE_TIMEOUT_S,
+    MiB,
+)
 from goatui.core.models import CallResult, Health, Probe
 from goatui.proto import plugin_pb2, plugin_pb2_grpc
 
 if TYPE_CHECKING:
     from grpc_health.v1 import health_pb2_grpc
 
-MiB = 1024 * 1024
-# gRPC's default receive limit is 4 MiB: too small for real reports.
-DEFAULT_MAX_MESSAGE_MB = 64
-DEFAULT_CALL_TIMEOUT_S = 30.0
-DEFAULT_PROBE_TIMEOUT_S = 2.0
 # The service name the tutorial registers (HashiCorp go-plugin's convention); "" is the
 # overall status, for plugins that only set that.
 HEALTH_SERVICES = ("plugin", "")
@@ -107,7 +108,7 @@ class PluginClient:
                     ("grpc.enable_retries", 0),
                 ],
             )
-            self._plugin = plugin_pb2_grpc.PluginServiceStub(self._channel)  # type: ignore[no-untyped-call]
+            self._plugin = plugin_pb2_grpc.PluginServiceStub(self._channel)
             self._health = None
         assert self._plugin is not None
         return self._plugin

@@ -22,21 +22,24 @@ gateway backend is actually built (the socket CLI stays light).
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from goatui.core.backend import Backend, SocketBackend
-from goatui.core.client import DEFAULT_CALL_TIMEOUT_S, DEFAULT_MAX_MESSAGE_MB
+from goatui.core.backends.base import Backend
+from goatui.core.backends.sockets.backend import SocketBackend
+from goatui.core.backends.sockets.discovery import Sources
 from goatui.core.config import Config
-from goatui.core.discovery import Sources
 from goatui.core.errors import UsageError
+from goatui.core.limits import DEFAULT_CALL_TIMEOUT_S, DEFAULT_MAX_MESSAGE_MB
 
 if TYPE_CHECKING:
-    from goatui.core.gateway import GatewayBackend
+    from goatui.core.backends.fleet import FleetBackend
+    from goatui.core.backends.gateway.rest import GatewayBackend
 
-URL_ENV = "GOATFLOW_URL"  # the same as goatui.core.gateway.URL_ENV, without importing httpx
+URL_ENV = "GOATFLOW_URL"  # the same as gateway.rest.URL_ENV, without importing httpx
 
 _KEYS: dict[str, type] = {
     "gateway": str,
@@ -139,7 +142,8 @@ def make_gateway(
     environ: Mapping[str, str] | None = None,
 ) -> GatewayBackend:
     """A GatewayBackend with its token from token_file or $GOATFLOW_TOKEN."""
-    from goatui.core.gateway import GatewayBackend, resolve_token
+    from goatui.core.backends.gateway.auth import resolve_token
+    from goatui.core.backends.gateway.rest import GatewayBackend
 
     return GatewayBackend(
         url,
@@ -184,15 +188,39 @@ def backend_for_context(
             environ=environ,
         )
     # An explicit socket list: the environment's sockets belong to no context.
-    sources = Sources.resolve(
-        sockets=context.sockets,
-        globs=context.globs,
-        plugins_dir=context.plugins_dir or config.plugins_dir,
+    backend = sockets_backend(
+        context.sockets,
+        context.globs,
+        context.plugins_dir or config.plugins_dir,
+        max_message_mb=mb,
         environ={},
     )
-    backend = SocketBackend(sources, max_message_mb=mb)
     backend.label = f"sockets ({name})"
     return backend
+
+
+def sockets_backend(
+    sockets: Sequence[str] = (),
+    globs: Sequence[str] = (),
+    plugins_dir: str | None = None,
+    *,
+    max_message_mb: int = DEFAULT_MAX_MESSAGE_MB,
+    environ: dict[str, str] | None = None,
+) -> Backend:
+    """Plugins on Unix sockets: these paths, these globs, $GOATFLOW_PLUGIN_SOCKET, else
+    the default glob (`Sources.resolve`); manifests from plugins_dir."""
+    sources = Sources.resolve(
+        sockets=sockets, globs=globs, plugins_dir=plugins_dir, environ=environ
+    )
+    return SocketBackend(sources, max_message_mb=max_message_mb)
+
+
+def launched_only_backend(
+    plugins_dir: str, *, max_message_mb: int = DEFAULT_MAX_MESSAGE_MB
+) -> Backend:
+    """Sockets of the plugins goatui launches from plugins_dir, and nothing else (`demo`)."""
+    sources = Sources(sockets=[], globs=[], plugins_dir=plugins_dir)
+    return SocketBackend(sources, max_message_mb=max_message_mb)
 
 
 def select_backend(
@@ -242,3 +270,42 @@ def select_backend(
         read_only=read_only,
         environ=env,
     )
+
+
+def fleet_for_contexts(
+    config: Config,
+    names: Sequence[str],
+    *,
+    ca_cert: str | None = None,
+    insecure: bool = False,
+    timeout: float | None = None,
+    max_message_mb: int | None = None,
+    read_only: bool | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> FleetBackend:
+    """A fleet of the named contexts (all of the config's for `--fleet`).
+
+    No --token-file here: one file cannot be the token of several gateways; each
+    gateway context names its own `token_file` (else $GOATFLOW_TOKEN applies).
+    """
+    if not names:
+        raise UsageError("no contexts to make a fleet of", "add [contexts.NAME] tables")
+    repeated = sorted(n for n, count in Counter(names).items() if count > 1)
+    if repeated:
+        raise UsageError(f"context {repeated[0]!r} is named twice")
+    members = {
+        name: backend_for_context(
+            config,
+            name,
+            ca_cert=ca_cert,
+            insecure=insecure,
+            timeout=timeout,
+            max_message_mb=max_message_mb,
+            read_only=read_only,
+            environ=environ,
+        )
+        for name in names
+    }
+    from goatui.core.backends.fleet import FleetBackend
+
+    return FleetBackend(members)

@@ -31,11 +31,12 @@ from typing import Any, TypeVar
 import grpc
 import grpc.aio
 
-from goatui.core.client import DEFAULT_MAX_MESSAGE_MB, MiB, PluginClient
+from goatui.core.backends.sockets.client import PluginClient
 from goatui.core.config import Config
 from goatui.core.errors import Unreachable
+from goatui.core.hosting.runtime import RuntimeDir
+from goatui.core.limits import DEFAULT_MAX_MESSAGE_MB, MiB
 from goatui.core.logs import LogStore, Ring
-from goatui.core.runtime import RuntimeDir
 from goatui.proto import plugin_pb2, plugin_pb2_grpc
 
 DEFAULT_TRACE_SIZE = 2_000
@@ -264,9 +265,7 @@ class Host:
                     ("grpc.max_send_message_length", size),
                 ]
             )
-            plugin_pb2_grpc.add_HostServiceServicer_to_server(  # type: ignore[no-untyped-call]
-                HostServicer(self, plugin), server
-            )
+            plugin_pb2_grpc.add_HostServiceServicer_to_server(HostServicer(self, plugin), server)
             server.add_insecure_port(f"unix://{path}")
             await server.start()
             # The directory is 0700, so nobody could reach the socket before this.

@@ -1,0 +1,208 @@
+"""One interface for every way of reaching plugins: `Backend`, and what it can do.
+
+Views, CLI commands and the session talk to `Backend` and never know what is behind it
+(plugin sockets, GoatFlow's gateway, a fleet of contexts). Where behaviour differs they
+ask the backend's `capabilities` or call one of its methods; no code outside
+`goatui.core.backends` names a backend class (tests/test_architecture.py keeps it so).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from goatui.core.errors import GoatError, RemoteError, UsageError
+from goatui.core.limits import DEFAULT_CALL_TIMEOUT_S, DEFAULT_MAX_MESSAGE_MB
+from goatui.core.models import CallResult, Health, PluginInfo, Probe
+from goatui.core.sanitize import sanitize_line
+
+if TYPE_CHECKING:
+    from goatui.core.backends.sockets.client import PluginClient
+    from goatui.core.logs import LogStore
+
+
+class LogSource(StrEnum):
+    """Where the plugins' log lines come from."""
+
+    #: Only from plugins goatui hosts (it launched them, or attached to them).
+    HOSTED = "hosted"
+    #: From a log buffer the backend keeps, which goatui follows (`log_poller`).
+    BUFFER = "buffer"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do; views and commands ask this instead of its type."""
+
+    logs: LogSource = LogSource.HOSTED
+    #: goatui can launch plugins beside these, and become a plugin's host (SetHost):
+    #: `adopt_socket`, `host_client` and `narrow_discovery` work.
+    hosting: bool = False
+    #: Plugins can be enabled and disabled (`set_enabled`; a gateway admin action).
+    enable_disable: bool = False
+
+
+@dataclass(frozen=True)
+class Origin:
+    """How a command line reaches a plugin again (for "copy as command")."""
+
+    sockets: tuple[str, ...] = ()
+    #: An HTTP API base URL (calls can be repeated with curl against it).
+    gateway: str | None = None
+    context: str | None = None
+    #: The plugin's name there, when it differs from the name shown (`alpha@prod`).
+    name: str | None = None
+
+
+class Backend(ABC):
+    """What the CLI and the console need from wherever the plugins are."""
+
+    #: Shown to the operator: where this backend looks ("sockets", a gateway URL…).
+    label: str = ""
+    #: Things the operator must be told about this connection (e.g. TLS checks off).
+    warnings: Sequence[str] = ()
+    capabilities: Capabilities = Capabilities()
+    #: The largest answer accepted, MiB (the host serving these plugins uses it too).
+    max_message_mb: int = DEFAULT_MAX_MESSAGE_MB
+
+    @abstractmethod
+    async def list_plugins(self) -> list[PluginInfo]:
+        """Every plugin found now, reachable or not (unreachable ones carry `error`)."""
+
+    @abstractmethod
+    async def probe(self, plugin: PluginInfo) -> Probe:
+        """The plugin's health and latency now. Never raises."""
+
+    @abstractmethod
+    async def call(
+        self, plugin: str, function: str, args: bytes, timeout: float = DEFAULT_CALL_TIMEOUT_S
+    ) -> CallResult:
+        """Call a handler. Raises GoatError subclasses."""
+
+    async def widget_html(
+        self, plugin: str, handler: str, widget_id: str, timeout: float = DEFAULT_CALL_TIMEOUT_S
+    ) -> tuple[str, float]:
+        """A widget's HTML and how long it took (ms): by default, its handler called with {}."""
+        result = await self.call(plugin, handler, b"{}", timeout)
+        return widget_html_from_result(result.data), result.duration_ms
+
+    async def set_enabled(self, plugin: str, enabled: bool) -> str:
+        """Enable or disable a plugin (a gateway admin action); returns its new status."""
+        verb = "enabling" if enabled else "disabling"
+        raise UsageError(f"{verb} plugins is not available with {self.label}", "use --gateway URL")
+
+    def last_call_ms(self, plugin: str) -> float | None:
+        """How long the last call to plugin took, when the backend keeps it."""
+        return None
+
+    def watch(self, plugin: PluginInfo) -> AsyncIterator[Health] | None:
+        """A stream of the plugin's health changes, or None when the backend has none."""
+        return None
+
+    def origin(self, plugin: PluginInfo | None) -> Origin:
+        """How `goatui call` (or curl) reaches this plugin again."""
+        return Origin()
+
+    def log_poller(
+        self, *, plugin: str | None = None, min_level: str | None = None
+    ) -> LogPoller | None:
+        """What follows this backend's log buffer (`LogSource.BUFFER`), else None."""
+        return None
+
+    # -- hosting (`capabilities.hosting`) ------------------------------------------------
+
+    def narrow_discovery(self, globs: Sequence[str]) -> None:  # noqa: B027 - optional hook
+        """With --launch: watch the launched plugins and these globs, not the default one
+        (which would mix in, and with --attach-host take over, every plugin on the host)."""
+
+    def adopt_socket(self, path: str) -> PluginClient:
+        """A socket goatui launched a plugin on joins this backend; its client."""
+        raise UsageError(f"launching plugins needs plugin sockets, not {self.label}")
+
+    async def host_client(self, plugin: str) -> PluginClient:
+        """The client to send SetHost to, for a plugin found by name."""
+        raise UsageError("attaching the host needs plugin sockets, not a gateway")
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+
+# -- log buffers ---------------------------------------------------------------------------
+
+RoundCallback = Callable[[list[dict[str, Any]], list[GoatError]], None]
+
+
+class LogPoller(ABC):
+    """Follows a backend's log buffer by polling it every `interval`; no Textual here.
+
+    Entries are dicts in GoatFlow's shape (timestamp, plugin, level, message, fields),
+    oldest first; `store_sink` feeds them to goatui's LogStore.
+    """
+
+    interval: float
+
+    @abstractmethod
+    async def poll_round(self) -> tuple[list[dict[str, Any]], list[GoatError]]:
+        """One poll: the new entries, oldest first, and what failed."""
+
+    async def run(self, on_round: RoundCallback) -> None:
+        """Poll every `interval` until cancelled, handing each round's entries (maybe
+        none) and failures to on_round. A failed poll does not end it: a gateway
+        restarting should not end `logs -f`."""
+        while True:
+            on_round(*await self.poll_round())
+            await asyncio.sleep(self.interval)
+
+
+def entry_time(entry: Mapping[str, Any]) -> float:
+    """An entry's RFC 3339 timestamp in seconds since the epoch (now if unreadable)."""
+    text = entry.get("timestamp")
+    if isinstance(text, str) and text:
+        try:
+            return datetime.fromisoformat(text).timestamp()
+        except ValueError:
+            pass
+    return time.time()
+
+
+def store_sink(store: LogStore) -> Callable[[list[dict[str, Any]]], None]:
+    """A `LogPoller.run` callback that feeds goatui's LogStore."""
+
+    def feed(entries: list[dict[str, Any]]) -> None:
+        for entry in entries:
+            store.add(
+                entry["plugin"],
+                entry["level"],
+                entry["message"],
+                entry["fields"],
+                entry_time(entry),
+            )
+
+    return feed
+
+
+def widget_html_from_result(data: bytes) -> str:
+    """The HTML of a widget result: `{"html": "..."}` (GoatFlow's convention) or raw HTML."""
+    text = data.decode("utf-8", errors="replace")
+    stripped = text.lstrip()
+    if stripped.startswith("{"):
+        try:
+            value = json.loads(stripped)
+        except (ValueError, RecursionError):
+            value = None
+        if isinstance(value, dict) and isinstance(value.get("html"), str):
+            return str(value["html"])
+    elif stripped.startswith("<") or not stripped:
+        return text
+    start = sanitize_line(text[:80])
+    raise RemoteError(
+        f'widget result is neither {{"html": ...}} nor HTML; it starts: {start}',
+        code="BAD_RESULT",
+    )
