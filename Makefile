@@ -33,7 +33,7 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check goatui tests proto benchmarks
 	$(BIN)/ruff format --check goatui tests proto benchmarks
-	$(BIN)/mypy goatui/core
+	$(BIN)/mypy goatui
 
 proto: $(VENV)/.installed-dev
 	$(BIN)/python proto/generate.py

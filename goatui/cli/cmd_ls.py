@@ -76,10 +76,10 @@ def run(options: argparse.Namespace, config: Config) -> int:
         fleet = any(p.where for p, _ in found)
         if fleet:
             headers.insert(1, "WHERE")
-        rows = []
+        cells: list[list[str]] = []
         for p, probe in found:
             latency = "-" if probe.latency_ms is None else f"{probe.latency_ms:.1f} ms"
-            rows.append(
+            cells.append(
                 [
                     p.name,
                     *([p.where] if fleet else []),
@@ -90,7 +90,7 @@ def run(options: argparse.Namespace, config: Config) -> int:
                     p.error or probe.error,
                 ]
             )
-        text = table(headers, rows, colour)
+        text = table(headers, cells, colour)
         if colour:
             # Colour the health words after alignment (widths count visible text only).
             lines = text.split("\n")

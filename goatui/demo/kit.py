@@ -76,6 +76,7 @@ class Plugin(plugin_pb2_grpc.PluginServiceServicer):
         handler = self.handlers.get(request.function)
         if handler is None:
             context.abort(grpc.StatusCode.UNKNOWN, f"unknown function: {request.function}")
+            raise AssertionError("not reached: abort raises")
         try:
             args = json.loads(request.args) if request.args.strip() else {}
         except ValueError as exc:

@@ -12,7 +12,7 @@ so the shutdown runs as it does for `q`.
 
 from __future__ import annotations
 
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from textual.driver import Driver
@@ -55,8 +55,11 @@ def hangup_safe(driver_class: type[Driver]) -> type[Driver]:
         return driver_class  # headless (tests), web, or one chosen by TEXTUAL_DRIVER
 
     class HangupSafeDriver(driver_class):  # type: ignore[valid-type,misc]
+        _file: IO[str]
+
         def __init__(self, *args: object, **kwargs: object) -> None:
             super().__init__(*args, **kwargs)
-            self._file = TerminalOutput(self._file)
+            # Duck-typed: the driver only writes, flushes and asks fileno/isatty.
+            self._file = cast(IO[str], TerminalOutput(self._file))
 
     return HangupSafeDriver
