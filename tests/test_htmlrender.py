@@ -325,7 +325,7 @@ def test_a_renderer_bug_falls_back_to_escaped_text(monkeypatch: pytest.MonkeyPat
         raise RuntimeError("bug")
 
     monkeypatch.setattr(htmlrender, "_fallback", REAL_FALLBACK)
-    monkeypatch.setattr(htmlrender, "_parse", broken)
+    monkeypatch.setattr(htmlrender, "parse_html", broken)
     assert html_to_text("<p>x\x1b[2J</p>") == "<p>x\\x1b[2J</p>"
     assert_safe_ansi(html_to_ansi("<p>x\x1b[2J</p>"))
 

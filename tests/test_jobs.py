@@ -17,7 +17,6 @@ from conftest import one_line
 from goatui.core.backends.sockets.backend import SocketBackend
 from goatui.core.backends.sockets.discovery import Sources
 from goatui.core.errors import NotFound
-from goatui.core.jobs.cron import JobSpec, utc
 from goatui.core.jobs.runs import (
     JobRun,
     RunHistory,
@@ -27,6 +26,8 @@ from goatui.core.jobs.runs import (
     list_jobs,
     run_job,
 )
+from goatui.core.jobs.spec import JobSpec
+from goatui.core.jobs.zones import utc
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # Saturday 2026-10-24 23:10 in Berlin (CEST); the clocks go back at 03:00 that night.

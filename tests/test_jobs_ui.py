@@ -17,8 +17,9 @@ import pytest
 from rich.console import Console
 from textual.widgets import Label, Static
 
-from goatui.core.jobs.cron import JobSpec, utc
 from goatui.core.jobs.runs import JobRun
+from goatui.core.jobs.spec import JobSpec
+from goatui.core.jobs.zones import utc
 from goatui.core.sanitize import has_unsafe, sanitize_line
 from goatui.ui.views.jobs import (
     ConfirmRunJob,

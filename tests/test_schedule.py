@@ -16,17 +16,10 @@ from croniter import croniter
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from goatui.core.jobs.cron import (
-    DEFAULT_JOB_TIMEOUT_S,
-    JobSpec,
-    Schedule,
-    format_next,
-    humanize_delta,
-    jobs_of,
-    local_zone,
-    parse_go_duration,
-    utc,
-)
+from goatui.core.jobs.cron import Schedule
+from goatui.core.jobs.durations import parse_go_duration
+from goatui.core.jobs.spec import DEFAULT_JOB_TIMEOUT_S, JobSpec, jobs_of
+from goatui.core.jobs.zones import format_next, humanize_delta, local_zone, utc
 from goatui.core.models import Manifest, PluginInfo
 
 BERLIN = ZoneInfo("Europe/Berlin")

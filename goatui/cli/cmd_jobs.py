@@ -52,8 +52,9 @@ def run_list(options: argparse.Namespace, config: Config) -> int:
     # Jobs pull in croniter and the schedule parser: only for these commands (issue #9).
     from goatui.cli.common import build_session, run_in_session
     from goatui.cli.output import table, use_colour
-    from goatui.core.jobs.cron import Schedule, local_zone, utc
-    from goatui.core.jobs.runs import format_timeout, job_row, list_jobs, next_run_text, zone_label
+    from goatui.core.jobs.cron import Schedule
+    from goatui.core.jobs.runs import format_timeout, job_row, list_jobs, next_run_text
+    from goatui.core.jobs.zones import local_zone, utc, zone_label
     from goatui.core.sanitize import safe_json_dumps
 
     session = build_session(options, config)

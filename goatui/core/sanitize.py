@@ -96,3 +96,8 @@ def sanitize_json_text(dumped: str) -> str:
 def has_unsafe(text: str) -> bool:
     """True when text holds a character that `sanitize` would escape."""
     return _UNSAFE.search(text) is not None
+
+
+def short_repr(text: str, limit: int = 40) -> str:
+    """A short, escaped rendering of untrusted text for error messages."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")

@@ -1,4 +1,4 @@
-"""Plugin jobs: what the manifest declares, when GoatFlow will run them, and how to say so.
+"""Cron expressions: checked, described in words, and their next fire times.
 
 GoatFlow schedules manifest jobs with robfig/cron (standard 5-field parser plus the
 ``@hourly``-style nicknames), so validation follows what robfig accepts and fire times
@@ -23,182 +23,14 @@ America/New_York, 2026):
 
 from __future__ import annotations
 
-import math
-import os
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
-from fractions import Fraction
+from datetime import UTC, datetime
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
-from goatui.core.models import PluginInfo
-
-DEFAULT_JOB_TIMEOUT_S = 300.0
-
-# ---------------------------------------------------------------------------------------
-# Go durations
-
-
-_GO_UNITS_NS: dict[str, int] = {
-    "ns": 1,
-    "us": 1_000,
-    "\u00b5s": 1_000,  # micro sign
-    "\u03bcs": 1_000,  # Greek mu; Go accepts both
-    "ms": 1_000_000,
-    "s": 1_000_000_000,
-    "m": 60 * 1_000_000_000,
-    "h": 3600 * 1_000_000_000,
-}
-_GO_COMPONENT = re.compile(r"([0-9]*)(?:\.([0-9]*))?([^0-9.]*)")
-# time.Duration is an int64 of nanoseconds; Go refuses anything that does not fit.
-_GO_MAX_NS = (1 << 63) - 1
-
-
-def _quote(text: str, limit: int = 40) -> str:
-    """A short, escaped rendering of untrusted text for error messages."""
-    return repr(text if len(text) <= limit else text[:limit] + "…")
-
-
-def parse_go_duration(text: str) -> float:
-    """Seconds in a Go duration ("300ms", "1.5h", "2h45m"), as time.ParseDuration reads it.
-
-    Raises ValueError saying what is wrong.
-    """
-    if not isinstance(text, str):
-        raise ValueError(f"a duration must be text such as '5m', not {type(text).__name__}")
-    body = text
-    negative = False
-    if body[:1] in ("+", "-"):
-        negative = body[0] == "-"
-        body = body[1:]
-    if body == "0":  # the only unitless duration Go accepts
-        return 0.0
-    if not body:
-        raise ValueError(f"invalid duration {_quote(text)}: empty")
-    total = Fraction(0)
-    pos = 0
-    while pos < len(body):
-        match = _GO_COMPONENT.match(body, pos)
-        assert match is not None  # every group may be empty, so it always matches
-        whole, frac, unit = match.groups()
-        if not whole and not frac:
-            raise ValueError(f"invalid duration {_quote(text)}: expected a number at {pos + 1}")
-        if not unit:
-            raise ValueError(f"invalid duration {_quote(text)}: missing unit after a number")
-        if unit not in _GO_UNITS_NS:
-            raise ValueError(
-                f"invalid duration {_quote(text)}: unknown unit {_quote(unit)} "
-                "(use ns, us, ms, s, m or h)"
-            )
-        if len(whole) > 30:  # way past int64 nanoseconds; spare int() a huge string
-            raise ValueError(f"invalid duration {_quote(text)}: out of range")
-        number = Fraction(int(whole or "0"))
-        if frac:
-            # Go ignores fraction digits beyond what int64 can hold; nanoseconds are
-            # truncated below anyway, so 30 digits is plenty.
-            frac = frac[:30]
-            number += Fraction(int(frac), 10 ** len(frac))
-        total += number * _GO_UNITS_NS[unit]
-        if total > _GO_MAX_NS + 1:
-            raise ValueError(f"invalid duration {_quote(text)}: out of range")
-        pos = match.end()
-    nanos = int(total)  # Go truncates sub-nanosecond fractions
-    if nanos > _GO_MAX_NS + (1 if negative else 0):
-        raise ValueError(f"invalid duration {_quote(text)}: out of range")
-    return (-nanos if negative else nanos) / 1e9
-
-
-# ---------------------------------------------------------------------------------------
-# Jobs from the manifest
-
-
-def _text(entry: Mapping[str, Any], key: str) -> str:
-    value = entry.get(key)
-    return value if isinstance(value, str) else ""
-
-
-def _enabled(value: Any) -> bool:
-    """Missing means enabled; tolerate the obvious spellings of a boolean."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return value != 0
-    if isinstance(value, str):
-        return value.strip().lower() not in ("false", "no", "off", "0", "disabled")
-    return True
-
-
-def _timeout(value: Any) -> tuple[float, str]:
-    """(seconds, why it was refused) for a job's timeout; refused means the default."""
-    if value is None or value == "":
-        return DEFAULT_JOB_TIMEOUT_S, ""
-    default = f"using the default {DEFAULT_JOB_TIMEOUT_S:g}s"
-    if not isinstance(value, str):
-        kind = "a boolean" if isinstance(value, bool) else type(value).__name__
-        return (
-            DEFAULT_JOB_TIMEOUT_S,
-            f"timeout must be a duration such as '5m', not {kind}; {default}",
-        )
-    try:
-        seconds = parse_go_duration(value)
-    except ValueError as exc:
-        return DEFAULT_JOB_TIMEOUT_S, f"{exc}; {default}"
-    if seconds <= 0:
-        return DEFAULT_JOB_TIMEOUT_S, f"timeout {_quote(value)} is not positive; {default}"
-    return seconds, ""
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """One job a plugin's manifest declares."""
-
-    plugin: str
-    id: str
-    handler: str
-    schedule: str
-    description: str = ""
-    enabled: bool = True
-    timeout_s: float = DEFAULT_JOB_TIMEOUT_S
-    # Why the manifest's timeout was not usable ("" when it was, or was absent).
-    timeout_error: str = ""
-
-    @classmethod
-    def from_manifest(cls, plugin: str, entry: Mapping[str, Any]) -> JobSpec:
-        """Read a manifest ``jobs`` entry; missing or mistyped fields get defaults."""
-        if not isinstance(entry, Mapping):
-            entry = {}
-        timeout_s, timeout_error = _timeout(entry.get("timeout"))
-        return cls(
-            plugin=plugin,
-            id=_text(entry, "id"),
-            handler=_text(entry, "handler"),
-            schedule=_text(entry, "schedule"),
-            description=_text(entry, "description"),
-            enabled=_enabled(entry.get("enabled")),
-            timeout_s=timeout_s,
-            timeout_error=timeout_error,
-        )
-
-    @property
-    def parsed_schedule(self) -> Schedule:
-        return Schedule.parse(self.schedule)
-
-
-def jobs_of(plugin: PluginInfo) -> list[JobSpec]:
-    """The jobs a plugin's manifest declares, in manifest order (none without a manifest)."""
-    if plugin.manifest is None:
-        return []
-    return [JobSpec.from_manifest(plugin.name, entry) for entry in plugin.manifest.jobs]
-
-
-# ---------------------------------------------------------------------------------------
-# Cron expressions
+from goatui.core.sanitize import short_repr
 
 _MONTHS = (
     "January",
@@ -240,13 +72,13 @@ class _FieldSpec:
     def value(self, token: str) -> int:
         if token.isdigit() and token.isascii():
             if len(token) > 4:  # out of range for sure; avoid int() on huge input
-                raise ValueError(f"{self.name}: {_quote(token)} is out of range")
+                raise ValueError(f"{self.name}: {short_repr(token)} is out of range")
             return int(token)
         for index, full in enumerate(self.names):
             if token.lower() == full[:3].lower():
                 return self.low + index
         expected = "a number or a 3-letter name" if self.names else "a number"
-        raise ValueError(f"{self.name}: {_quote(token)} is not {expected}")
+        raise ValueError(f"{self.name}: {short_repr(token)} is not {expected}")
 
     def label(self, value: int, short: bool) -> str:
         if not self.names:
@@ -336,12 +168,12 @@ def _parse_field(raw: str, spec: _FieldSpec) -> _Field:
         match = _TERM.fullmatch(part)
         if match is None:
             if not part:
-                raise ValueError(f"{spec.name}: empty item in {_quote(raw)}")
-            raise ValueError(f"{spec.name}: cannot read {_quote(part)}")
+                raise ValueError(f"{spec.name}: empty item in {short_repr(raw)}")
+            raise ValueError(f"{spec.name}: cannot read {short_repr(part)}")
         first, last, step_text = match.groups()
         star = first in ("*", "?")
         if star and last is not None:
-            raise ValueError(f"{spec.name}: {_quote(part)} mixes * with a range")
+            raise ValueError(f"{spec.name}: {short_repr(part)} mixes * with a range")
         if star:
             low, high = spec.low, spec.high
         else:
@@ -350,7 +182,7 @@ def _parse_field(raw: str, spec: _FieldSpec) -> _Field:
         step = 1
         if step_text is not None:
             if not (step_text.isdigit() and step_text.isascii()) or len(step_text) > 4:
-                raise ValueError(f"{spec.name}: step {_quote(step_text)} is not a number")
+                raise ValueError(f"{spec.name}: step {short_repr(step_text)} is not a number")
             step = int(step_text)
             if step == 0:
                 raise ValueError(f"{spec.name}: a step must be positive")
@@ -363,7 +195,7 @@ def _parse_field(raw: str, spec: _FieldSpec) -> _Field:
                     f"{spec.name}: {value} is out of range {spec.low}-{spec.high}{hint}"
                 )
         if low > high:
-            raise ValueError(f"{spec.name}: range {_quote(part)} runs backwards")
+            raise ValueError(f"{spec.name}: range {short_repr(part)} runs backwards")
         terms.append(_Term(low, high, step, star, last is not None, step_text is not None))
         values.update(range(low, high + 1, step))
     return _Field(spec, tuple(terms), frozenset(values))
@@ -433,7 +265,7 @@ def _analyse(expression: str) -> _Cron | str:
         elif text.startswith("@every"):
             return "'@every' intervals have no calendar times; use 5 cron fields"
         else:
-            return f"unknown nickname {_quote(text)} (use {', '.join(NICKNAMES)})"
+            return f"unknown nickname {short_repr(text)} (use {', '.join(NICKNAMES)})"
     parts = text.split()
     if len(parts) != 5:
         if len(parts) in (6, 7):
@@ -625,98 +457,3 @@ class Schedule:
         if isinstance(cron, str):
             return f"invalid: {cron}"
         return _describe(cron)
-
-
-# ---------------------------------------------------------------------------------------
-# Zones and times
-
-
-def utc() -> tzinfo:
-    return UTC
-
-
-def _zone_from_key(key: str) -> tzinfo | None:
-    try:
-        return ZoneInfo(key)
-    except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
-        return None
-
-
-def _system_zone() -> tzinfo | None:
-    """The zone /etc/localtime names, DST rules included."""
-    localtime = Path("/etc/localtime")
-    try:
-        target = str(localtime.resolve())
-    except OSError:
-        return None
-    if "/zoneinfo/" in target:
-        zone = _zone_from_key(target.split("/zoneinfo/", 1)[1])
-        if zone is not None:
-            return zone
-    return _zone_from_file(localtime)
-
-
-def _zone_from_file(path: Path) -> tzinfo | None:
-    try:
-        with path.open("rb") as handle:
-            return ZoneInfo.from_file(handle, key=path.name)
-    except (OSError, ValueError):
-        return None
-
-
-def local_zone() -> tzinfo:
-    """The operator's zone: $TZ when it names an IANA zone, else the system's.
-
-    datetime.now().astimezone().tzinfo is only the last resort: it is a fixed offset,
-    so next runs computed with it would be an hour off across a DST change.
-    """
-    setting = os.environ.get("TZ", "").strip()
-    if setting:
-        name = setting.removeprefix(":")
-        zone = _zone_from_file(Path(name)) if name.startswith("/") else _zone_from_key(name)
-        if zone is not None:
-            return zone
-        # A POSIX rule string ("CET-1CEST,M3.5.0,M10.5.0/3"): libc applies it, so the
-        # current offset below is right even though zoneinfo cannot read the rule.
-    else:
-        zone = _system_zone()
-        if zone is not None:
-            return zone
-    return datetime.now().astimezone().tzinfo or UTC
-
-
-def humanize_delta(seconds: float) -> str:
-    """Say a time difference: "in 3h 12m", "in 45s", "in 2d 4h", "now", "3m ago".
-
-    The two largest units, truncated rather than rounded (a run "in 59s" is not "in 1m").
-    """
-    if not math.isfinite(seconds):
-        return "never"
-    total = int(abs(seconds))
-    if total == 0:
-        return "now"
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    units = [(days, "d"), (hours, "h"), (minutes, "m"), (secs, "s")]
-    first = next(i for i, (amount, _) in enumerate(units) if amount)
-    shown = [f"{amount}{unit}" for amount, unit in units[first : first + 2] if amount]
-    text = " ".join(shown)
-    return f"in {text}" if seconds > 0 else f"{text} ago"
-
-
-def _ambiguous(dt: datetime) -> bool:
-    """True when this wall time happens twice in its zone (the fall-back hour)."""
-    if dt.tzinfo is None:
-        return False
-    return dt.replace(fold=1 - dt.fold).utcoffset() != dt.utcoffset()
-
-
-def format_next(dt: datetime, now: datetime) -> str:
-    """Like "2026-11-26 06:00 (in 14h 59m)"; the zone is named when the wall time repeats."""
-    # timestamp() honours fold; plain subtraction of same-zone datetimes would not.
-    delta = dt.timestamp() - now.timestamp()
-    label = f"{dt:%Y-%m-%d %H:%M}"
-    if _ambiguous(dt):
-        label += f" {dt.tzname()}"
-    return f"{label} ({humanize_delta(delta)})"

@@ -15,13 +15,15 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime
 from typing import Any, Literal
 
 from goatui.core.backends.base import Backend
 from goatui.core.calls.results import ResultView, classify_result, format_size
 from goatui.core.errors import GoatError, NotFound, TimedOut, Unreachable
-from goatui.core.jobs.cron import JobSpec, Schedule, format_next, jobs_of
+from goatui.core.jobs.cron import Schedule
+from goatui.core.jobs.spec import JobSpec, jobs_of
+from goatui.core.jobs.zones import format_next
 from goatui.core.models import CallResult, PluginInfo
 from goatui.core.sanitize import sanitize_line
 
@@ -325,15 +327,3 @@ class RunHistory:
     def last(self, key: JobKey) -> JobRun | None:
         runs = self._runs.get(key)
         return runs[-1] if runs else None
-
-
-def in_zone(timestamp: float, zone: tzinfo) -> datetime:
-    return datetime.fromtimestamp(timestamp, zone)
-
-
-def zone_label(zone: tzinfo, now: float) -> str:
-    """The zone's IANA key ("Europe/Berlin") when it has one, else its abbreviation."""
-    key = getattr(zone, "key", None)
-    if isinstance(key, str) and key:
-        return key
-    return in_zone(now, zone).tzname() or "local"

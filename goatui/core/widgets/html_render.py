@@ -1,4 +1,4 @@
-"""Plugin widget HTML turned into Rich renderables, plain text or ANSI text.
+"""Plugin widget HTML laid out as Rich renderables, plain text or ANSI text.
 
 Plugins describe dashboard widgets in HTML, styled with Tailwind/daisyUI classes. A
 terminal cannot run a browser, so this renders the useful subset: headings, paragraphs,
@@ -8,7 +8,8 @@ dashboards are made of. Everything else degrades to its text.
 The HTML is untrusted. Every piece of text goes through `sanitize` before it reaches a
 `rich.text.Text` (never a markup string), hrefs are shown as plain text (no OSC 8
 hyperlinks) and no input, however malformed or deeply nested, raises or recurses without
-bound: the tree is capped at `_MAX_DEPTH` levels and boxes (tables, cards) at `_MAX_BOXES`.
+bound: the tree is capped at `MAX_DEPTH` levels (`html_tree`) and boxes (tables, cards)
+at `_MAX_BOXES`.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable, Sequence
-from html import unescape
-from html.parser import HTMLParser
 
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -32,55 +31,30 @@ from rich.table import Table
 from rich.text import Text
 
 from goatui.core.sanitize import sanitize, sanitize_line
+from goatui.core.widgets.html_tree import (
+    BLOCK,
+    CELLS,
+    DROPPED,
+    HEADINGS,
+    TABLE_SECTIONS,
+    Element,
+    names,
+    parse_html,
+)
 
 __all__ = ["html_to_ansi", "html_to_text", "render_html"]
 
-# Elements deeper than this are flattened into their deepest kept ancestor: their text
-# survives, their structure does not. Keeps the renderer's recursion bounded.
-_MAX_DEPTH = 48
 # Nested tables/cards/grids: each costs Rich a dozen stack frames to render.
 _MAX_BOXES = 6
 # Lists and quotes nest by indentation; past this the text would have no room left.
 _INDENT_CAP = 24
 _MAX_COLUMNS = 64
 _MAX_URL = 200
-# Times parsing resumes after markup that never closes (see _TreeBuilder.parse).
-_MAX_RESUMES = 16
 # Narrower than this a stat card wraps every word, so the grid drops a column instead.
 _MIN_CARD_WIDTH = 18
 
 
-def _names(spaced: str) -> frozenset[str]:
-    return frozenset(spaced.split())
-
-
-_VOID = _names("area base br col embed hr img input keygen link meta param source track wbr")
-# Never shown: code, styling, document metadata, and SVG (icons and chart internals).
-_DROPPED = _names("script style template head title iframe svg")
-_HEADINGS = frozenset(f"h{n}" for n in range(1, 7))
-# Start tags that end an open <p> (the HTML parsing spec's list, give or take).
-_CLOSES_P = _HEADINGS | _names(
-    "address article aside blockquote center dd details dialog dir div dl dt fieldset "
-    "figcaption figure footer form header hgroup hr li main menu nav ol p pre section "
-    "summary table ul"
-)
-_BLOCK = _CLOSES_P | _names("body caption html legend option tbody tfoot thead tr")
-# Blocks set apart by a blank line, like a browser's default margins.
-_MARGIN = _names("blockquote dl figure p pre table") | _HEADINGS
-_TABLE_SECTIONS = _names("thead tbody tfoot")
-_CELLS = _names("td th")
-_P = _names("p")
-_P_SCOPE = _names("table td th caption button")
-# A start tag that ends an open element of the same kind: tag -> (kinds, unless past one of).
-_IMPLIED_ENDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "li": (_names("li"), _names("ul ol menu dir table")),
-    "dt": (_names("dt dd"), _names("dl table")),
-    "dd": (_names("dt dd"), _names("dl table")),
-    "td": (_CELLS, _names("tr table")),
-    "th": (_CELLS, _names("tr table")),
-    "tr": (_names("tr"), _names("table thead tbody tfoot")),
-    **{section: (_TABLE_SECTIONS, _names("table")) for section in _TABLE_SECTIONS},
-}
+_MARGIN = names("blockquote dl figure p pre table") | HEADINGS
 _BULLETS = ("•", "◦", "▪")
 # HTML's whitespace (not Python's: a non-breaking space must survive).
 _WHITESPACE = re.compile(r"[ \t\n\r\f]+")
@@ -187,145 +161,6 @@ def _clean_url(raw: str) -> str:
     if len(url) > _MAX_URL:
         url = url[: _MAX_URL - 1] + "…"
     return sanitize_line(url)
-
-
-# ---------------------------------------------------------------------------------------
-# Parsing: a small, tolerant DOM.
-
-
-class _Element:
-    __slots__ = ("attrs", "children", "tag")
-
-    def __init__(self, tag: str, attrs: dict[str, str]) -> None:
-        self.tag = tag
-        self.attrs = attrs
-        self.children: list[_Element | str] = []
-
-    @property
-    def classes(self) -> list[str]:
-        return self.attrs.get("class", "").split()
-
-
-class _TreeBuilder(HTMLParser):
-    """Builds an `_Element` tree, closing what HTML closes implicitly (p, li, td, tr)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = _Element("#root", {})
-        self._stack: list[_Element] = [self.root]
-        # Tags opened beyond _MAX_DEPTH: not in the tree, tracked only to match their ends.
-        self._overflow: list[str] = []
-        self._overflow_dropped = 0
-
-    def _add(self, node: _Element | str) -> None:
-        if self._overflow_dropped:
-            return
-        self._stack[-1].children.append(node)
-
-    def _close_open(self, names: frozenset[str], boundary: frozenset[str]) -> None:
-        for index in range(len(self._stack) - 1, 0, -1):
-            tag = self._stack[index].tag
-            if tag in names:
-                del self._stack[index:]
-                return
-            if tag in boundary:
-                return
-
-    def _close_implied(self, tag: str) -> None:
-        if tag in _CLOSES_P:
-            self._close_open(_P, _P_SCOPE)
-        implied = _IMPLIED_ENDS.get(tag)
-        if implied is not None:
-            self._close_open(*implied)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes: dict[str, str] = {}
-        for name, value in attrs:
-            attributes.setdefault(name, value or "")  # HTML: the first of duplicates wins
-        element = _Element(tag, attributes)
-        if tag in _VOID:
-            self._add(element)
-            return
-        if self._overflow or len(self._stack) > _MAX_DEPTH:
-            self._overflow.append(tag)
-            if tag in _DROPPED:
-                self._overflow_dropped += 1
-            elif tag in _BLOCK:
-                self._add(" ")  # keep the words of flattened blocks apart
-            return
-        self._close_implied(tag)
-        self._stack[-1].children.append(element)
-        self._stack.append(element)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-        if tag not in _VOID:
-            self.handle_endtag(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _VOID:
-            if tag == "br":  # browsers read </br> as <br>
-                self._add(_Element("br", {}))
-            return
-        overflow = self._overflow
-        # Only the last few: a stray end tag must not make this quadratic.
-        for index in range(len(overflow) - 1, max(-1, len(overflow) - 33), -1):
-            if overflow[index] == tag:
-                self._overflow_dropped -= sum(1 for t in overflow[index:] if t in _DROPPED)
-                del overflow[index:]
-                if tag in _BLOCK:
-                    self._add(" ")
-                return
-        for index in range(len(self._stack) - 1, 0, -1):
-            if self._stack[index].tag == tag:
-                del self._stack[index:]
-                overflow.clear()
-                self._overflow_dropped = 0
-                return
-        # An end tag with nothing open to close: ignored, as browsers do.
-
-    def handle_data(self, data: str) -> None:
-        if data:
-            self._add(data)
-
-    def parse(self, text: str) -> None:
-        """feed() and close(), without the stdlib's quadratic handling of unclosed markup.
-
-        feed() stops at the first construct that never ends ("<a x='..." with no closing
-        quote, "<!--" with no "-->"); close() would then retry every later "<" against the
-        whole rest, O(n) each. Here the unclosed construct becomes text, as close() would
-        make it, and parsing resumes after it a bounded number of times; past that the
-        rest is text. Linear, and ordinary stray "<"s still parse the markup after them.
-        """
-        self.feed(text)
-        for _ in range(_MAX_RESUMES):
-            rest = self.rawdata
-            if not rest or self.cdata_elem:  # an unclosed <script> swallows the rest
-                break
-            self.rawdata = ""
-            end = rest.find(">", 1) + 1 or rest.find("<", 1)
-            if end <= 0:
-                end = len(rest)
-            self.handle_data(unescape(rest[:end]))
-            self.feed(rest[end:])
-        if self.rawdata and not self.cdata_elem:
-            self.handle_data(unescape(self.rawdata))
-        self.rawdata = ""
-        self.close()
-
-    def parse_marked_section(self, i: int, report: bool = True) -> int:
-        # The stdlib raises AssertionError on an unknown "<![keyword["; a browser reads
-        # it as a bogus comment.
-        try:
-            return super().parse_marked_section(i, report)
-        except AssertionError:
-            return self.parse_bogus_comment(i, report)
-
-
-def _parse(html: str) -> _Element:
-    builder = _TreeBuilder()
-    builder.parse(html.replace("\r\n", "\n").replace("\r", "\n"))
-    return builder.root
 
 
 # ---------------------------------------------------------------------------------------
@@ -452,7 +287,7 @@ class _Renderer:
         self._marker_indent = 0
         self._lists: list[_ListState] = []
 
-    def render(self, nodes: Sequence[_Element | str], style: Style) -> RenderableType:
+    def render(self, nodes: Sequence[Element | str], style: Style) -> RenderableType:
         self._children(nodes, style, pre=False)
         self._flush()
         self._flush_marker()
@@ -462,7 +297,7 @@ class _Renderer:
             return self._blocks[0]
         return Group(*self._blocks)
 
-    def _sub_render(self, nodes: Sequence[_Element | str], style: Style) -> RenderableType:
+    def _sub_render(self, nodes: Sequence[Element | str], style: Style) -> RenderableType:
         return _Renderer(self._boxes - 1, self._indent_cap).render(nodes, style)
 
     # Blocks -------------------------------------------------------------------------
@@ -532,16 +367,16 @@ class _Renderer:
 
     # Elements -------------------------------------------------------------------------
 
-    def _children(self, nodes: Sequence[_Element | str], style: Style, pre: bool) -> None:
+    def _children(self, nodes: Sequence[Element | str], style: Style, pre: bool) -> None:
         for node in nodes:
             if isinstance(node, str):
                 self._text(node, style, pre)
             else:
                 self._element(node, style, pre)
 
-    def _element(self, element: _Element, style: Style, pre: bool) -> None:
+    def _element(self, element: Element, style: Style, pre: bool) -> None:
         tag = element.tag
-        if tag in _DROPPED or "hidden" in element.attrs:
+        if tag in DROPPED or "hidden" in element.attrs:
             return
         if tag == "br":
             self._break()
@@ -574,10 +409,10 @@ class _Renderer:
             self._item(element, inner, pre)
         elif tag == "a":
             self._link(element, inner, pre)
-        elif tag in _CELLS:  # a table past the box limit: cells in a line
+        elif tag in CELLS:  # a table past the box limit: cells in a line
             self._children(element.children, inner, pre)
             self._text(" ", inner, pre=False)
-        elif tag in _BLOCK:
+        elif tag in BLOCK:
             self._flush()
             margin = tag in _MARGIN
             self._gap = self._gap or margin
@@ -591,7 +426,7 @@ class _Renderer:
         else:  # inline, or unknown: its text, in its style
             self._children(element.children, inner, pre)
 
-    def _pre(self, element: _Element, style: Style) -> None:
+    def _pre(self, element: Element, style: Style) -> None:
         self._flush()
         self._gap = True
         nodes = list(element.children)
@@ -604,7 +439,7 @@ class _Renderer:
         self._flush()
         self._gap = True
 
-    def _list(self, element: _Element, style: Style, ordered: bool) -> None:
+    def _list(self, element: Element, style: Style, ordered: bool) -> None:
         self._flush()
         top = not self._lists
         self._gap = self._gap or top
@@ -615,7 +450,7 @@ class _Renderer:
         self._lists.pop()
         self._gap = self._gap or top
 
-    def _item(self, element: _Element, style: Style, pre: bool) -> None:
+    def _item(self, element: Element, style: Style, pre: bool) -> None:
         self._flush()
         self._flush_marker()  # an outer item with no text before this one keeps its bullet
         state = self._lists[-1] if self._lists else None
@@ -634,7 +469,7 @@ class _Renderer:
         self._flush_marker()
         self._indent = outer
 
-    def _link(self, element: _Element, style: Style, pre: bool) -> None:
+    def _link(self, element: Element, style: Style, pre: bool) -> None:
         self._link_texts.append([])
         self._children(element.children, style + _LINK, pre)
         pieces = self._link_texts.pop()
@@ -646,10 +481,10 @@ class _Renderer:
         if "".join(pieces).strip() != href:  # an autolink already shows its URL
             self._text(f" ({href})", style + _DIM, pre=False)
 
-    def _table(self, element: _Element, style: Style) -> RenderableType | None:
-        rows: list[tuple[bool, list[_Element]]] = []
-        extras: list[_Element | str] = []
-        captions: list[_Element] = []
+    def _table(self, element: Element, style: Style) -> RenderableType | None:
+        rows: list[tuple[bool, list[Element]]] = []
+        extras: list[Element | str] = []
+        captions: list[Element] = []
         self._collect_rows(element, False, rows, extras, captions)
         head = [cells for is_head, cells in rows if is_head]
         body = [cells for is_head, cells in rows if not is_head]
@@ -679,44 +514,44 @@ class _Renderer:
 
     def _collect_rows(
         self,
-        node: _Element,
+        node: Element,
         head: bool,
-        rows: list[tuple[bool, list[_Element]]],
-        extras: list[_Element | str],
-        captions: list[_Element],
+        rows: list[tuple[bool, list[Element]]],
+        extras: list[Element | str],
+        captions: list[Element],
     ) -> None:
-        loose: list[_Element] = []  # cells with no <tr>: an implied row
+        loose: list[Element] = []  # cells with no <tr>: an implied row
         for child in node.children:
             if isinstance(child, str):
                 if child.strip(" \t\n\r\f"):
                     extras.append(child)
                 continue
             tag = child.tag
-            if tag in _CELLS:
+            if tag in CELLS:
                 loose.append(child)
                 continue
             if loose:
                 rows.append((head, loose))
                 loose = []
             if tag == "tr":
-                cells: list[_Element] = []
+                cells: list[Element] = []
                 for item in child.children:
-                    if isinstance(item, _Element) and item.tag in _CELLS:
+                    if isinstance(item, Element) and item.tag in CELLS:
                         cells.append(item)
-                    elif isinstance(item, _Element) or item.strip(" \t\n\r\f"):
+                    elif isinstance(item, Element) or item.strip(" \t\n\r\f"):
                         extras.append(item)
                 if cells:  # an empty <tr> shows nothing in a browser either
                     rows.append((head, cells))
-            elif tag in _TABLE_SECTIONS:
+            elif tag in TABLE_SECTIONS:
                 self._collect_rows(child, tag == "thead", rows, extras, captions)
             elif tag == "caption":
                 captions.append(child)
-            elif tag not in ("colgroup", "col") and tag not in _DROPPED:
+            elif tag not in ("colgroup", "col") and tag not in DROPPED:
                 extras.append(child)
         if loose:
             rows.append((head, loose))
 
-    def _cells(self, row: list[_Element], columns: int, style: Style) -> list[RenderableType]:
+    def _cells(self, row: list[Element], columns: int, style: Style) -> list[RenderableType]:
         cells: list[RenderableType] = []
         for cell in row:
             if len(cells) >= columns:
@@ -728,12 +563,12 @@ class _Renderer:
         cells.extend(Text() for _ in range(columns - len(cells)))
         return cells
 
-    def _card(self, element: _Element, style: Style, expand: bool) -> RenderableType:
+    def _card(self, element: Element, style: Style, expand: bool) -> RenderableType:
         content = self._sub_render(element.children, style)
         return Panel(content, box=box.ROUNDED, expand=expand, padding=(0, 1))
 
     def _grid(
-        self, element: _Element, style: Style, classes: Sequence[str]
+        self, element: Element, style: Style, classes: Sequence[str]
     ) -> RenderableType | None:
         cells: list[tuple[RenderableType, bool]] = []
         for child in element.children:
@@ -741,7 +576,7 @@ class _Renderer:
                 if child.strip(" \t\n\r\f"):
                     cells.append((self._sub_render([child], style), False))
                 continue
-            if child.tag in _DROPPED or "hidden" in child.attrs:
+            if child.tag in DROPPED or "hidden" in child.attrs:
                 continue
             card = _is_card(child.classes) and self._boxes > 1
             if card:
@@ -757,11 +592,11 @@ class _Renderer:
         return _CardGrid(cells, _grid_columns(classes) or len(cells))
 
 
-def _colspan(cell: _Element) -> int:
+def _colspan(cell: Element) -> int:
     return max(1, min(_int_attr(cell.attrs.get("colspan"), 1), _MAX_COLUMNS))
 
 
-def _span(row: list[_Element]) -> int:
+def _span(row: list[Element]) -> int:
     return sum(_colspan(cell) for cell in row)
 
 
@@ -774,7 +609,7 @@ def render_html(html: str, width: int | None = None) -> RenderableType:
     indent_cap = _INDENT_CAP if width is None else max(0, min(_INDENT_CAP, width // 2))
     renderable: RenderableType
     try:
-        renderable = _Renderer(_MAX_BOXES, indent_cap).render(_parse(html).children, _NULL)
+        renderable = _Renderer(_MAX_BOXES, indent_cap).render(parse_html(html).children, _NULL)
     except Exception:  # a renderer bug costs the widget its layout, never the console
         renderable = _fallback(html)
     if width is not None:

@@ -25,20 +25,20 @@ from textual.widget import Widget
 from textual.widgets import Button, Label, Static
 
 from goatui.core.calls.history import HistoryEntry
-from goatui.core.jobs.cron import JobSpec, Schedule, format_next, local_zone, utc
+from goatui.core.jobs.cron import Schedule
 from goatui.core.jobs.runs import (
     NEXT_RUNS_SHOWN,
     JobKey,
     JobRun,
     RunHistory,
     format_timeout,
-    in_zone,
     job_key,
     jobs_from,
     next_run,
     run_job,
-    zone_label,
 )
+from goatui.core.jobs.spec import JobSpec
+from goatui.core.jobs.zones import format_next, in_zone, local_zone, utc, zone_label
 from goatui.core.sanitize import safe_text, sanitize_line
 from goatui.ui import auditing
 from goatui.ui.context import ConsoleContext

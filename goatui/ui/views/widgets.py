@@ -25,7 +25,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 
-from goatui.core.jobs.cron import local_zone
+from goatui.core.jobs.zones import local_zone
 from goatui.core.sanitize import safe_text
 from goatui.core.widgets.dashboard import (
     GRID_COLUMNS,
