@@ -21,13 +21,9 @@ from goatui.core.jobs.runs import JobRun
 from goatui.core.jobs.spec import JobSpec
 from goatui.core.jobs.zones import utc
 from goatui.core.sanitize import has_unsafe, sanitize_line
-from goatui.ui.views.jobs import (
-    ConfirmRunJob,
-    JobResultScreen,
-    JobsView,
-    detail_renderable,
-    row_cells,
-)
+from goatui.ui.screens.confirm import ConfirmScreen
+from goatui.ui.screens.job_result import JobResultScreen
+from goatui.ui.views.jobs import JobsView, detail_renderable, row_cells
 
 FROZEN = datetime(2026, 10, 24, 21, 10, tzinfo=utc()).timestamp()
 SIZE = (100, 30)
@@ -154,13 +150,13 @@ async def test_trigger_after_confirm_lands_in_the_row(
         # Nothing to view yet; cancelling (the focused button) runs nothing.
         assert view.check_action("view_result", ()) is None
         await pilot.press("t")
-        assert isinstance(app.screen, ConfirmRunJob)
+        assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("enter")
-        assert not isinstance(app.screen, ConfirmRunJob)
+        assert not isinstance(app.screen, ConfirmScreen)
         assert view.runs.last(key) is None
 
         await pilot.press("t")
-        question = app.screen.query_one("#job-confirm-question", Label)
+        question = app.screen.query_one("#confirm-question", Label)
         assert "Run job hourly-echo of plugin jobber now?" in str(question.content)
         await pilot.press("y")
         await eventually(lambda: view.runs.last(key) is not None, 5, "the run")
@@ -180,7 +176,7 @@ async def test_trigger_after_confirm_lands_in_the_row(
         await pilot.press("t", "y")
         assert cell(view, "sleepy", "last") == "running…"
         await pilot.press("t")  # a second trigger while it runs is refused
-        assert not isinstance(app.screen, ConfirmRunJob)
+        assert not isinstance(app.screen, ConfirmScreen)
         await eventually(lambda: view.runs.last(sleepy) is not None, 4, "the timeout")
         await pilot.pause()
         assert cell(view, "sleepy", "last").startswith("✖ 23:10:00 timeout 1.")
@@ -200,7 +196,7 @@ async def test_read_only_refuses_triggers(jobber: Any, make_console: Any, eventu
         assert view.check_action("trigger", ()) is None  # dimmed in the footer
         await pilot.press("t")
         await pilot.pause()
-        assert not isinstance(app.screen, ConfirmRunJob)
+        assert not isinstance(app.screen, ConfirmScreen)
         assert view.runs.last(("jobber", "hourly-echo")) is None
         assert cell(view, "hourly-echo", "last") == "-"
 

@@ -12,7 +12,8 @@ from textual.widgets import Select
 from goatui.core.monitor import PluginMonitor
 from goatui.core.sanitize import UNSAFE_CODEPOINTS
 from goatui.ui.app import GoatApp
-from goatui.ui.views.logs import AttachHostScreen, LogsView
+from goatui.ui.screens.attach_host import AttachHostScreen
+from goatui.ui.views.logs import LogsView
 
 SIZE = (160, 40)
 HOSTILE = "\x1b[2J\x1b]0;pwned\x07[bold red]markup[/]"

@@ -23,17 +23,23 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("escape,n", "no", "Cancel", id="confirm.no"),
     ]
 
-    def __init__(self, question: Text, action: str, *, detail: str = "") -> None:
+    def __init__(
+        self, question: Text, action: str, *, detail: Text | str = "", warning: str = ""
+    ) -> None:
         super().__init__()
         self.question = question
         self.action_label = action
         self.detail = detail
+        self.warning = warning
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog"):
             yield Label(self.question, id="confirm-question")
             if self.detail:
-                yield Label(Text(self.detail), id="confirm-detail")
+                detail = self.detail if isinstance(self.detail, Text) else Text(self.detail)
+                yield Label(detail, id="confirm-detail")
+            if self.warning:
+                yield Label(Text(self.warning), id="confirm-warning")
             with Horizontal(id="confirm-buttons"):
                 yield Button(f"{self.action_label} (y)", variant="warning", id="confirm-yes")
                 yield Button("Cancel (n)", id="confirm-no")

@@ -19,10 +19,9 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.containers import VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Button, Label, Static
+from textual.widgets import Static
 
 from goatui.core.calls.history import HistoryEntry
 from goatui.core.jobs.cron import Schedule
@@ -45,9 +44,10 @@ from goatui.ui.context import ConsoleContext
 from goatui.ui.errors import toast
 from goatui.ui.format import shorten
 from goatui.ui.messages import PluginsChanged, RefreshRequested
+from goatui.ui.screens.confirm import ConfirmScreen
+from goatui.ui.screens.job_result import JobResultScreen
 from goatui.ui.views.base import View
 from goatui.ui.widgets.plugin_table import tone_colours
-from goatui.ui.widgets.result_viewer import ResultViewer
 from goatui.ui.widgets.row_table import Column, RowTable
 
 Colours = Mapping[str, str]
@@ -200,101 +200,6 @@ def detail_renderable(
     hint = f"{bounds}; v shows the last result" if runs else bounds
     parts.append(Text(hint, style=muted))
     return Group(*parts)
-
-
-# -- dialogs -----------------------------------------------------------------------------
-
-
-class ConfirmRunJob(ModalScreen[bool]):
-    """Names the plugin and the job; dismisses True to run it."""
-
-    BINDINGS = [
-        Binding("y", "run", "Run it", id="jobs.confirm.run"),
-        Binding("escape,n", "cancel", "Cancel", id="jobs.confirm.cancel"),
-    ]
-
-    def __init__(self, spec: JobSpec) -> None:
-        super().__init__()
-        self.spec = spec
-
-    def compose(self) -> ComposeResult:
-        spec = self.spec
-        with Vertical(id="job-confirm-dialog"):
-            yield Label(
-                Text.assemble(
-                    "Run job ",
-                    safe_text(spec.id or "(no id)", "bold", one_line=True),
-                    " of plugin ",
-                    safe_text(spec.plugin, "bold", one_line=True),
-                    " now?",
-                ),
-                id="job-confirm-question",
-            )
-            yield Label(
-                Text.assemble(
-                    "handler ",
-                    safe_text(spec.handler or "(none)", one_line=True),
-                    f", empty args, timeout {format_timeout(spec.timeout_s)}",
-                ),
-            )
-            if not spec.enabled:
-                yield Label(
-                    "It is disabled in its manifest: GoatFlow would not run it.",
-                    id="job-confirm-disabled",
-                )
-            with Horizontal(id="job-confirm-buttons"):
-                yield Button("Run (y)", variant="warning", id="job-confirm-run")
-                yield Button("Cancel (n)", id="job-confirm-cancel")
-
-    def on_mount(self) -> None:
-        # Cancel has the focus: Enter alone never starts a job.
-        self.query_one("#job-confirm-cancel", Button).focus()
-
-    @on(Button.Pressed, "#job-confirm-run")
-    def action_run(self) -> None:
-        self.dismiss(True)
-
-    @on(Button.Pressed, "#job-confirm-cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(False)
-
-
-class JobResultScreen(ModalScreen[None]):
-    """A run's result in the console's result viewer."""
-
-    BINDINGS = [Binding("escape,q,v", "close", "Close", id="jobs.result.close")]
-
-    def __init__(self, spec: JobSpec, run: JobRun, zone: tzinfo) -> None:
-        super().__init__()
-        self.spec = spec
-        self.run = run
-        self.zone = zone
-
-    def compose(self) -> ComposeResult:
-        run = self.run
-        at = in_zone(run.started, self.zone).strftime("%Y-%m-%d %H:%M:%S")
-        with Vertical(id="job-result-dialog"):
-            yield Label(
-                Text.assemble(
-                    safe_text(f"{self.spec.plugin} · {self.spec.id}", "bold", one_line=True),
-                    f" · {at} · ",
-                    safe_text(run.summary(), one_line=True),
-                ),
-                id="job-result-title",
-            )
-            yield ResultViewer(id="job-result-viewer")
-            yield Label("escape closes", id="job-result-hint")
-
-    def on_mount(self) -> None:
-        viewer = self.query_one(ResultViewer)
-        if self.run.outcome == "ok":
-            viewer.show_result(self.run.result_view())
-        else:
-            viewer.show_message(self.run.detail, placeholder="no result")
-        viewer.focus()
-
-    def action_close(self) -> None:
-        self.dismiss(None)
 
 
 # -- the view ----------------------------------------------------------------------------
@@ -543,7 +448,7 @@ class JobsView(View):
         if self.runs.is_running(job_key(spec)):
             toast(self, f"{spec.plugin} · {spec.id} is already running", severity="warning")
             return
-        self.app.push_screen(ConfirmRunJob(spec), partial(self._confirmed, spec))
+        self.app.push_screen(confirm_run_job(spec), partial(self._confirmed, spec))
 
     def _confirmed(self, spec: JobSpec, confirmed: bool | None) -> None:
         if not confirmed or self.ctx.read_only:
@@ -596,3 +501,21 @@ class JobsView(View):
             group="history",
             exit_on_error=False,
         )
+
+
+def confirm_run_job(spec: JobSpec) -> ConfirmScreen:
+    """Names the plugin, the job and how it will run; Cancel has the focus."""
+    question = Text.assemble(
+        "Run job ",
+        safe_text(spec.id or "(no id)", "bold", one_line=True),
+        " of plugin ",
+        safe_text(spec.plugin, "bold", one_line=True),
+        " now?",
+    )
+    detail = Text.assemble(
+        "handler ",
+        safe_text(spec.handler or "(none)", one_line=True),
+        f", empty args, timeout {format_timeout(spec.timeout_s)}",
+    )
+    warning = "" if spec.enabled else "It is disabled in its manifest: GoatFlow would not run it."
+    return ConfirmScreen(question, "Run", detail=detail, warning=warning)

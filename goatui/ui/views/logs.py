@@ -19,10 +19,9 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.containers import Horizontal
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Input, Label, Log, Select, Static
+from textual.widgets import Checkbox, Input, Log, Select, Static
 
 from goatui.core.backends.base import LogSource
 from goatui.core.errors import GoatError
@@ -36,11 +35,11 @@ from goatui.core.logs import (
     local_time,
 )
 from goatui.core.sanitize import safe_text, sanitize_line
-from goatui.core.session import ATTACH_WARNING
 from goatui.ui.context import ConsoleContext
 from goatui.ui.errors import describe, toast
 from goatui.ui.format import shorten
 from goatui.ui.keys import KeysInOrder, TextInput
+from goatui.ui.screens.attach_host import AttachHostScreen
 from goatui.ui.scrolling import JumpScroll
 from goatui.ui.views.base import View
 
@@ -135,64 +134,6 @@ def view_tones(view: View) -> dict[str, str]:
     tones = {t: variables.get(f"text-{t}", "") for t in ("success", "error", "warning", "accent")}
     tones["muted"] = "dim"
     return tones
-
-
-class AttachHostScreen(ModalScreen[str | None]):
-    """Warns what attaching means, lets the operator pick a plugin; dismisses with it."""
-
-    DEFAULT_CSS = """
-    AttachHostScreen { align: center middle; }
-    #attach-dialog {
-        width: 80; height: auto; max-width: 95%;
-        padding: 1 2; border: thick $warning; background: $surface;
-    }
-    #attach-dialog Label { width: 1fr; margin-bottom: 1; }
-    #attach-warning { color: $text-warning; }
-    #attach-buttons { height: auto; align-horizontal: right; }
-    #attach-buttons Button { margin-left: 2; }
-    """
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="logs.attach.cancel")]
-
-    def __init__(self, candidates: list[str], preselect: str | None = None) -> None:
-        super().__init__()
-        self.candidates = candidates
-        self.preselect = preselect if preselect in candidates else None
-
-    def compose(self) -> ComposeResult:
-        options = [(safe_text(name, one_line=True), name) for name in self.candidates]
-        with Vertical(id="attach-dialog"):
-            yield Label(Text("Make goatui this plugin's host?", style="bold"))
-            yield Label(
-                "goatui will call the plugin's SetHost with an endpoint of its own, so the "
-                "plugin's logs, cache, config and database calls come here.",
-            )
-            yield Label(f"Careful: {ATTACH_WARNING}.", id="attach-warning")
-            yield Select(
-                options,
-                prompt="choose a plugin",
-                value=self.preselect if self.preselect else Select.NULL,
-                id="attach-plugin",
-            )
-            with Horizontal(id="attach-buttons"):
-                yield Button("Attach", variant="warning", id="attach-yes")
-                yield Button("Cancel", id="attach-no")
-
-    def on_mount(self) -> None:
-        # Cancel has the focus: Enter alone never takes a plugin from GoatFlow.
-        self.query_one("#attach-no", Button).focus()
-
-    @on(Button.Pressed, "#attach-yes")
-    def _confirm(self) -> None:
-        value = self.query_one("#attach-plugin", Select).value
-        if isinstance(value, str):
-            self.dismiss(value)
-        else:
-            toast(self, "choose a plugin first", severity="warning")
-
-    @on(Button.Pressed, "#attach-no")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class LogLines(KeysInOrder, JumpScroll, Log):
