@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from gateway_server import ADMIN_TOKEN, GatewayServer
+from helpers.gateway_server import ADMIN_TOKEN, GatewayServer
 
 from goatui.cli.common import build_session
 from goatui.cli.parser import build_parser

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import run_goatui as goatui
+from helpers.cli import run_goatui as goatui
 
 from goatui.core.sanitize import UNSAFE_CODEPOINTS
 

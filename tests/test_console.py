@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-import io
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
+from helpers.console import (
+    SIZE,
+    Eventually,
+    drawn_row,
+    health_of,
+    notifications,
+    open_invoke,
+    plain,
+    result_text,
+    send,
+    status_text,
+    table_rows,
+    until_serving,
+)
 from textual.binding import Binding
 from textual.command import CommandList
-from textual.pilot import Pilot
 from textual.widgets import Input, Static, TabbedContent
 
 from goatui.core.calls.history import History, HistoryEntry
@@ -27,99 +37,6 @@ from goatui.ui.widgets.function_input import FunctionInput
 from goatui.ui.widgets.plugin_table import PluginTable
 from goatui.ui.widgets.result_viewer import ResultViewer
 from goatui.ui.widgets.row_table import RowTable
-
-Eventually = Callable[..., Any]
-SIZE = (120, 40)
-MANIFEST = {
-    "name": "alpha",
-    "routes": [
-        {"method": "POST", "path": "/echo", "handler": "echo"},
-        {"method": "POST", "path": "/fail", "handler": "fail"},
-    ],
-    "permissions": ["cache:read"],
-}
-
-
-# -- what the operator sees ------------------------------------------------------------
-
-
-def table_rows(app: GoatApp) -> dict[str, dict[str, str]]:
-    """Every row of the plugins table as {column: plain text}, keyed by the name cell."""
-    table = app.query_one(PluginTable)
-    columns = [c.key for c in table.columns]
-    rows = {}
-    for row_key in table.rows:
-        cells = [cell.plain for cell in table.get_row(row_key)]
-        row = dict(zip(columns, cells, strict=True))
-        rows[row["name"]] = row
-    return rows
-
-
-def health_of(app: GoatApp, name: str) -> str:
-    return table_rows(app).get(name, {}).get("health", "")
-
-
-def drawn_row(app: GoatApp, name: str) -> str:
-    """The row as the table draws it now, not the data behind it."""
-    table = app.query_one(PluginTable)
-    lines = [table.render_line(y).text for y in range(table.size.height)]
-    return next((line for line in lines if line.strip().startswith(name)), "")
-
-
-def plain(static: Static) -> str:
-    """What a Static shows, as plain text."""
-    console = Console(width=200, file=io.StringIO(), color_system=None)
-    content = static.content
-    if isinstance(content, str):
-        return content
-    console.print(content)
-    return console.file.getvalue()  # type: ignore[attr-defined,no-any-return]
-
-
-def status_text(app: GoatApp) -> str:
-    return plain(app.query_one("#invoke-status", Static)).strip()
-
-
-def result_text(app: GoatApp) -> str:
-    return "\n".join(app.query_one(ResultViewer)._lines)
-
-
-def notifications(app: GoatApp) -> list[str]:
-    return [n.message for n in app._notifications]
-
-
-async def until_serving(pilot: Pilot[Any], eventually: Eventually, *names: str) -> None:
-    app = pilot.app
-    await eventually(
-        lambda: all("SERVING" in health_of(app, n) for n in names), 5, f"{names} serving"
-    )
-    await pilot.pause()
-
-
-async def open_invoke(pilot: Pilot[Any], eventually: Eventually, name: str) -> InvokeView:
-    await until_serving(pilot, eventually, name)
-    await pilot.press("i")
-    await pilot.pause()
-    view = pilot.app.query_one(InvokeView)
-    assert pilot.app.query_one(TabbedContent).active == "invoke"
-    assert pilot.app.focused is view.function_input
-    return view
-
-
-async def send(pilot: Pilot[Any], function: str, args: str | None = None) -> None:
-    view = pilot.app.query_one(InvokeView)
-    view.function_input.value = function
-    if args is not None:
-        view.args_area.load_text(args)
-    await pilot.press("ctrl+r")
-
-
-@pytest.fixture(scope="module")
-def alpha(module_plugins: Any) -> Any:
-    """One plugin process shared by the tests that do not change or stop it."""
-    manifest = module_plugins.sock_dir / "manifest.json"
-    manifest.write_text(json.dumps(MANIFEST))
-    return module_plugins.start("alpha", TESTPLUGIN_MANIFEST=str(manifest))
 
 
 @pytest.fixture

@@ -11,16 +11,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import QUIET_MONITOR, console_session
-from test_console import SIZE, alpha, open_invoke, result_text, status_text, until_serving
+from helpers.console import (
+    QUIET_MONITOR,
+    SIZE,
+    console_session,
+    open_invoke,
+    result_text,
+    status_text,
+    until_serving,
+)
 from textual import events
 
 from goatui.core.monitor import PluginMonitor
 from goatui.ui.app import GoatApp
 from goatui.ui.views.invoke import InvokeView
 from goatui.ui.widgets.function_input import FunctionInput
-
-__all__ = ["alpha"]  # the module-scoped plugin fixture, shared with test_console
 
 
 def type_burst(app: GoatApp, *keys: str) -> None:

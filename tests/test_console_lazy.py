@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from conftest import QUIET_MONITOR, console_session
+from helpers.console import QUIET_MONITOR, console_session
 from textual.widgets import TabbedContent
 
 from goatui.core.monitor import PluginMonitor

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FAST_MONITOR
+from helpers.console import FAST_MONITOR
 from rich.console import Console
 from textual.widgets import Static
 
@@ -285,7 +285,7 @@ async def test_history_replay_is_refused_in_read_only(
 
 
 async def test_gateway_enable_disable_warnings_and_curl(eventually: Any) -> None:
-    from gateway_server import ADMIN_TOKEN, GatewayServer
+    from helpers.gateway_server import ADMIN_TOKEN, GatewayServer
 
     from goatui.core.backends.gateway.rest import GatewayBackend
 
@@ -412,7 +412,7 @@ async def test_context_switch_to_a_gateway_follows_its_log_buffer(
     plugins: Any, eventually: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The Logs view polls the new gateway after a switch, not only at mount."""
-    from gateway_server import ADMIN_TOKEN, GatewayServer
+    from helpers.gateway_server import ADMIN_TOKEN, GatewayServer
 
     alpha = plugins.start("alpha")
     with GatewayServer() as gw:
@@ -438,7 +438,7 @@ async def test_fleet_logs_view_follows_every_gateway(
     eventually: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each gateway context's buffer, under the fleet's names; a context down is named."""
-    from gateway_server import ADMIN_TOKEN, GatewayServer, free_port
+    from helpers.gateway_server import ADMIN_TOKEN, GatewayServer, free_port
 
     from goatui.core.backends.fleet import FleetBackend
     from goatui.core.backends.gateway.rest import GatewayBackend

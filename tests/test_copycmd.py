@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from gateway_server import ADMIN_TOKEN, GatewayServer
+from helpers.gateway_server import ADMIN_TOKEN, GatewayServer
 
 from goatui.core.calls.copycmd import as_curl, as_goatui_call, call_url, compact_args, shell_quote
 from goatui.core.sanitize import UNSAFE_CODEPOINTS

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gateway_server import ADMIN_TOKEN, GatewayServer, free_port
+from helpers.gateway_server import ADMIN_TOKEN, GatewayServer, free_port
 
 from goatui.core.backends.contexts import fleet_for_contexts
 from goatui.core.backends.fleet import FleetBackend, FleetLogPoller

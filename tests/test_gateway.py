@@ -1,4 +1,4 @@
-"""GatewayBackend against a real HTTP server on 127.0.0.1 (tests/gateway_server.py)."""
+"""GatewayBackend against a real HTTP server on 127.0.0.1 (tests/helpers/gateway_server.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gateway_server import (
+from helpers.gateway_server import (
     ADMIN_TOKEN,
     HOSTILE,
     USER_TOKEN,

@@ -15,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import Ran, one_line
-from conftest import run_goatui as goatui
-from gateway_server import ADMIN_TOKEN, USER_TOKEN, GatewayServer, free_port
+from helpers.cli import Ran, one_line
+from helpers.cli import run_goatui as goatui
+from helpers.gateway_server import ADMIN_TOKEN, USER_TOKEN, GatewayServer, free_port
 
 
 @pytest.fixture

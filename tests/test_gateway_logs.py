@@ -6,7 +6,7 @@ from collections import deque
 from typing import Any
 
 import pytest
-from gateway_server import USER_TOKEN, GatewayServer
+from helpers.gateway_server import USER_TOKEN, GatewayServer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from gateway_server import ADMIN_TOKEN, GatewayServer, free_port
+from helpers.gateway_server import ADMIN_TOKEN, GatewayServer, free_port
 
 CLI = Callable[..., tuple[int, str, str]]
 

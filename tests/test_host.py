@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_goatui as goatui
+from helpers.cli import run_goatui as goatui
 
 from goatui.core.backends.sockets.backend import SocketBackend
 from goatui.core.backends.sockets.client import PluginClient

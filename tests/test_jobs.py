@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import one_line
+from helpers.cli import one_line
 
 from goatui.core.backends.sockets.backend import SocketBackend
 from goatui.core.backends.sockets.discovery import Sources

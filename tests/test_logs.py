@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import run_goatui as goatui
+from helpers.cli import run_goatui as goatui
 
 from goatui.cli.cmd_logs import format_entry
 from goatui.core.errors import UsageError
@@ -195,7 +195,7 @@ def test_logs_json_with_filters(plugins_dir) -> None:
 
 def test_logs_from_the_gateway(tmp_path: Path) -> None:
     """With a gateway, `goatui logs` reads GoatFlow's own buffer (no host needed)."""
-    from gateway_server import ADMIN_TOKEN, GatewayServer
+    from helpers.gateway_server import ADMIN_TOKEN, GatewayServer
 
     with GatewayServer() as gw:
         gw.state.log("alpha", "info", "first", n="1")

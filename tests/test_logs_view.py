@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import FAST_MONITOR
+from helpers.console import FAST_MONITOR
 from textual.widgets import Select
 
 from goatui.core.monitor import PluginMonitor
@@ -152,7 +152,7 @@ async def test_console_attaches_only_after_the_warning(
 
 async def test_logs_view_reads_the_gateway_buffer(eventually: Any) -> None:
     """Through a gateway, the view shows GoatFlow's own log buffer (polled)."""
-    from gateway_server import ADMIN_TOKEN, GatewayServer
+    from helpers.gateway_server import ADMIN_TOKEN, GatewayServer
 
     from goatui.core.backends.gateway.rest import GatewayBackend
     from goatui.core.config import Config

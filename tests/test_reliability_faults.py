@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import one_line
-from conftest import run_goatui as goatui
-from test_console import SIZE, health_of, open_invoke, result_text, send, status_text
+from helpers.cli import one_line
+from helpers.cli import run_goatui as goatui
+from helpers.console import SIZE, health_of, open_invoke, result_text, send, status_text
 from textual.widgets import TabbedContent
 
 from goatui.core.calls.history import History

@@ -82,7 +82,7 @@ def test_every_cli_command_keeps_hostile_plugin_text_inert(plugins: Any, tmp_pat
 async def test_every_console_view_keeps_hostile_plugin_text_inert(
     plugins: Any, make_console: Any, eventually: Any, tmp_path: Path
 ) -> None:
-    from test_console import SIZE, send, table_rows
+    from helpers.console import SIZE, send, table_rows
 
     from goatui.core.calls.history import History
 

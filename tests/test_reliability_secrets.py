@@ -82,9 +82,9 @@ def test_world_writable_runtime_dir_is_refused(plugins_dir) -> None:  # type: ig
 async def test_console_in_gateway_mode_never_writes_or_shows_the_token(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from conftest import _eventually
-    from gateway_server import ADMIN_TOKEN, GatewayServer
-    from test_console import SIZE, send, status_text, table_rows
+    from helpers.console import SIZE, send, status_text, table_rows
+    from helpers.console import eventually as _eventually
+    from helpers.gateway_server import ADMIN_TOKEN, GatewayServer
 
     from goatui.core.backends.gateway.rest import GatewayBackend
     from goatui.core.calls.history import History

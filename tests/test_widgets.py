@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from conftest import one_line
+from helpers.cli import one_line
 from rich.console import Console
 
 from goatui.core.errors import NotFound, Unreachable
@@ -294,7 +294,7 @@ def test_colour_on_a_terminal_and_no_textual(wdg: Any) -> None:
 
 
 def test_through_the_gateway(goatui: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from gateway_server import ADMIN_TOKEN, GatewayServer
+    from helpers.gateway_server import ADMIN_TOKEN, GatewayServer
 
     monkeypatch.setenv("GOATFLOW_TOKEN", ADMIN_TOKEN)
     with GatewayServer() as gw:
