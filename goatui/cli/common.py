@@ -68,7 +68,7 @@ def remote_backend(options: argparse.Namespace, config: Config, read_only: bool)
 def fleet_backend(
     options: argparse.Namespace, config: Config, contexts: list[str], read_only: bool
 ) -> Backend:
-    """--fleet (every context of the config) or several --context: one FleetBackend."""
+    """--fleet (every context of the config) or several --context: one fleet of their backends."""
     from goatui.core.backends.contexts import available_contexts, fleet_for_contexts
 
     if getattr(options, "gateway", None) or options.socket:
