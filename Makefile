@@ -5,10 +5,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint proto bench screenshots wheel-check clean help
+.PHONY: demo test lint proto bench screenshots wheel-check wasm-demo wasm-toolchain clean help
 
 help:
-	@echo "make demo | test | lint | proto | bench | screenshots | wheel-check | clean"
+	@echo "make demo | test | lint | proto | bench | screenshots | wheel-check | wasm-demo | wasm-toolchain | clean"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "goatui needs Python 3.11+; set PYTHON=python3.11")'
@@ -47,6 +47,27 @@ screenshots: $(VENV)/.installed-dev
 # The package must work installed from a wheel, not only editable.
 wheel-check: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_wheel.py
+
+# WebAssembly plugins from C: the demo's and the runtime tests'. The built .wasm files
+# are committed, so nothing else needs this toolchain; tests/test_wasm_build.py checks
+# they still match their source whenever it is installed. WASM_OUT=DIR builds elsewhere.
+WASM_CC      ?= clang
+WASI_SYSROOT ?= /usr
+WASM_OUT     ?= .
+WASM_CFLAGS  := --target=wasm32-wasi --sysroot=$(WASI_SYSROOT) -O2 -std=c11 -Wall -Wextra -Werror \
+                -I goatui/demo/wasm -Wl,--strip-debug
+
+wasm-demo:
+	@mkdir -p $(WASM_OUT)/goatui/demo/wasm $(WASM_OUT)/tests/wasm
+	$(WASM_CC) $(WASM_CFLAGS) -o $(WASM_OUT)/goatui/demo/wasm/ticket-stats.wasm goatui/demo/wasm/ticket-stats.c
+	$(WASM_CC) $(WASM_CFLAGS) -o $(WASM_OUT)/tests/wasm/command.wasm tests/wasm/command.c
+	$(WASM_CC) $(WASM_CFLAGS) -mexec-model=reactor -o $(WASM_OUT)/tests/wasm/reactor.wasm tests/wasm/reactor.c
+	@chmod a-x $(WASM_OUT)/goatui/demo/wasm/ticket-stats.wasm $(WASM_OUT)/tests/wasm/*.wasm
+
+# Debian's packages: clang, its wasm linker, WASI's libc and the wasm32 builtins.
+wasm-toolchain:
+	apt-get update -qq
+	apt-get install -y -qq clang lld wasi-libc libclang-rt-14-dev-wasm32
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
