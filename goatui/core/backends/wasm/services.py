@@ -1,0 +1,187 @@
+"""The host a WASM plugin gets: goatui's own hosting stores, reached from its thread.
+
+The cache, the SQLite file, the config and the log stream are the ones the gRPC
+HostService answers socket plugins from (goatui.core.host), not copies: a WASM
+plugin and a socket plugin see the same database and the same [plugins.NAME] config.
+They live in the event loop, and a plugin runs on its own thread, so each host call is
+handed to the loop and waited for under the call's deadline. Log lines and trace
+records go the other way in batches (one loop wake-up per burst, not per line), so a
+plugin logging a flood costs the loop little and loses nothing the buffer can hold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from goatui.core.backends.wasm.hostcalls import HostCallFailed, HostCallRecord, LogLine
+from goatui.core.host import NO_DB_MESSAGE, Host, HostCall, HostFailure
+
+T = TypeVar("T")
+
+#: The largest HTTP response body a plugin gets (it must fit in its memory anyway).
+MAX_HTTP_BODY = 16 * 1024 * 1024
+
+PluginCaller = Callable[[str, str, bytes, float], Awaitable[bytes]]
+
+
+class GoatuiHostServices:
+    """HostServices on goatui's Host, for plugins running on other threads."""
+
+    def __init__(
+        self,
+        host: Host,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        allow_http: bool = False,
+        language: str = "",
+        plugin_caller: PluginCaller | None = None,
+    ) -> None:
+        self.host = host
+        self.loop = loop
+        self._allow_http = allow_http
+        self._language = language
+        self.plugin_caller = plugin_caller
+        self._pending_lines: list[LogLine] = []
+        self._pending_calls: list[HostCallRecord] = []
+        self._flush_scheduled = False
+        self._lock = threading.Lock()
+
+    @property
+    def allow_http(self) -> bool:
+        return self._allow_http
+
+    @property
+    def language(self) -> str:
+        return self._language
+
+    # -- into the log stream and the host trace, in batches ------------------------------
+
+    def log(self, line: LogLine) -> None:
+        with self._lock:
+            self._pending_lines.append(line)
+            self._schedule_flush()
+
+    def record(self, call: HostCallRecord) -> None:
+        with self._lock:
+            self._pending_calls.append(call)
+            self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self.loop.call_soon_threadsafe(self.flush)
+
+    def flush(self) -> None:
+        """Hand what is pending to the log stream and the trace (on the loop)."""
+        with self._lock:
+            lines, self._pending_lines = self._pending_lines, []
+            calls, self._pending_calls = self._pending_calls, []
+            self._flush_scheduled = False
+        logs = self.host.logs
+        for line in lines:
+            logs.add(line.plugin, line.level, line.message, dict(line.fields), line.timestamp)
+        trace = self.host.trace
+        for call in calls:
+            trace.append(
+                HostCall(
+                    trace.next_seq(),
+                    call.timestamp,
+                    call.plugin,
+                    call.method,
+                    call.detail,
+                    call.duration_ms,
+                    call.outcome,
+                )
+            )
+
+    # -- host calls, answered on the loop -------------------------------------------------
+
+    def _on_loop(self, work: Callable[[], Awaitable[T]], timeout: float, what: str) -> T:
+        async def run() -> T:
+            return await work()
+
+        future = asyncio.run_coroutine_threadsafe(run(), self.loop)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise HostCallFailed(f"{what} timed out (the call's deadline)") from None
+        except HostFailure as exc:
+            raise HostCallFailed(exc.message) from None
+
+    def db_query(
+        self, plugin: str, sql: str, args: list[Any], timeout: float
+    ) -> list[dict[str, Any]]:
+        database = self.host.db
+        if database is None:
+            raise HostCallFailed(NO_DB_MESSAGE)
+        return self._on_loop(lambda: database.query(sql, args), timeout, "the query")
+
+    def db_exec(self, plugin: str, sql: str, args: list[Any], timeout: float) -> int:
+        database = self.host.db
+        if database is None:
+            raise HostCallFailed(NO_DB_MESSAGE)
+        return self._on_loop(lambda: database.execute(sql, args), timeout, "the statement")
+
+    def cache_get(self, plugin: str, key: str) -> bytes | None:
+        async def get() -> bytes | None:
+            return self.host.cache.get(plugin, key)
+
+        return self._on_loop(get, _QUICK_S, "the cache")
+
+    def cache_set(self, plugin: str, key: str, value: bytes, ttl: int) -> None:
+        async def put() -> None:
+            self.host.cache.set(plugin, key, value, ttl)
+
+        self._on_loop(put, _QUICK_S, "the cache")
+
+    def config_get(self, plugin: str, key: str) -> str | None:
+        # The config is read-only while goatui runs: no need to go through the loop.
+        return self.host.config.plugin_config(plugin).get(key)
+
+    def plugin_call(
+        self, plugin: str, target: str, function: str, args: bytes, timeout: float
+    ) -> bytes:
+        caller = self.plugin_caller
+        if caller is None:
+            raise HostCallFailed("no other plugins are known to this goatui")
+        return self._on_loop(
+            lambda: caller(target, function, args, timeout), timeout, f"{target}.{function}"
+        )
+
+    def http_request(
+        self,
+        plugin: str,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes,
+        timeout: float,
+    ) -> tuple[int, bytes]:
+        # Only with --allow-http (checked before this is asked), and on this thread: a
+        # slow server holds up this plugin, never the loop.
+        import httpx
+
+        try:
+            with (
+                httpx.Client(timeout=timeout, follow_redirects=False) as client,
+                client.stream(method, url, headers=headers, content=body or None) as response,
+            ):
+                data = bytearray()
+                for chunk in response.iter_bytes():
+                    data += chunk
+                    if len(data) > MAX_HTTP_BODY:
+                        raise HostCallFailed(
+                            f"the response is larger than {MAX_HTTP_BODY // (1024 * 1024)} MiB"
+                        )
+                return response.status_code, bytes(data)
+        except httpx.HTTPError as exc:
+            raise HostCallFailed(f"{type(exc).__name__}: {exc}") from None
+
+
+# The cache is in memory: if the loop cannot answer this fast, it is wedged.
+_QUICK_S = 5.0
