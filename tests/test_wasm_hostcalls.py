@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from wasm_hosting import COMMAND, DEMO, REACTOR, Hosting, shared_test_engine, wat_file
+from helpers.wasm import COMMAND, DEMO, REACTOR, Hosting, shared_test_engine, wat_file
 
 from goatui.core.backends.wasm.hostcalls import go_format, languages, translate
 from goatui.core.backends.wasm.runner import PluginRunner
 from goatui.core.config import Config
 from goatui.core.errors import NotFound
-from goatui.core.host import HostCache
+from goatui.core.hosting.host import HostCache
 from goatui.core.logs import LogStore
 
 FAILED = {"host_call": "failed"}

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from wasm_hosting import (
+from helpers.wasm import (
     COMMAND,
     DEMO,
     REACTOR,

@@ -29,8 +29,8 @@ from goatui.core.backends.wasm import abi
 from goatui.core.backends.wasm.engine import WasmEngine
 from goatui.core.backends.wasm.hostcalls import CallScope, HostCalls, HostServices, LogLine
 from goatui.core.backends.wasm.output import OutputPipes
+from goatui.core.calls.results import format_size
 from goatui.core.errors import GoatError, RemoteError, ResultTooLarge, TimedOut, UsageError
-from goatui.core.results import format_size
 
 MiB = 1024 * 1024
 DEFAULT_MAX_RESULT_BYTES = 64 * MiB

@@ -1,7 +1,7 @@
 """The host a WASM plugin gets: goatui's own hosting stores, reached from its thread.
 
 The cache, the SQLite file, the config and the log stream are the ones the gRPC
-HostService answers socket plugins from (goatui.core.host), not copies: a WASM
+HostService answers socket plugins from (goatui.core.hosting.host), not copies: a WASM
 plugin and a socket plugin see the same database and the same [plugins.NAME] config.
 They live in the event loop, and a plugin runs on its own thread, so each host call is
 handed to the loop and waited for under the call's deadline. Log lines and trace
@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from goatui.core.backends.wasm.hostcalls import HostCallFailed, HostCallRecord, LogLine
-from goatui.core.host import NO_DB_MESSAGE, Host, HostCall, HostFailure
+from goatui.core.hosting.host import NO_DB_MESSAGE, Host, HostCall, HostFailure
 
 T = TypeVar("T")
 

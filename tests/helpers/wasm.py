@@ -17,11 +17,11 @@ from goatui.core.backends.wasm.engine import WasmEngine
 from goatui.core.backends.wasm.runner import PluginRunner
 from goatui.core.backends.wasm.services import GoatuiHostServices, PluginCaller
 from goatui.core.config import Config
-from goatui.core.host import Host
+from goatui.core.hosting.host import Host
+from goatui.core.hosting.runtime import RuntimeDir
 from goatui.core.logs import LogEntry, LogStore
-from goatui.core.runtime import RuntimeDir
 
-TESTS_DIR = Path(__file__).resolve().parent
+TESTS_DIR = Path(__file__).resolve().parent.parent
 REPO = TESTS_DIR.parent
 WASM_DIR = TESTS_DIR / "wasm"
 COMMAND = WASM_DIR / "command.wasm"
