@@ -16,6 +16,8 @@ from helpers.cli import Ran
 from helpers.console import FAST_MONITOR, QUIET_MONITOR, console_session
 from helpers.plugins import PluginFactory, PluginsDir, RunningPlugin
 
+from goatui.core.secrets import forget_secrets
+
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
@@ -35,6 +37,8 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     yield
     shutil.rmtree(runtime, ignore_errors=True)
+    # Tokens a test registered are scrubbed for the rest of the process otherwise.
+    forget_secrets()
 
 
 @pytest.fixture

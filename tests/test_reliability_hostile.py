@@ -127,3 +127,53 @@ async def test_every_console_view_keeps_hostile_plugin_text_inert(
         assert unsafe(screen) == []
     assert any("pwned" in screen for screen in screens)
     assert any("[bold&#160;red]markup[/]" in s or "[bold red]markup[/]" in s for s in screens)
+
+
+# Zero-width, joiners, soft hyphen, word joiner, BOM, a tag character, a variation
+# selector, a Hangul filler: each drawn as nothing by a terminal.
+INVISIBLE = "\u200b\u200c\u200d\u00ad\u2060\ufeff\U000e0041\ufe0f\u3164"
+
+
+def test_every_field_of_a_gateway_log_entry_is_inert_in_every_format(
+    gw: Any, cli: Any, monkeypatch: Any
+) -> None:
+    """Level, plugin, message, field keys and values, and timestamps out of range: the
+    text lines and --json alike carry no control or invisible character."""
+    from helpers.gateway_server import ADMIN_TOKEN
+
+    hostile = EVIL + INVISIBLE + "\ud800"  # and a lone surrogate, as JSON can spell it
+    entries = [
+        {
+            "timestamp": stamp,
+            "plugin": "p" + hostile,
+            "level": "info\x1b]0;PWNED\x07\x1b[2J" + INVISIBLE,
+            "message": "m" + hostile,
+            "fields": {"k" + hostile: "v" + hostile, "n": 7},
+        }
+        for stamp in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "later")
+    ]
+    with gw.state.lock:
+        gw.state.logs.extend(entries)
+    monkeypatch.setenv("GOATFLOW_TOKEN", ADMIN_TOKEN)
+    text = cli("logs", "--gateway", gw.url)
+    as_json = cli("logs", "--gateway", gw.url, "--json")
+    for ran in (text, as_json):
+        assert ran.returncode == 0, ran.stderr
+        assert unsafe(ran.stdout + ran.stderr) == []
+        assert len(ran.stdout.splitlines()) == 3, ran.stdout
+    assert "\\x1b]0;PWNED\\x07" in text.stdout and "\\u200b\\u200c\\u200d\\xad" in text.stdout
+    records = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert [r["level"] for r in records] == [e["level"] for e in entries]
+    assert records[0]["fields"]["k" + hostile] == "v" + hostile
+
+
+def test_the_console_log_line_escapes_every_field() -> None:
+    from goatui.core.logs import LogStore
+    from goatui.ui.views.logs import format_line
+
+    store = LogStore()
+    entry = store.add(
+        "p" + EVIL, "warn" + EVIL + INVISIBLE, "m" + INVISIBLE, {"k" + EVIL: INVISIBLE}
+    )
+    line = format_line(entry)
+    assert unsafe(line) == [] and "\\u200b" in line and "\\x1b" in line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
@@ -95,6 +96,7 @@ async def test_console_in_gateway_mode_never_writes_or_shows_the_token(
 
     monkeypatch.chdir(tmp_path)
     with GatewayServer() as gw:
+        gw.state.echo_token = True  # its errors quote the token: the console shows ***
         gw.state.log("alpha", "info", "hello")
         backend = GatewayBackend(gw.url, token=ADMIN_TOKEN, timeout=5, probe_timeout=2)
         session = Session(backend=backend, config=Config())
@@ -122,6 +124,7 @@ async def test_console_in_gateway_mode_never_writes_or_shows_the_token(
     runtime = Path(os.environ["XDG_RUNTIME_DIR"])
     files = [p for base in (tmp_path, runtime) for p in base.rglob("*") if p.is_file()]
     assert statuses[0].startswith("OK") and "gateway error" not in statuses[1], statuses
+    assert "(sent: ***)" in statuses[1], statuses
     assert any("history" in str(p) for p in files), files  # the calls were recorded…
     assert [p for p in files if ADMIN_TOKEN.encode() in p.read_bytes()] == []  # …no token
 
@@ -174,3 +177,77 @@ async def test_host_servers_listen_only_on_private_unix_sockets(plugins: Any) ->
         assert all(a.startswith("unix://") for a in session.attached.values())
     finally:
         await session.close()
+
+
+# -- a token echoed back by a server -----------------------------------------------------
+
+# Not a JWT, not after "Bearer ", six characters: only knowing it finds it. The quote
+# and the backslash are spelled differently in JSON output.
+SHORT_TOKEN = 'k3"Y\\z'
+
+
+def _echoing_gateways(tmp_path: Path) -> tuple[Any, Any, Path]:
+    """Two loopback gateways that know SHORT_TOKEN and quote it in every error: `good`
+    lists plugins, `bad` fails its plugin list; a config with a context for each, and
+    the token in a 0600 file."""
+    from helpers.gateway_server import GatewayServer
+
+    good, bad = GatewayServer().start(), GatewayServer().start()
+    for server in (good, bad):
+        server.state.tokens[SHORT_TOKEN] = "admin"
+        server.state.echo_token = True
+    bad.state.forced[("GET", "/plugins")] = (
+        502,
+        "application/json",
+        b'{"error": "upstream refused token {bearer}"}',
+    )
+    token = tmp_path / "short.token"
+    token.write_text(SHORT_TOKEN + "\n")
+    token.chmod(0o600)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[contexts.good]\ngateway = "{good.url}"\ntoken_file = "{token}"\n'
+        f'[contexts.bad]\ngateway = "{bad.url}"\ntoken_file = "{token}"\n'
+    )
+    return good, bad, config
+
+
+@pytest.mark.parametrize("source", ["token-file", "environment", "context"])
+def test_a_token_the_gateway_echoes_is_never_shown_or_stored(
+    source: str, tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good, bad, config = _echoing_gateways(tmp_path)
+    try:
+        where = {
+            "token-file": ["--gateway", good.url, "--token-file", str(tmp_path / "short.token")],
+            "environment": ["--gateway", good.url],
+            "context": ["--config", str(config), "--context", "good"],
+        }[source]
+        if source == "environment":
+            monkeypatch.setenv("GOATFLOW_TOKEN", SHORT_TOKEN)
+        shown = []
+        code, out, err = cli(*where, "call", "alpha", "fail", '{"message": "no"}')
+        assert code == 1 and "(sent: ***)" in err, err
+        shown.append(out + err)
+        bad_where = [w.replace(good.url, bad.url) for w in where]
+        if source == "context":
+            bad_where[-1] = "bad"
+        code, out, err = cli(*bad_where, "ls")
+        assert code == 1 and "refused token ***" in err, err
+        shown.append(out + err)
+        # A fleet lists the failing context with its error in the note column.
+        for json_flag in ([], ["--json"]):
+            code, out, err = cli("--config", str(config), "--fleet", "ls", *json_flag)
+            assert code == 0 and "refused token ***" in out, out
+            shown.append(out + err)
+    finally:
+        good.stop()
+        bad.stop()
+    assert all(
+        SHORT_TOKEN not in text and json.dumps(SHORT_TOKEN)[1:-1] not in text for text in shown
+    )
+    stored = [p for p in (tmp_path / "state").rglob("*") if p.is_file()]
+    assert any(p.name == "audit.jsonl" for p in stored), stored  # the call was audited…
+    assert [p for p in stored if SHORT_TOKEN.encode() in p.read_bytes()] == []  # …not the token
+    audit = (tmp_path / "state" / "goatui" / "audit.jsonl").read_text()
+    assert json.dumps(SHORT_TOKEN)[1:-1] not in audit and "***" in audit

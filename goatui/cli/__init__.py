@@ -19,7 +19,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # later collection and at exit, was ~15% of a `goatui call` (issue #9).
         gc.disable()
     from goatui.cli.parser import build_parser
+    from goatui.core.secrets import register_environment_token
 
+    register_environment_token()
     options = build_parser().parse_args(argv)
     # SIGTERM and SIGHUP (the SSH session dropping) end goatui like Ctrl-C does, so
     # cleanup (launched plugins, sockets, the runtime dir) runs.

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from goatui.cli.output import paint, use_colour
 from goatui.core.errors import ExitCode, GoatError, UsageError
-from goatui.core.logs import LogEntry, LogFilter, local_time, to_jsonl
+from goatui.core.logs import LogEntry, LogFilter, level_label, local_time, to_jsonl
 from goatui.core.sanitize import sanitize_line
 
 if TYPE_CHECKING:
@@ -78,7 +78,9 @@ def add_parser(command: CommandFactory) -> None:
 
 def format_entry(entry: LogEntry, colour: bool) -> str:
     """One line: local time, plugin, level, message, key=value fields (all sanitised)."""
-    level = paint(f"{entry.level.upper():<6}", _LEVEL_COLOURS.get(entry.level.lower(), ""), colour)
+    level = paint(
+        f"{level_label(entry.level):<6}", _LEVEL_COLOURS.get(entry.level.lower(), ""), colour
+    )
     parts = [local_time(entry.timestamp, date=True), sanitize_line(entry.plugin), level]
     parts.append(sanitize_line(entry.message))
     if entry.fields:

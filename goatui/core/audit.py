@@ -16,9 +16,10 @@ Args are kept (up to 8 KiB of JSON; larger or non-JSON args are noted, not kept)
 secrets masked, recursively:
   * a value whose key matches /pass|secret|token|key|auth|credential|cookie/i is
     replaced by "***" (whatever it holds: a nested object goes too);
-  * any string that looks like a JWT or a `Bearer …` credential, or holds the value of
-    $GOATFLOW_TOKEN, has that part replaced by "***". Error messages are scrubbed the
-    same way.
+  * any string that looks like a JWT or a `Bearer …` credential, or holds a secret
+    goatui holds (`goatui.core.secrets`: $GOATFLOW_TOKEN, token files, sign-ins, of
+    any length), has that part replaced by "***". Error messages, the target and
+    `where` are scrubbed the same way.
 The key rule errs on the side of masking (`sort_key` is masked too).
 
 `who` is getpass.getuser() (the login name, as the environment tells it) @ the host
@@ -49,12 +50,12 @@ from typing import Any
 from goatui.core.config import state_home
 from goatui.core.errors import GoatError
 from goatui.core.sanitize import sanitize_line
+from goatui.core.secrets import REDACTED, register_environment_token, scrub
 
 AUDIT_FILE = "audit.jsonl"
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ARGS_CHARS = 8 * 1024
 ERROR_CHARS = 500
-REDACTED = "***"
 ACTIONS = (
     "invoke",
     "job-trigger",
@@ -73,7 +74,6 @@ _SECRET_TEXT = re.compile(
     r"|(?<=Bearer )\S+",  # an Authorization header's credential
     re.IGNORECASE,
 )
-TOKEN_ENV = "GOATFLOW_TOKEN"  # goatui.core.gateway.TOKEN_ENV, without importing httpx
 
 
 def audit_path() -> Path:
@@ -102,11 +102,9 @@ def target(plugin: str, item: str = "") -> str:
 
 
 def scrub_text(text: str) -> str:
-    """text with credentials in it (JWTs, Bearer values, $GOATFLOW_TOKEN) masked."""
-    token = os.environ.get(TOKEN_ENV, "").strip()
-    if len(token) >= 8 and token in text:
-        text = text.replace(token, REDACTED)
-    return _SECRET_TEXT.sub(REDACTED, text)
+    """text with credentials in it (JWTs, Bearer values, every secret goatui holds) masked."""
+    register_environment_token()  # also when the audit log is used on its own
+    return _SECRET_TEXT.sub(REDACTED, scrub(text))
 
 
 def redact(value: Any) -> Any:
@@ -225,7 +223,7 @@ def make_entry(
         when=now_rfc3339(),
         who=who(),
         action=action,
-        target=target,
+        target=scrub_text(target),
         outcome=outcome,
         exit_code=exit_code,
         error=sanitize_line(scrub_text(error))[:ERROR_CHARS],

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from goatui.core.errors import UsageError
-from goatui.core.sanitize import safe_json_dumps
+from goatui.core.sanitize import safe_json_dumps, sanitize_line
 
 DEFAULT_CAPACITY = 10_000
 # Subscribers hear about new entries at most this often: a firehose costs one callback
@@ -48,6 +48,13 @@ def parse_min_level(text: str) -> str:
     if word not in LEVELS:
         raise UsageError(f"unknown level {text!r}", "use one of debug, info, warn, error")
     return word
+
+
+def level_label(level: str) -> str:
+    """A level as the CLI and the console show it: upper case, one safe line. A level
+    that needed escaping is shown as it came (upper-casing `\\x1b` would only blur it)."""
+    safe = sanitize_line(level)
+    return safe.upper() if safe == level else safe
 
 
 def rfc3339(timestamp: float) -> str:

@@ -5,6 +5,17 @@ terminal control sequences (ESC, CSI, OSC, DCS, C1, BEL, DEL) that would move th
 retitle the window or worse, or Rich markup that would be interpreted. Everything shown
 goes through `sanitize` (for plain strings) or `safe_text` (for Rich), which turn every
 control character into a visible escape such as ``\\x1b`` and never parse markup.
+
+Characters a terminal draws as nothing are escaped the same way (``\\u200b``,
+``\\U000e0041``), so two names that differ only by one never look alike: format
+characters (Unicode category Cf: zero-width spaces and joiners, the soft hyphen, the
+byte-order mark, bidirectional controls, tag characters), every other default-ignorable
+code point (variation selectors, Hangul fillers, the combining grapheme joiner), line
+and paragraph separators, and lone surrogates (which no terminal encoding can carry).
+The price: an emoji built with a joiner or a variation selector shows its escapes.
+
+Every text made safe here is also scrubbed of the secrets goatui holds
+(`goatui.core.secrets`), so a server that echoes the operator's token shows `***`.
 """
 
 from __future__ import annotations
@@ -13,16 +24,14 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from goatui.core.secrets import scrub
+
 if TYPE_CHECKING:
     # Rich only for safe_text: the CLI's plain output must not pay for importing it.
     from rich.text import Text
 
 # Newline and tab are the only controls kept: they are layout, not commands.
 _KEPT = {0x09, 0x0A}
-# Bidirectional overrides and isolates can reorder what the operator reads ("Trojan
-# Source"); line/paragraph separators break lines behind the renderer's back.
-_INVISIBLE_REORDERING = [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
-_SEPARATORS = [0x2028, 0x2029]
 
 _CONTROL_CODEPOINTS = [
     *(c for c in range(0x00, 0x20) if c not in _KEPT),
@@ -30,12 +39,71 @@ _CONTROL_CODEPOINTS = [
     *range(0x80, 0xA0),
 ]
 
-_TABLE: dict[int, str] = {c: f"\\x{c:02x}" for c in _CONTROL_CODEPOINTS}
-_TABLE.update({c: f"\\u{c:04x}" for c in (*_INVISIBLE_REORDERING, *_SEPARATORS)})
+# Drawn as nothing, or able to reorder or break what the operator reads. Written out
+# rather than computed from unicodedata at import (a CLI run would pay ~0.1 s for
+# walking every code point); tests/test_sanitize.py checks the list against unicodedata.
+_INVISIBLE_RANGES = [
+    # Format characters (Cf), as of Unicode 15.1.
+    (0x00AD, 0x00AD),  # soft hyphen
+    (0x0600, 0x0605),
+    (0x061C, 0x061C),  # Arabic letter mark
+    (0x06DD, 0x06DD),
+    (0x070F, 0x070F),
+    (0x0890, 0x0891),
+    (0x08E2, 0x08E2),
+    (0x180E, 0x180E),
+    (0x200B, 0x200F),  # zero-width space, non-joiner, joiner; LRM, RLM
+    (0x202A, 0x202E),  # bidirectional embeddings and overrides ("Trojan Source")
+    (0x2060, 0x2064),  # word joiner, invisible operators
+    (0x2066, 0x206F),  # bidirectional isolates, deprecated format characters
+    (0xFEFF, 0xFEFF),  # zero-width no-break space (byte-order mark)
+    (0xFFF9, 0xFFFB),  # interlinear annotation
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+    (0x13430, 0x1343F),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    # The rest of Unicode's default-ignorable code points.
+    (0x034F, 0x034F),  # combining grapheme joiner
+    (0x115F, 0x1160),  # Hangul fillers
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180D),  # Mongolian variation selectors
+    (0x180F, 0x180F),
+    (0x2065, 0x2065),
+    (0x3164, 0x3164),  # Hangul filler
+    (0xFE00, 0xFE0F),  # variation selectors
+    (0xFFA0, 0xFFA0),  # halfwidth Hangul filler
+    (0xFFF0, 0xFFF8),
+    (0xE0000, 0xE0FFF),  # tag characters, variation selectors supplement
+    # Line and paragraph separators break lines behind the renderer's back.
+    (0x2028, 0x2029),
+    # Lone surrogates: not characters at all; printing one would fail to encode.
+    (0xD800, 0xDFFF),
+]
+_INVISIBLE_CODEPOINTS = sorted({c for a, b in _INVISIBLE_RANGES for c in range(a, b + 1)})
+
+
+def _escape(codepoint: int) -> str:
+    if codepoint <= 0xFF:
+        return f"\\x{codepoint:02x}"
+    if codepoint <= 0xFFFF:
+        return f"\\u{codepoint:04x}"
+    return f"\\U{codepoint:08x}"
+
+
+def json_escape(codepoint: int) -> str:
+    """How JSON spells a code point: \\uXXXX, or a surrogate pair above the BMP."""
+    if codepoint <= 0xFFFF:
+        return f"\\u{codepoint:04x}"
+    offset = codepoint - 0x10000
+    return f"\\u{0xD800 + (offset >> 10):04x}\\u{0xDC00 + (offset & 0x3FF):04x}"
+
+
+_TABLE: dict[int, str] = {c: _escape(c) for c in (*_CONTROL_CODEPOINTS, *_INVISIBLE_CODEPOINTS)}
 
 # The same characters, escaped the way JSON spells them, for JSON output that must stay
 # valid JSON (json.dumps already escapes C0; C1, DEL and the rest it passes through).
-_JSON_TABLE: dict[int, str] = {c: f"\\u{c:04x}" for c in _TABLE}
+_JSON_TABLE: dict[int, str] = {c: json_escape(c) for c in _TABLE}
 
 # Every codepoint the sanitiser removes; tests and renderers check against this set.
 UNSAFE_CODEPOINTS: frozenset[int] = frozenset(_TABLE)
@@ -50,7 +118,11 @@ def _char_class(codepoints: frozenset[int]) -> re.Pattern[str]:
             ranges[-1][1] = c
         else:
             ranges.append([c, c])
-    parts = (f"\\u{a:04x}" if a == b else f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
+
+    def char(c: int) -> str:
+        return f"\\u{c:04x}" if c <= 0xFFFF else f"\\U{c:08x}"
+
+    parts = (char(a) if a == b else f"{char(a)}-{char(b)}" for a, b in ranges)
     return re.compile("[" + "".join(parts) + "]")
 
 
@@ -60,7 +132,8 @@ _UNSAFE = _char_class(UNSAFE_CODEPOINTS)
 
 
 def sanitize(text: str, *, keep_newlines: bool = True) -> str:
-    """Return text with every control character replaced by a visible escape.
+    """Return text with every control and invisible character replaced by a visible
+    escape, and every secret goatui holds by `***`.
 
     With keep_newlines=False, newlines and tabs are escaped too (for one-line cells
     such as a plugin name or a table cell).
@@ -68,7 +141,8 @@ def sanitize(text: str, *, keep_newlines: bool = True) -> str:
     cleaned = text.translate(_TABLE) if _UNSAFE.search(text) else text
     if not keep_newlines:
         cleaned = cleaned.replace("\n", "\\n").replace("\t", "\\t")
-    return cleaned
+    # After escaping: a secret is visible ASCII, which escaping leaves as it is.
+    return scrub(cleaned)
 
 
 def sanitize_line(text: str) -> str:
@@ -89,8 +163,9 @@ def safe_json_dumps(value: Any, *, indent: int | None = 2) -> str:
 
 
 def sanitize_json_text(dumped: str) -> str:
-    """JSON text (or the head of it) with unsafe characters as \\u escapes: still JSON."""
-    return dumped.translate(_JSON_TABLE) if _UNSAFE.search(dumped) else dumped
+    """JSON text (or the head of it) with unsafe characters as \\u escapes and secrets
+    as `***`: still JSON."""
+    return scrub(dumped.translate(_JSON_TABLE) if _UNSAFE.search(dumped) else dumped)
 
 
 def has_unsafe(text: str) -> bool:
@@ -98,6 +173,13 @@ def has_unsafe(text: str) -> bool:
     return _UNSAFE.search(text) is not None
 
 
+def clip(text: str, limit: int) -> str:
+    """At most limit characters of untrusted text, cut only after secrets are scrubbed:
+    half a token would not be recognised as one once it is cut."""
+    return scrub(text)[:limit]
+
+
 def short_repr(text: str, limit: int = 40) -> str:
     """A short, escaped rendering of untrusted text for error messages."""
+    text = scrub(text)
     return repr(text if len(text) <= limit else text[:limit] + "…")

@@ -90,7 +90,10 @@ class GatewayState:
     # Seconds every answer waits before it is sent.
     delay: float = 0.0
     # (method, path after /api/v1) -> (status, content type, body): answers that override.
+    # `{bearer}` in a forced body becomes the request's bearer token.
     forced: dict[tuple[str, str], tuple[int, str, bytes]] = field(default_factory=dict)
+    # A careless server: every error it answers quotes the bearer token it was sent.
+    echo_token: bool = False
     # What came in: method, the path with its query, and the headers.
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -141,7 +144,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _json(self, status: int, value: Any) -> None:
+        if status >= 400 and self.server.state.echo_token and isinstance(value, dict):
+            value = {**value, "error": f"{value.get('error', '')} (sent: {self._bearer()})"}
         self._send(status, json.dumps(value).encode(), "application/json; charset=utf-8")
+
+    def _bearer(self) -> str:
+        return self.headers.get("Authorization", "").removeprefix("Bearer ")
 
     def _text(self, status: int, text: str, content_type: str = "text/plain") -> None:
         self._send(status, text.encode(), f"{content_type}; charset=utf-8")
@@ -167,7 +175,9 @@ class _Handler(BaseHTTPRequestHandler):
         path = full_path[len("/api/v1") :]
         forced = self.server.state.forced.get((method, path))
         if forced is not None:
-            self._send(forced[0], forced[2], forced[1])
+            self._send(
+                forced[0], forced[2].replace(b"{bearer}", self._bearer().encode()), forced[1]
+            )
             return
         role = self._auth()
         if role is None:

@@ -14,14 +14,14 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from goatui.core.errors import GoatError, RemoteError, UsageError
 from goatui.core.limits import DEFAULT_CALL_TIMEOUT_S, DEFAULT_MAX_MESSAGE_MB
 from goatui.core.models import CallResult, Health, PluginInfo, Probe
-from goatui.core.sanitize import sanitize_line
+from goatui.core.sanitize import clip, sanitize_line
 
 if TYPE_CHECKING:
     from goatui.core.backends.sockets.client import PluginClient
@@ -161,13 +161,19 @@ class LogPoller(ABC):
             await asyncio.sleep(self.interval)
 
 
+# Timestamps goatui can print in UTC and in any local zone (years 1 to 9999, a day in).
+_EARLIEST = datetime(1, 1, 2, tzinfo=UTC).timestamp()
+_LATEST = datetime(9999, 12, 30, tzinfo=UTC).timestamp()
+
+
 def entry_time(entry: Mapping[str, Any]) -> float:
-    """An entry's RFC 3339 timestamp in seconds since the epoch (now if unreadable)."""
+    """An entry's RFC 3339 timestamp in seconds since the epoch (now if unreadable),
+    held within the years goatui can print."""
     text = entry.get("timestamp")
     if isinstance(text, str) and text:
         try:
-            return datetime.fromisoformat(text).timestamp()
-        except ValueError:
+            return min(max(datetime.fromisoformat(text).timestamp(), _EARLIEST), _LATEST)
+        except (ValueError, OverflowError, OSError):  # unreadable, or year 1 in local time
             pass
     return time.time()
 
@@ -201,7 +207,7 @@ def widget_html_from_result(data: bytes) -> str:
             return str(value["html"])
     elif stripped.startswith("<") or not stripped:
         return text
-    start = sanitize_line(text[:80])
+    start = sanitize_line(clip(text, 80))
     raise RemoteError(
         f'widget result is neither {{"html": ...}} nor HTML; it starts: {start}',
         code="BAD_RESULT",

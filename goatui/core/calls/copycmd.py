@@ -17,11 +17,11 @@ import shlex
 from collections.abc import Sequence
 from urllib.parse import quote
 
-from goatui.core.sanitize import UNSAFE_CODEPOINTS
+from goatui.core.sanitize import UNSAFE_CODEPOINTS, json_escape
 
 TOKEN_REFERENCE = "$GOATFLOW_TOKEN"
 # Unsafe characters inside JSON strings stay JSON escapes (`\u001b`), never raw.
-_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in UNSAFE_CODEPOINTS}
+_JSON_ESCAPES = {c: json_escape(c) for c in UNSAFE_CODEPOINTS}
 _API_PREFIX = "/api/v1"  # the same as goatui.core.gateway.API_PREFIX, without httpx
 
 
@@ -41,7 +41,8 @@ def shell_quote(word: str) -> str:
         elif code in UNSAFE_CODEPOINTS or ch == "\r":
             # Bytes, not \u: bash reads \u only in a UTF-8 locale; bytes mean the same
             # character in every locale.
-            out.append("".join(f"\\x{b:02x}" for b in ch.encode("utf-8")))
+            # (A lone surrogate, which UTF-8 cannot carry, as the bytes Python would use.)
+            out.append("".join(f"\\x{b:02x}" for b in ch.encode("utf-8", "surrogatepass")))
         else:
             out.append(ch)
     return "$'" + "".join(out) + "'"

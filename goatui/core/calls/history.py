@@ -3,7 +3,8 @@
 One JSON object per line, newest last. The file is bounded: once it holds `limit` plus
 a slack of lines it is rewritten (atomically) with the newest `limit`. Only what recall
 needs is stored (plugin, function, args as typed, when, duration, outcome): no
-connection details, so never a gateway token. The file is private to the user (0600).
+connection details, and every secret goatui holds scrubbed from args and outcome
+(`goatui.core.secrets`), so never a gateway token. The file is private to the user (0600).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from goatui.core.config import state_home
+from goatui.core.secrets import scrub
 
 HISTORY_LIMIT = 500
 # Args longer than this are not kept (a recall of half a document would be invalid JSON).
@@ -54,10 +56,18 @@ class HistoryEntry:
         outcome: Outcome,
         detail: str = "",
     ) -> HistoryEntry:
-        """An entry with oversized args dropped (and flagged) instead of stored."""
+        """An entry with oversized args dropped (and flagged) instead of stored, and
+        every secret goatui holds scrubbed from what is kept."""
         dropped = len(args) > MAX_ARGS_CHARS
         return cls(
-            plugin, function, "" if dropped else args, at, duration_ms, outcome, detail, dropped
+            plugin,
+            function,
+            "" if dropped else scrub(args),
+            at,
+            duration_ms,
+            outcome,
+            scrub(detail),
+            dropped,
         )
 
     def to_line(self) -> str:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from goatui.core.errors import InvalidArgs
 from goatui.core.sanitize import safe_json_dumps, sanitize, sanitize_json_text
+from goatui.core.secrets import scrub, scrub_bytes
 
 ResultKind = Literal["json", "text", "binary", "empty"]
 
@@ -88,7 +89,8 @@ def pretty_json_head(value: Any, max_lines: int, max_chars: int) -> tuple[str, b
         lines += chunk.count("\n")
         chars += len(chunk)
         if lines >= max_lines or chars > max_chars:
-            head = "".join(parts)
+            # Scrubbed before it is cut: a secret cut in half is no longer recognised.
+            head = scrub("".join(parts))
             end = min(len(head), max_chars)
             position = -1
             for _ in range(max_lines):
@@ -112,7 +114,7 @@ def classify_result(data: bytes, *, head: tuple[int, int] | None = None) -> Resu
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return ResultView("binary", hexdump(data), None, size)
+        return ResultView("binary", hexdump(scrub_bytes(data)), None, size)
     try:
         value = _parse(text)
     except (ValueError, RecursionError):

@@ -32,6 +32,7 @@ from goatui.core.logs import (
     LogFilter,
     default_export_path,
     export_jsonl,
+    level_label,
     local_time,
 )
 from goatui.core.sanitize import safe_text, sanitize_line
@@ -64,20 +65,14 @@ _LEVEL_TONES = {
 }
 
 
-def clean(text: str) -> str:
-    """sanitize_line, skipping the common case cheaply: every character the sanitiser
-    escapes (controls, format characters, separators) makes isprintable() false."""
-    return text if text.isprintable() else sanitize_line(text)
-
-
 def format_line(entry: LogEntry) -> str:
     """One entry as a fixed-column line, sanitised: time plugin LEVEL message k=v."""
-    plugin = shorten(clean(entry.plugin), PLUGIN_W)
-    level = clean(entry.level.upper())[:LEVEL_W]
+    plugin = shorten(sanitize_line(entry.plugin), PLUGIN_W)
+    level = level_label(entry.level)[:LEVEL_W]
     line = f"{local_time(entry.timestamp)} {plugin:<{PLUGIN_W}} {level:<{LEVEL_W}} "
-    line += clean(entry.message)
+    line += sanitize_line(entry.message)
     if entry.fields:
-        line += "  " + clean(entry.fields_text())
+        line += "  " + sanitize_line(entry.fields_text())
     return line
 
 

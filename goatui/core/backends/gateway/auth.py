@@ -2,7 +2,9 @@
 
 The token is secret: it lives only in `BearerAuth` (whose repr hides it), goes only
 into the Authorization header (never a URL, so httpx errors, which name the URL, cannot
-carry it), and no message built here includes it.
+carry it), and no message built here includes it. Every token read here is registered
+with `goatui.core.secrets`, which scrubs it from whatever goatui shows or stores (a
+server may echo it back).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import httpx
 
 from goatui.core.errors import UsageError
 from goatui.core.sanitize import sanitize_line
+from goatui.core.secrets import TOKEN_ENV, register_secret
 
-TOKEN_ENV = "GOATFLOW_TOKEN"
+__all__ = ["TOKEN_ENV", "BearerAuth", "check_token", "read_token_file", "resolve_token"]
 _TOKEN_FILE_MAX = 64 * 1024
 
 
@@ -26,6 +29,9 @@ class BearerAuth(httpx.Auth):
     __slots__ = ("_token",)
 
     def __init__(self, token: str) -> None:
+        # However the token came (a file, the environment, a sign-in), it is scrubbed
+        # from everything goatui shows or stores from now on.
+        register_secret(token)
         self._token = token
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
@@ -39,6 +45,7 @@ class BearerAuth(httpx.Auth):
 def check_token(token: str, source: str) -> str:
     """The token stripped, or UsageError (naming only where it came from, never its text)."""
     token = token.strip()
+    register_secret(token)  # even a refused one: it is still someone's secret
     if not token:
         raise UsageError(f"the token in {source} is empty")
     # Visible ASCII only: anything else could split the header, and httpx's complaint

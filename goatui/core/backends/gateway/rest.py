@@ -41,7 +41,7 @@ from goatui.core.limits import (
     MiB,
 )
 from goatui.core.models import CallResult, Health, Manifest, PluginInfo, Probe
-from goatui.core.sanitize import sanitize_line
+from goatui.core.sanitize import clip, sanitize_line
 
 URL_ENV = "GOATFLOW_URL"
 API_PREFIX = "/api/v1"
@@ -141,8 +141,8 @@ class _Reply:
         if isinstance(value, dict):
             for key in ("error", "message"):
                 if isinstance(value.get(key), str) and value[key]:
-                    return str(value[key])[:_ERROR_TEXT_MAX]
-        return text[:_ERROR_TEXT_MAX]
+                    return clip(str(value[key]), _ERROR_TEXT_MAX)
+        return clip(text, _ERROR_TEXT_MAX)
 
 
 @dataclass(frozen=True)
@@ -346,7 +346,7 @@ class GatewayBackend(Backend):
                 f"{what}: admin access required", "use a token of a GoatFlow admin"
             )
         if 300 <= status < 400:
-            where = sanitize_line(reply.location[:200]) or "elsewhere"
+            where = sanitize_line(clip(reply.location, 200)) or "elsewhere"
             return RemoteError(
                 f"{what}: the gateway redirected to {where}",
                 code=f"HTTP_{status}",
@@ -368,7 +368,7 @@ class GatewayBackend(Backend):
         try:
             return json.loads(reply.body)
         except (ValueError, RecursionError):
-            start = sanitize_line(reply.text()[:60])
+            start = sanitize_line(clip(reply.text(), 60))
             raise RemoteError(
                 f"{what}: the gateway's answer is not valid JSON (it starts: {start})",
                 code="BAD_RESPONSE",
@@ -623,4 +623,4 @@ def _text(entry: Mapping[str, Any], key: str) -> str:
 def _reason(exc: BaseException) -> str:
     # httpx errors name at most the URL (the token is only ever in a header).
     text = str(exc) or type(exc).__name__
-    return sanitize_line(text[:200])
+    return sanitize_line(clip(text, 200))
