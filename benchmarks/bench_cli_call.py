@@ -9,12 +9,11 @@ installed goatui has its .pyc files; this tree often runs without writing them).
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.support import Result, bench_env, interleaved, running_plugins
+from benchmarks.support import Result, bench_env, interleaved_processes, running_plugins
 
 BARE_CALL = """
 import sys
@@ -44,16 +43,7 @@ def run(repeat: int = 21) -> Result:
         script.write_text(BARE_CALL)
         goatui = [*goatui_command(), "call", "p000", "echo", '{"a": 1}', "--socket", str(socket)]
         bare = [sys.executable, str(script), str(socket)]
-
-        def run_goatui() -> None:
-            subprocess.run(goatui, env=env, check=True, capture_output=True)
-
-        def run_bare() -> None:
-            subprocess.run(bare, env=env, check=True, capture_output=True)
-
-        for _ in range(2):  # fill the bytecode cache and the file cache
-            run_goatui(), run_bare()
-        ours, baseline = interleaved(run_goatui, run_bare, repeat)
+        ours, baseline = interleaved_processes(goatui, bare, env, repeat)
     ratio = ours / baseline
     return Result(
         "one `goatui call` from the shell (process start to exit)",

@@ -104,6 +104,23 @@ def interleaved(
     return statistics.median(times_a), statistics.median(times_b)
 
 
+def interleaved_processes(
+    a: list[str], b: list[str], env: dict[str, str], repeat: int, warm: int = 2
+) -> tuple[float, float]:
+    """Median spawn-to-exit times of two commands run alternately, after `warm` runs of
+    each to fill the bytecode and file caches."""
+
+    def run_a() -> None:
+        subprocess.run(a, env=env, check=True, capture_output=True)
+
+    def run_b() -> None:
+        subprocess.run(b, env=env, check=True, capture_output=True)
+
+    for _ in range(warm):
+        run_a(), run_b()
+    return interleaved(run_a, run_b, repeat)
+
+
 @contextmanager
 def running_fleet(count: int) -> Iterator[list[Path]]:
     """`count` plugins on their own sockets, served by one bench process (fleet_server)."""

@@ -257,6 +257,17 @@ async def test_result_size_limit(gw: GatewayServer) -> None:
     await backend.close()
 
 
+async def test_an_endless_answer_is_refused_as_it_streams_in(gw: GatewayServer) -> None:
+    """No length announced, and no end: only counting while reading can refuse it."""
+    gw.state.endless = {("POST", "/plugins/alpha/call/echo"), ("GET", "/plugins")}
+    backend = GatewayBackend(gw.url, token=ADMIN_TOKEN, max_message_mb=1)
+    error = await raises(ResultTooLarge, backend.call("alpha", "echo", b"{}"))
+    assert "larger than the 1 MiB limit" in error.line()
+    listing = await raises(ResultTooLarge, backend.list_plugins())
+    assert listing.line().startswith("listing plugins: the answer is larger")
+    await backend.close()
+
+
 # -- widgets -----------------------------------------------------------------------------
 
 

@@ -81,14 +81,12 @@ class Check:
 
 
 async def check_once(backend: Backend, names: list[str]) -> Check:
-    import asyncio
-
     from goatui.core.models import Health
 
     plugins = await backend.list_plugins()
     chosen = [p for p in plugins if not names or any(matches(p.name, n) for n in names)]
     missing = [n for n in names if not any(matches(p.name, n) for p in plugins)]
-    probes = await asyncio.gather(*(backend.probe(p) for p in chosen))
+    probes = await backend.probe_all(chosen)
     found = list(zip(chosen, probes, strict=True))
     code = ExitCode.OK
     if any(probe.health is not Health.UNREACHABLE and not probe.health.is_up for probe in probes):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from typing import TYPE_CHECKING
 
@@ -28,13 +27,13 @@ def add_parser(command: CommandFactory) -> None:
 
 async def probe_all(session: Session) -> list[tuple[PluginInfo, Probe]]:
     plugins = await session.backend.list_plugins()
-    probes = await asyncio.gather(*(session.backend.probe(p) for p in plugins))
+    probes = await session.backend.probe_all(plugins)
     return list(zip(plugins, probes, strict=True))
 
 
 def run(options: argparse.Namespace, config: Config) -> int:
     from goatui.cli.common import build_session, run_in_session
-    from goatui.cli.output import health_word, table, use_colour
+    from goatui.cli.output import health_word, table_lines, use_colour
     from goatui.core.errors import ExitCode
     from goatui.core.sanitize import safe_json_dumps
 
@@ -90,14 +89,14 @@ def run(options: argparse.Namespace, config: Config) -> int:
                     p.error or probe.error,
                 ]
             )
-        text = table(headers, cells, colour)
-        if colour:
-            # Colour the health words after alignment (widths count visible text only).
-            lines = text.split("\n")
-            for i, (_, probe) in enumerate(found, start=1):
-                lines[i] = lines[i].replace(probe.health.value, health_word(probe.health, True), 1)
-            text = "\n".join(lines)
-        print(text)
+        lines = table_lines(headers, cells, colour)
+        out = sys.stdout
+        out.write(next(lines) + "\n")
+        for line, (_, probe) in zip(lines, found, strict=True):
+            if colour:
+                # Coloured after alignment (widths count visible text only).
+                line = line.replace(probe.health.value, health_word(probe.health, True), 1)
+            out.write(line + "\n")
         return ExitCode.OK
 
     return run_in_session(session, work)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TextIO
 
 from goatui.core.calls.results import ResultView
@@ -39,15 +39,22 @@ def health_word(health: Health, colour: bool) -> str:
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], colour: bool) -> str:
     """Aligned columns; cells are sanitised to one line here, so callers pass raw text."""
-    clean = [[sanitize_line(c) for c in row] for row in rows]
+    return "\n".join(table_lines(headers, rows, colour))
+
+
+def table_lines(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], colour: bool
+) -> Iterator[str]:
+    """The lines of `table`, made as they are written: a list of 10,000 plugins is not
+    held a second time as text."""
     widths = [len(h) for h in headers]
-    for row in clean:
-        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    for row in rows:
+        widths = [max(w, len(sanitize_line(c))) for w, c in zip(widths, row, strict=True)]
     head = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()
-    lines = [paint(head, "1", colour)]
-    for row in clean:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-    return "\n".join(lines)
+    yield paint(head, "1", colour)
+    for row in rows:
+        cells = (sanitize_line(c).ljust(w) for c, w in zip(row, widths, strict=True))
+        yield "  ".join(cells).rstrip()
 
 
 def print_result(view: ResultView, stream: TextIO | None = None) -> None:

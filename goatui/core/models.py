@@ -60,12 +60,20 @@ def _dicts(value: Any) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)]
 
 
-@dataclass(frozen=True)
 class Manifest:
-    """A plugin's manifest.json (PROTOCOL.md, "The manifest"), tolerant of missing parts."""
+    """A plugin's manifest.json (PROTOCOL.md, "The manifest"), tolerant of missing parts.
 
-    raw: dict[str, Any]
-    source: str  # "plugin" (RegisterResponse.manifest), "plugins-dir", or "gateway"
+    Read-only. `deferred` keeps the JSON text and parses it on first use: a gateway lists
+    thousands of plugins whose manifests `goatui ls` never looks into (issue #19).
+    """
+
+    __slots__ = ("_json", "_raw", "source")
+
+    def __init__(self, raw: dict[str, Any], source: str) -> None:
+        self._raw: dict[str, Any] | None = raw
+        self._json: str | None = None
+        #: "plugin" (RegisterResponse.manifest), "plugins-dir", or "gateway"
+        self.source = source
 
     @classmethod
     def parse(cls, document: bytes | str | dict[str, Any], source: str) -> Manifest:
@@ -74,6 +82,37 @@ class Manifest:
         if not isinstance(data, dict):
             raise ValueError("a manifest must be a JSON object")
         return cls(raw=data, source=source)
+
+    @classmethod
+    def deferred(cls, text: str, source: str) -> Manifest:
+        """From the text of a JSON object already checked (parsed again when first read)."""
+        manifest = cls({}, source)
+        manifest._raw, manifest._json = None, text
+        return manifest
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        if self._raw is None:
+            try:
+                value = json.loads(self._json or "{}")
+            except (ValueError, RecursionError):
+                value = None
+            self._raw, self._json = (value if isinstance(value, dict) else {}), None
+        return self._raw
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Manifest):
+            return NotImplemented
+        if self.source != other.source:
+            return False
+        if self._json is not None and self._json == other._json:
+            return True  # the same text, neither parsed: no need to
+        return self.raw == other.raw
+
+    __hash__ = None  # type: ignore[assignment]  # mutable contents, as before
+
+    def __repr__(self) -> str:
+        return f"Manifest(source={self.source!r}, name={self.name!r})"
 
     def _text(self, key: str) -> str:
         value = self.raw.get(key)
@@ -124,7 +163,7 @@ class Manifest:
         return list(seen)
 
 
-@dataclass
+@dataclass(slots=True)
 class PluginInfo:
     """One plugin as found: what it registered as, where it lives, its manifest if any."""
 
@@ -142,7 +181,7 @@ class PluginInfo:
         return self.manifest.handlers() if self.manifest else []
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Probe:
     """One health check: the state, its round trip, and why when it failed."""
 

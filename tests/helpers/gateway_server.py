@@ -94,6 +94,9 @@ class GatewayState:
     forced: dict[tuple[str, str], tuple[int, str, bytes]] = field(default_factory=dict)
     # A careless server: every error it answers quotes the bearer token it was sent.
     echo_token: bool = False
+    # (method, path after /api/v1) answered with a body that never ends (chunked, no
+    # length) until the client hangs up.
+    endless: set[tuple[str, str]] = field(default_factory=set)
     # What came in: method, the path with its query, and the headers.
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -143,6 +146,16 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _endless(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        chunk = b'"' + b"x" * 65530 + b'",'
+        self.wfile.write(b"1\r\n[\r\n")
+        while True:  # ends when the client hangs up (the caller suppresses that)
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+
     def _json(self, status: int, value: Any) -> None:
         if status >= 400 and self.server.state.echo_token and isinstance(value, dict):
             value = {**value, "error": f"{value.get('error', '')} (sent: {self._bearer()})"}
@@ -173,6 +186,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._text(404, "404 page not found")
             return
         path = full_path[len("/api/v1") :]
+        if (method, path) in self.server.state.endless:
+            self._endless()
+            return
         forced = self.server.state.forced.get((method, path))
         if forced is not None:
             self._send(

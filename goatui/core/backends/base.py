@@ -80,6 +80,11 @@ class Backend(ABC):
     async def probe(self, plugin: PluginInfo) -> Probe:
         """The plugin's health and latency now. Never raises."""
 
+    async def probe_all(self, plugins: Sequence[PluginInfo]) -> list[Probe]:
+        """Every plugin's `probe`, in order. A backend whose one answer holds every
+        plugin's state (a gateway's list) answers all from it, not one task per plugin."""
+        return list(await asyncio.gather(*(self.probe(p) for p in plugins)))
+
     @abstractmethod
     async def call(
         self, plugin: str, function: str, args: bytes, timeout: float = DEFAULT_CALL_TIMEOUT_S

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import copy
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -142,6 +142,27 @@ class FleetBackend(Backend):
             return Probe(Health.UNREACHABLE, None, plugin.error or "not in the fleet's listing")
         context, info = route
         return await self.members[context].probe(info)
+
+    async def probe_all(self, plugins: Sequence[PluginInfo]) -> list[Probe]:
+        """Each context probes its own plugins its own way (a gateway: one request)."""
+        probes: list[Probe | None] = [None] * len(plugins)
+        by_context: dict[str, list[tuple[int, PluginInfo]]] = {}
+        for index, plugin in enumerate(plugins):
+            route = self._routes.get(plugin.name)
+            if route is None:
+                probes[index] = Probe(
+                    Health.UNREACHABLE, None, plugin.error or "not in the fleet's listing"
+                )
+            else:
+                by_context.setdefault(route[0], []).append((index, route[1]))
+        contexts = list(by_context)
+        answers = await asyncio.gather(
+            *(self.members[c].probe_all([info for _, info in by_context[c]]) for c in contexts)
+        )
+        for context, answer in zip(contexts, answers, strict=True):
+            for (index, _), probe in zip(by_context[context], answer, strict=True):
+                probes[index] = probe
+        return [probe for probe in probes if probe is not None]
 
     def watch(self, plugin: PluginInfo) -> AsyncIterator[Health] | None:
         route = self._routes.get(plugin.name)

@@ -1,0 +1,188 @@
+"""Work that must not grow faster than the fleet: counted, never timed (issues #18, #19).
+
+What is counted is what made large fleets slow before: callbacks registered on one
+shared request by each of its waiters (cancelling N of them searched N callbacks each),
+and tasks per plugin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Coroutine
+from typing import Any
+
+import pytest
+from helpers.gateway_server import ADMIN_TOKEN, GatewayServer, GatewayState, plugin_entry
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from goatui.core.backends.gateway.rest import GatewayBackend
+from goatui.core.flight import SingleFlight
+from goatui.core.jsonstream import NoSuchArray, array_items
+from goatui.core.models import Health, Manifest
+
+# -- one request shared by many waiters --------------------------------------------------
+
+
+class CountingTask(asyncio.Task[Any]):
+    """A Task that counts the done-callbacks added to and removed from it."""
+
+    added = 0
+    removed = 0
+
+    def add_done_callback(self, fn: Any, *, context: Any = None) -> None:
+        self.added += 1
+        super().add_done_callback(fn, context=context)
+
+    def remove_done_callback(self, fn: Any) -> int:
+        self.removed += 1
+        return super().remove_done_callback(fn)
+
+
+def counting_tasks(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> CountingTask:
+    return CountingTask(coro, loop=loop, **kwargs)
+
+
+def listing_task() -> CountingTask:
+    [task] = [
+        t
+        for t in asyncio.all_tasks()
+        if isinstance(t, CountingTask) and t.get_coro().__name__ == "_fetch_and_keep"  # type: ignore[union-attr]
+    ]
+    return task
+
+
+async def test_waiters_giving_up_do_not_touch_the_shared_request() -> None:
+    """600 probes wait for one slow plugin list; 599 give up (deadlines, the console
+    closing). Each used to add a callback to the shared request and remove it by
+    searching all of them: quadratic, minutes at 60,000 plugins (issue #18)."""
+    state = GatewayState(plugins={"alpha": plugin_entry("alpha")})
+    asyncio.get_running_loop().set_task_factory(counting_tasks)  # type: ignore[arg-type]
+    with GatewayServer(state) as gw:
+        backend = GatewayBackend(gw.url, token=ADMIN_TOKEN)
+        [alpha] = await backend.list_plugins()
+        backend._forget_snapshot()  # the next probes share one new request
+        state.delay = 0.3
+        probes = [asyncio.ensure_future(backend.probe(alpha)) for _ in range(600)]
+        await asyncio.sleep(0.05)
+        shared = listing_task()
+        for probe in probes[1:]:
+            probe.cancel()
+        answer = await probes[0]
+        await backend.close()
+    assert answer.health is Health.ENABLED
+    assert state.count("GET", "/api/v1/plugins") == 2  # the listing, then one for all
+    # One callback for the outcome, whatever the number of waiters.
+    assert (shared.added, shared.removed) == (1, 0)
+
+
+async def test_probe_all_answers_every_plugin_from_one_request() -> None:
+    names = [f"p{i:04d}" for i in range(2000)]
+    state = GatewayState(plugins={n: plugin_entry(n, enabled=n != "p0007") for n in names})
+    with GatewayServer(state) as gw:
+        backend = GatewayBackend(gw.url, token=ADMIN_TOKEN, snapshot_ttl=0.0)
+        plugins = await backend.list_plugins()
+        before = len(asyncio.all_tasks())
+        probing = asyncio.ensure_future(backend.probe_all(plugins))
+        await asyncio.sleep(0)
+        # No task per plugin: the probes of 2,000 plugins are one request.
+        during = len(asyncio.all_tasks())
+        probes = await probing
+        await backend.close()
+    assert during - before <= 2
+    assert len(probes) == len(plugins)
+    health = {p.name: probe.health for p, probe in zip(plugins, probes, strict=True)}
+    assert health["p0007"] is Health.DISABLED and health["p1999"] is Health.ENABLED
+    assert state.count("GET", "/api/v1/plugins") == 2
+
+
+async def test_single_flight_shares_one_run() -> None:
+    flight: SingleFlight[int] = SingleFlight()
+    started = 0
+    release = asyncio.Event()
+
+    async def job() -> int:
+        nonlocal started
+        started += 1
+        await release.wait()
+        return 42
+
+    def make() -> Coroutine[Any, Any, int]:
+        return job()
+
+    waiters = [asyncio.ensure_future(flight.run(make)) for _ in range(10)]
+    await asyncio.sleep(0)
+    waiters[0].cancel()  # one gives up: the run goes on for the others
+    await asyncio.sleep(0)
+    assert flight.in_flight and flight.waiting == 9
+    release.set()
+    assert await asyncio.gather(*waiters[1:]) == [42] * 9
+    assert started == 1 and flight.waiting == 0
+
+    async def failing() -> int:
+        raise ValueError("listing failed")
+
+    results = await asyncio.gather(*(flight.run(failing) for _ in range(3)), return_exceptions=True)
+    assert [type(r) for r in results] == [ValueError] * 3
+
+
+async def test_single_flight_cancel_ends_the_run_for_its_waiters() -> None:
+    flight: SingleFlight[None] = SingleFlight()
+    waiter = asyncio.ensure_future(flight.run(lambda: asyncio.sleep(30)))
+    await asyncio.sleep(0)
+    flight.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+
+
+# -- reading a large list entry by entry ---------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    items=st.lists(json_values, max_size=6),
+    others=st.dictionaries(st.text().filter(lambda k: k != "plugins"), json_values, max_size=3),
+    indent=st.sampled_from([None, 0, 2]),
+)
+def test_array_items_reads_what_json_loads_reads(
+    items: list[Any], others: dict[str, Any], indent: int | None
+) -> None:
+    text = json.dumps({**others, "plugins": items, "z": others}, indent=indent)
+    read = list(array_items(text, "plugins"))
+    assert [item for item, _, _ in read] == json.loads(text)["plugins"]
+    assert [json.loads(text[start:end]) for _, start, end in read] == items
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"plugins": [1, 2', '{"plugins": [1,]}', '{"plugins": [1]} x', '{"a" 1}', ""],
+)
+def test_array_items_refuses_what_json_loads_refuses(text: str) -> None:
+    with pytest.raises(ValueError):
+        json.loads(text)
+    with pytest.raises(ValueError):
+        list(array_items(text, "plugins"))
+
+
+@pytest.mark.parametrize("text", ["{}", '{"plugins": null}', '{"other": []}'])
+def test_array_items_without_the_array(text: str) -> None:
+    with pytest.raises(NoSuchArray):
+        list(array_items(text, "plugins"))
+    with pytest.raises(ValueError, match="not a JSON object"):
+        list(array_items("[]", "plugins"))
+
+
+def test_deferred_manifest_is_read_when_first_used() -> None:
+    text = json.dumps({"name": "alpha", "jobs": [{"id": "j", "handler": "h"}]})
+    deferred = Manifest.deferred(text, "gateway")
+    assert deferred == Manifest.deferred(text, "gateway")  # compared unread
+    assert deferred.name == "alpha" and deferred.handlers() == ["h"]
+    assert deferred == Manifest.parse(text, "gateway")
+    assert deferred != Manifest.parse(text, "plugin")
