@@ -168,3 +168,30 @@ def test_tests_share_helpers_through_the_helpers_package() -> None:
         if re.match(r"\s*(from|import) (conftest|test_\w+)\b", line)
     ]
     assert offenders == []
+
+
+def _event_loops_started(tree: ast.AST, inside_signal_exit: bool = False) -> Iterator[bool]:
+    """For each `asyncio.run(...)`: whether it runs inside `with SignalExit(...)`."""
+    for node in ast.iter_child_nodes(tree):
+        inside = inside_signal_exit
+        if isinstance(node, ast.With):
+            inside = inside or any(
+                isinstance(item.context_expr, ast.Call)
+                and ast.unparse(item.context_expr.func) == "SignalExit"
+                for item in node.items
+            )
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "asyncio.run":
+            yield inside
+        yield from _event_loops_started(node, inside)
+
+
+def test_every_event_loop_ends_on_signals_through_itself() -> None:
+    """A command that called asyncio.run itself would end on SIGTERM by an exception
+    raised at an arbitrary point (a segfault inside grpc.aio; goatui.core.signals)."""
+    found = {
+        name: list(_event_loops_started(ast.parse(path.read_text())))
+        for name, path in goatui_modules().items()
+    }
+    assert found["goatui.cli.common"] == [True] and found["goatui.ui.app"] == [True]
+    offenders = [name for name, loops in found.items() if not all(loops)]
+    assert offenders == [], "run commands through goatui.cli.common.run_command"

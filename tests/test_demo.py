@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from helpers.processes import children_of, wait_gone
 
 
 def start_demo() -> tuple[subprocess.Popen[str], dict[str, str]]:
@@ -28,33 +27,6 @@ def start_demo() -> tuple[subprocess.Popen[str], dict[str, str]]:
         name, target = line.strip().split("\t")
         sockets[name] = target
     return process, sockets
-
-
-def children_of(pid: int) -> list[int]:
-    result = subprocess.run(
-        ["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True
-    )
-    return [int(p) for p in result.stdout.split()]
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie is dead for our purposes.
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().split()[2] != "Z"
-
-
-def wait_gone(pids: list[int], timeout: float = 10) -> list[int]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        left = [p for p in pids if alive(p)]
-        if not left:
-            return []
-        time.sleep(0.05)
-    return [p for p in pids if alive(p)]
 
 
 def test_demo_plugins_serve_and_are_listed() -> None:
@@ -93,7 +65,7 @@ def test_demo_leaves_nothing_behind(signum: int) -> None:
     plugin_pids = children_of(process.pid)
     assert len(plugin_pids) == 3
     process.send_signal(signum)
-    process.wait(15)
+    assert process.wait(15) == 128 + signum
     assert wait_gone(plugin_pids) == []
     assert not runtime_dir.exists()
 

@@ -251,4 +251,4 @@ def test_cli_fleet_logs_follow(with_stage: tuple[Path, GatewayServer], gw: Gatew
         stop_waiting.cancel()
         process.terminate()
         _, err = process.communicate(timeout=10)
-    assert (process.returncode, err) == (130, "")  # stopped like Ctrl-C, quietly
+    assert (process.returncode, err) == (143, "")  # SIGTERM (128 + 15), quietly

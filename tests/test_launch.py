@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.processes import alive, wait_gone
 
 from goatui.cli.common import build_session
 from goatui.cli.parser import build_parser
@@ -23,37 +24,6 @@ from goatui.core.errors import UsageError
 from goatui.core.session import Session
 
 GOATUI = [sys.executable, "-m", "goatui"]
-
-
-def alive(pid: int) -> bool:
-    """Running and not a zombie, as the process table says."""
-    path = Path(f"/proc/{pid}/stat")
-    try:
-        state = path.read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, IndexError):
-        return False
-    return state != "Z"
-
-
-def wait_gone(pids: list[int], timeout: float = 10) -> list[str]:
-    """[] once every pid is gone; else what the process table says of the survivors."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not any(alive(p) for p in pids):
-            return []
-        time.sleep(0.05)
-    return [describe(p) for p in pids if alive(p)]
-
-
-def describe(pid: int) -> str:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return f"{pid} (gone)"
-    keep = ("State", "PPid", "SigIgn", "SigCgt", "SigBlk", "Threads")
-    info = [line for line in status.splitlines() if line.split(":")[0] in keep]
-    return f"{pid} {cmdline} {info}"
 
 
 def launch_session(plugins_dir: Path, *extra: str, config: Config | None = None) -> Session:

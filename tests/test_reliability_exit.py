@@ -17,10 +17,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers.processes import alive, children_of, cmdline, wait_until
 
 pytestmark = [
     pytest.mark.e2e,
@@ -29,41 +30,6 @@ pytestmark = [
 
 GOATUI = Path(sys.executable).parent / "goatui"
 DEMO_PLUGINS = ("analytics", "flaky", "inventory")
-
-
-def alive(pid: int) -> bool:
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for task in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = task.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(task.parent.name))
-    return found
-
-
-def cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
-
-
-def wait_until(condition: Callable[[], object], what: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not within {timeout:g}s")
-        time.sleep(0.05)
 
 
 class Run:
@@ -102,10 +68,10 @@ class Run:
         return done.stdout
 
     def _goatui(self) -> int | None:
-        return next((p for p in children(self.bash) if "demo" in cmdline(p)), None)
+        return next((p for p in children_of(self.bash) if "demo" in cmdline(p)), None)
 
     def _plugins(self) -> list[int]:
-        pids = children(self.goatui)
+        pids = children_of(self.goatui)
         return [p for p in pids if any(f"plugins/{n}/" in cmdline(p) for n in DEMO_PLUGINS)]
 
     def screen(self) -> str:

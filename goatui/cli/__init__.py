@@ -23,10 +23,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     register_environment_token()
     options = build_parser().parse_args(argv)
-    # SIGTERM and SIGHUP (the SSH session dropping) end goatui like Ctrl-C does, so
-    # cleanup (launched plugins, sockets, the runtime dir) runs.
+    # SIGTERM and SIGHUP (the SSH session dropping) end goatui like Ctrl-C does. Until
+    # a command's event loop runs, nothing needs cleaning up and an exception will do;
+    # once it runs, its own handlers end it through the loop (goatui.core.signals).
     for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _raise_interrupt)
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # `nohup` stays in force
+            signal.signal(signum, _raise_interrupt)
     try:
         from goatui.cli.common import build_session, load_options_config, open_console
 
@@ -44,13 +46,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GoatError as exc:
         print(f"goatui: {exc.line()}", file=sys.stderr)
         return int(exc.exit_code)
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as interrupt:
+        from goatui.core.signals import exit_code_of
+
+        return exit_code_of(getattr(interrupt, "signum", signal.SIGINT))
     except BrokenPipeError:
         # `goatui ls | head`: the reader left; not an error worth a traceback.
         sys.stderr.close()
         return int(ExitCode.OK)
 
 
+class _Interrupted(KeyboardInterrupt):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
 def _raise_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    raise _Interrupted(signum)

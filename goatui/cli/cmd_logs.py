@@ -97,7 +97,7 @@ def run(options: argparse.Namespace, config: Config) -> int:
         text=options.grep or "",
         regex=True,
     )
-    from goatui.cli.common import build_session
+    from goatui.cli.common import build_session, run_command
     from goatui.core.backends.base import LogSource
 
     session = build_session(options, config)
@@ -149,7 +149,7 @@ def run(options: argparse.Namespace, config: Config) -> int:
         finally:
             await session.close()
 
-    return asyncio.run(main())
+    return run_command(main, session)
 
 
 async def from_gateway(

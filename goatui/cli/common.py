@@ -143,7 +143,32 @@ def run_in_session(session: Session, work: Callable[[], Awaitable[int]]) -> int:
         finally:
             await session.close()
 
-    return asyncio.run(runner())
+    return run_command(runner, session)
+
+
+def run_command(main: Callable[[], Awaitable[int]], session: Session | None = None) -> int:
+    """Run a command's coroutine in a fresh event loop; the one way commands use asyncio.
+
+    SIGINT, SIGTERM and SIGHUP cancel it (its `finally` blocks run: the session closes)
+    and the command exits 128 + the signal's number (goatui.core.signals).
+    """
+    from goatui.core.signals import SignalExit
+
+    with SignalExit(session.abandon if session is not None else None) as signals:
+
+        async def runner() -> int:
+            task = asyncio.current_task()
+            assert task is not None
+            signals.deliver_to(lambda _signum: task.cancel())
+            try:
+                code = await main()
+            except asyncio.CancelledError:
+                if signals.exit_code is None:
+                    raise
+                return signals.exit_code
+            return signals.exit_code or code
+
+        return asyncio.run(runner())
 
 
 def open_console(session: Session) -> int:

@@ -23,6 +23,8 @@ environment:
 exit codes:
   0 ok · 1 the plugin or gateway answered with an error · 2 usage or invalid input
   (nothing was sent) · 3 unreachable or timed out · 4 authentication or permission refused
+  · 128+N ended by signal N, after stopping what it started (143 SIGTERM, 129 SIGHUP,
+  130 Ctrl-C)
 """
 
 

@@ -10,9 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-import os
-import signal
-import threading
 from collections.abc import Iterable
 from functools import partial
 from typing import cast
@@ -37,6 +34,7 @@ from goatui.core.models import Health
 from goatui.core.monitor import GONE, PluginMonitor
 from goatui.core.sanitize import sanitize_line
 from goatui.core.session import Session
+from goatui.core.signals import CONSOLE_SIGNALS, SignalExit, exit_code_of
 from goatui.ui.commands import GoatCommands
 from goatui.ui.context import ConsoleContext
 from goatui.ui.errors import describe, toast
@@ -474,45 +472,23 @@ def _bindings(items: Iterable[BindingType]) -> list[Binding]:
     return [b for b in items if isinstance(b, Binding)]
 
 
-SIGNAL_EXIT_GRACE_S = 8.0
-
-
 def run_console(session: Session) -> int:
     """Run the console until the operator quits; the session is closed in any case."""
     app = GoatApp(session, lazy_views=True)
 
-    async def main() -> int:
-        # SIGTERM and SIGHUP (the SSH session dropping) end the console the way q does:
-        # in the event loop, so the terminal is restored and the plugins stopped. The
-        # CLI's handler raises KeyboardInterrupt wherever the main thread happens to be,
-        # which inside grpc.aio's poller can crash the interpreter before cleanup; this
-        # one only asks the loop to exit.
-        loop = asyncio.get_running_loop()
+    # SIGTERM and SIGHUP (the SSH session dropping) end the console the way q does: in
+    # the event loop, so the terminal is restored and the plugins stopped; should the
+    # loop be stuck, the safety net cleans up without it (goatui.core.signals). A
+    # hung-up terminal used to do that (Textual's output queue, see goatui.ui.terminal).
+    with SignalExit(session.abandon, CONSOLE_SIGNALS) as signals:
 
-        def on_signal(signum: int, _frame: object) -> None:
-            loop.call_soon_threadsafe(partial(app.exit, return_code=128 + signum))
-            # Should the loop be stuck, past a grace period a thread cleans up without
-            # it (children, sockets, runtime dir) and exits. A hung-up terminal used to
-            # do that (Textual's output queue, see goatui.ui.terminal); this stays as
-            # the safety net. Not loop.call_later: a stuck loop never runs it.
-            timer = threading.Timer(SIGNAL_EXIT_GRACE_S, force_exit, (signum,))
-            timer.daemon = True
-            timer.start()
+        async def main() -> int:
+            signals.deliver_to(lambda signum: app.exit(return_code=exit_code_of(signum)))
+            app.begin_start()
+            try:
+                await app.run_async()
+            finally:
+                await app.close_session()
+            return app.return_code or 0
 
-        def force_exit(signum: int) -> None:
-            session.abandon()
-            os._exit(128 + signum)
-
-        # Python-level handlers, not loop.add_signal_handler: they run even while the
-        # loop is stuck (the main thread runs them between bytecodes or on EINTR).
-        previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
-        app.begin_start()
-        try:
-            await app.run_async()
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-            await app.close_session()
-        return app.return_code or 0
-
-    return asyncio.run(main())
+        return asyncio.run(main())

@@ -5,7 +5,7 @@ SIGHUP and every later write to the terminal fails (EIO). Textual writes from a 
 fed by a queue of at most 30 writes; the first failing write ended that thread, the
 queue filled with the frames still being drawn while goatui stopped its plugins, and
 the next write blocked the event loop for good. goatui then only left through the
-signal handler's safety net (goatui.ui.app.SIGNAL_EXIT_GRACE_S), skipping the orderly
+signal handler's safety net (goatui.core.signals.SIGNAL_EXIT_GRACE_S), skipping the orderly
 shutdown. With `TerminalOutput` a write to a terminal that has gone is dropped instead,
 so the shutdown runs as it does for `q`.
 """
