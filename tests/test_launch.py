@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import signal
 import stat
 import subprocess
@@ -15,7 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.processes import alive, wait_gone
+from helpers.processes import (
+    alive,
+    cmdline,
+    descendants_of,
+    lines_until,
+    parent_of,
+    wait_gone,
+    wait_until,
+)
 
 from goatui.cli.common import build_session
 from goatui.cli.parser import build_parser
@@ -134,30 +141,34 @@ def test_launch_needs_a_plugins_dir_with_grpc_plugins(plugins_dir) -> None:
 
 
 def start_following(plugins_dir: Path) -> tuple[subprocess.Popen[str], Path, list[int]]:
-    """`goatui logs -f --launch`; returns it, its runtime dir and its plugins' pids."""
+    """`goatui logs -f --launch` with its plugins attached; returns it, its runtime dir and
+    every process it started (its plugins, what they started, the runtime dir's watchdog)."""
     process = subprocess.Popen(
         [*GOATUI, "logs", "-f", "--json", "--launch", "--plugins-dir", str(plugins_dir)],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
         env=dict(os.environ, NO_COLOR="1"),
     )
     assert process.stdout is not None
-    runtime: Path | None = None
-    attached: set[str] = set()
-    while len(attached) < 2:
-        line = process.stdout.readline()
-        assert line, process.stderr.read() if process.stderr else ""
+    attached: dict[str, str] = {}
+
+    def all_attached(line: str) -> bool:
         entry = json.loads(line)
         assert set(entry) == {"timestamp", "plugin", "level", "message", "fields"}
         if entry["message"] == "host attached":
-            attached.add(entry["plugin"])
-            runtime = Path(entry["fields"]["address"].removeprefix("unix://")).parent.parent
-    assert runtime is not None
-    children = subprocess.run(
-        ["ps", "-o", "pid=", "--ppid", str(process.pid)], capture_output=True, text=True
-    )
-    return process, runtime, [int(p) for p in children.stdout.split()]
+            attached[entry["plugin"]] = entry["fields"]["address"]
+        return len(attached) == len(list(plugins_dir.iterdir()))
+
+    try:
+        lines_until(process.stdout, all_attached)
+    except AssertionError:
+        process.kill()
+        process.wait()
+        raise
+    address = next(iter(attached.values()))
+    runtime = Path(address.removeprefix("unix://")).parent.parent
+    return process, runtime, descendants_of(process.pid)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
@@ -165,24 +176,34 @@ def test_no_orphans_when_goatui_is_told_to_stop(plugins_dir, signum: int) -> Non
     """Ctrl-C and SIGTERM (a plugin ignoring SIGTERM: see test_exit_restart_and_stop)."""
     plugins_dir.add("alpha")
     plugins_dir.add("beta")
-    process, runtime, pids = start_following(plugins_dir.root)
-    assert len(pids) == 2
-    assert stat.S_IMODE(runtime.stat().st_mode) == 0o700
-    process.send_signal(signum)
-    process.wait(15)
-    assert wait_gone(pids) == []
+    process, runtime, family = start_following(plugins_dir.root)
+    try:
+        assert sum(str(plugins_dir.root) in cmdline(p) for p in family) == 2
+        assert stat.S_IMODE(runtime.stat().st_mode) == 0o700
+        process.send_signal(signum)
+        assert process.wait(15) == 128 + signum
+    finally:
+        process.kill()
+        process.wait()
+    assert wait_gone(family) == []  # the watchdog too
     assert not runtime.exists()
 
 
-def test_no_orphans_when_goatui_is_killed(plugins_dir) -> None:
+def test_no_orphans_and_no_runtime_dir_when_goatui_is_killed(plugins_dir) -> None:
+    """SIGKILL: the parent-death signal ends each plugin; the runtime dir's watchdog kills
+    what is left in its process group (beta's wrapper script does not exec, so beta runs
+    as the wrapper's child, which the parent-death signal misses) and removes the dir."""
     plugins_dir.add("alpha")
-    plugins_dir.add("beta")
-    process, runtime, pids = start_following(plugins_dir.root)
-    process.kill()
-    process.wait(15)
-    assert wait_gone(pids) == []
-    # Nothing can remove the directory after SIGKILL; do not litter the machine.
-    shutil.rmtree(runtime, ignore_errors=True)
+    plugins_dir.add("beta", shell_wrapper=True)
+    process, runtime, family = start_following(plugins_dir.root)
+    try:
+        wrapped = [p for p in family if "beta/plugin.py" in cmdline(p)]
+        assert len(wrapped) == 1 and "beta/plugin.sh" in cmdline(parent_of(wrapped[0]))
+    finally:
+        process.kill()
+        process.wait()
+    assert wait_gone(family) == []
+    wait_until(lambda: not runtime.exists(), "the runtime dir removed")
 
 
 async def test_demo_plugins_get_the_host() -> None:

@@ -49,3 +49,44 @@ def test_a_signal_ends_an_attached_command_through_the_event_loop(
         process.wait()
     assert "Traceback" not in stderr and "goatui is now the host of alpha" in stderr
     assert runtime_dirs() == []
+
+
+def test_runtime_dirs_of_dead_goatuis_are_removed_at_the_next_start() -> None:
+    """Only dirs of this user's goatui processes that are gone (by pid and start time)."""
+    from goatui.core.hosting.runtime import OWNER_FILE, RuntimeDir, process_identity
+
+    base = Path(os.environ["XDG_RUNTIME_DIR"])
+    code = "import os; print(os.getpid())"
+    ended = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    me = process_identity(os.getpid())
+    assert me is not None
+
+    def made_by(name: str, owner: str | None) -> Path:
+        directory = base / name
+        directory.mkdir(mode=0o700)
+        (directory / "app.sock").touch()
+        if owner is not None:
+            (directory / OWNER_FILE).write_text(owner + "\n")
+        return directory
+
+    dead = made_by("goatui-dead", f"{ended.stdout.strip()} 12345")
+    reused = made_by("goatui-reused", f"{os.getpid()} 1")  # this pid, another start time
+    alive = made_by("goatui-alive", me)
+    unknown = made_by("goatui-unknown", None)  # no record: being made, or an older goatui
+    other = made_by("other-dead", f"{ended.stdout.strip()} 12345")
+    linked = base / "goatui-link"
+    linked.symlink_to(made_by("elsewhere", f"{ended.stdout.strip()} 12345"))
+    # Another user's (root can make one): never ours to judge.
+    theirs = made_by("goatui-theirs", f"{ended.stdout.strip()} 12345")
+    if os.getuid() == 0:
+        os.chown(theirs, 65534, 65534)
+    runtime = RuntimeDir()
+    try:
+        assert not dead.exists() and not reused.exists()
+        assert alive.exists() and unknown.exists() and other.exists() and linked.exists()
+        assert theirs.exists() is (os.getuid() == 0)
+        assert (base / "elsewhere" / "app.sock").exists()  # a symlink is not followed
+        assert (runtime.path / OWNER_FILE).read_text() == me + "\n"
+    finally:
+        runtime.remove()
+    assert not runtime.path.exists()

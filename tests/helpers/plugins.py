@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -121,6 +122,14 @@ if {say!r}:
 runpy.run_path({plugin!r}, run_name="__main__")
 """
 
+# A wrapper script that starts the plugin as its child and waits (no exec): killing the
+# wrapper alone leaves the plugin running.
+_SHELL_WRAPPER = """\
+#!/bin/sh
+{python} {plugin}
+exit $?
+"""
+
 
 class PluginsDir:
     """DIR/<name>/{manifest.json, plugin.py}: test plugins installed as GoatFlow does."""
@@ -136,19 +145,32 @@ class PluginsDir:
         stubborn: bool = False,
         plugin_type: str = "grpc",
         say: str = "",
+        shell_wrapper: bool = False,
         **env: str,
     ) -> Path:
-        """Install a test plugin; `say` is printed to its stdout as it starts."""
+        """Install a test plugin; `say` is printed to its stdout as it starts;
+        `shell_wrapper`: its binary is a shell script that runs it as a child."""
         directory = self.root / name
         directory.mkdir()
         (directory / "plugin.py").write_text(
             _WRAPPER.format(name=name, env=env, stubborn=stubborn, say=say, plugin=str(TEST_PLUGIN))
         )
+        binary = "plugin.py"
+        if shell_wrapper:
+            binary = "plugin.sh"
+            script = directory / binary
+            script.write_text(
+                _SHELL_WRAPPER.format(
+                    python=shlex.quote(sys.executable),
+                    plugin=shlex.quote(str(directory / "plugin.py")),
+                )
+            )
+            script.chmod(0o755)
         manifest = {
             "name": name,
             "version": "9.9.9",
             "type": plugin_type,
-            "grpc": {"binary": "plugin.py", "health_check": True},
+            "grpc": {"binary": binary, "health_check": True},
         }
         (directory / "manifest.json").write_text(json.dumps(manifest))
         return directory

@@ -20,6 +20,10 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
 def children_of(pid: int) -> list[int]:
     """The processes whose parent is pid."""
     found = []
@@ -30,6 +34,17 @@ def children_of(pid: int) -> list[int]:
             continue
         if int(fields[1]) == pid:
             found.append(int(stat.parent.name))
+    return found
+
+
+def descendants_of(pid: int) -> list[int]:
+    """Children, their children, and so on."""
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        children = children_of(todo.pop())
+        found += children
+        todo += children
     return found
 
 

@@ -4,8 +4,9 @@ Each plugin's `grpc.binary` (relative to its directory) runs with
 GOATFLOW_PLUGIN_SOCKET set to a socket in goatui's private runtime directory. A binary
 ending in `.py` runs under the current interpreter (the demo plugins are Python).
 Children die with goatui: SIGTERM then SIGKILL on a normal exit (to the plugin's whole
-process group, so a wrapper script's children go too), and the kernel's parent-death
-signal (SIGKILL) if goatui itself is killed.
+process group, so a wrapper script's children go too). If goatui itself is killed, the
+kernel's parent-death signal (SIGKILL) ends each plugin, and the runtime dir's watchdog
+(goatui.core.hosting.runtime) kills what is left in its process group.
 """
 
 from __future__ import annotations
@@ -103,6 +104,16 @@ def _signal_pid_group(pid: int, signum: int) -> None:
             os.kill(pid, signum)
 
 
+def _group_is_empty(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass
+    return False
+
+
 def _reaped(pid: int) -> bool:
     """True once the child is gone (reaping it here if nobody else has)."""
     try:
@@ -174,6 +185,8 @@ class Launcher:
         )
         launched.started_at = time.time()
         process = launched.process
+        # It leads its own process group (start_new_session): the group's id is its pid.
+        self.runtime.watchdog.guard(process.pid)
         launched.readers = [
             asyncio.create_task(self._pump(launched, process.stdout, "stdout")),
             asyncio.create_task(self._pump(launched, process.stderr, "stderr")),
@@ -214,6 +227,9 @@ class Launcher:
         process = launched.process
         if process is not None and level == "stdout":
             launched.exit_code = await process.wait()
+            if _group_is_empty(process.pid):
+                # Nothing left to kill should goatui die, and the id may be reused.
+                self.runtime.watchdog.release(process.pid)
             if self.on_exit is not None:
                 self.on_exit(launched)
 
@@ -234,6 +250,7 @@ class Launcher:
         # Whatever else is left in its group (a wrapper's children) goes now.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
+        self.runtime.watchdog.release(process.pid)
         launched.exit_code = process.returncode
         # Let the readers drain the last lines and report the exit, then stop waiting.
         readers = [t for t in launched.readers if not t.done()]
