@@ -110,18 +110,17 @@ async def goatui() -> dict[str, Any]:
     """Subprocess: the console on the Logs view, its host taking the clients' calls."""
     from textual.widgets import Log
 
-    from benchmarks.pilot import ScreenWatch, summary
+    from benchmarks.pilot import ScreenWatch, console_app, summary
     from goatui.core.backends.sockets.backend import SocketBackend
     from goatui.core.backends.sockets.discovery import Sources
     from goatui.core.config import Config
     from goatui.core.session import Session
-    from goatui.ui.app import GoatApp
     from goatui.ui.views.logs import LogsView
 
     session = Session(
         backend=SocketBackend(Sources(sockets=[], globs=[])), config=Config(log_buffer=BUFFER)
     )
-    app = GoatApp(session, lazy_views=True)
+    app = console_app(session)
     async with app.run_test(size=(160, 50)) as pilot:
         watch = ScreenWatch(app)
         await pilot.press("5")

@@ -33,10 +33,9 @@ SCROLL_GOAL_MS = 50.0  # p95: three frames at 60 Hz
 
 async def measure(socket: str) -> dict[str, Any]:
     """Subprocess: the console's Invoke view, a big result, then scrolling."""
-    from benchmarks.pilot import ScreenWatch, summary
+    from benchmarks.pilot import ScreenWatch, console_app, summary
     from goatui.cli.common import build_session, load_options_config
     from goatui.cli.parser import build_parser
-    from goatui.ui.app import GoatApp
     from goatui.ui.views.invoke import InvokeView
 
     options = build_parser().parse_args(["--socket", socket, "--timeout", "120"])
@@ -50,7 +49,7 @@ async def measure(socket: str) -> dict[str, Any]:
         return result
 
     session.backend.call = timed_call  # type: ignore[method-assign]
-    app = GoatApp(session, lazy_views=True)
+    app = console_app(session)
     async with app.run_test(size=(160, 50)) as pilot:
         watch = ScreenWatch(app)
         await watch.shown(lambda: bool(app.ctx.monitor.states), timeout=60)

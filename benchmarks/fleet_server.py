@@ -3,7 +3,8 @@
 `python -m benchmarks.fleet_server DIR COUNT` serves COUNT sockets
 DIR/goatflow-plugin-pNNN.sock. Each socket has its own server, so each registers its
 own name (pNNN), answers grpc.health.v1 (Check and Watch) for "plugin" and "", and
-handles Call("echo") and Call("big_json"). goatui sees COUNT separate sockets and
+handles Call("echo"), Call("big_json") and Call("set_health") ({"serving": false} makes
+it NOT_SERVING, streamed to Health.Watch). goatui sees COUNT separate sockets and
 plugins, as it would see COUNT plugin processes; only the processes are shared, which
 keeps 100 plugins affordable on a small machine and is not what is being measured.
 """
@@ -51,8 +52,9 @@ def big_json(mb: float) -> bytes:
 
 
 class FleetPlugin(plugin_pb2_grpc.PluginServiceServicer):
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, checker: health.aio.HealthServicer) -> None:
         self.name = name
+        self.checker = checker
         self._big: dict[float, bytes] = {}
 
     async def Register(self, request: Any, context: Any) -> plugin_pb2.RegisterResponse:
@@ -66,6 +68,14 @@ class FleetPlugin(plugin_pb2_grpc.PluginServiceServicer):
             if mb not in self._big:
                 self._big[mb] = big_json(mb)
             return plugin_pb2.CallResponse(result=self._big[mb])
+        if request.function == "set_health":
+            serving = json.loads(request.args or b"{}").get("serving", True)
+            status = health_pb2.HealthCheckResponse.SERVING
+            if not serving:
+                status = health_pb2.HealthCheckResponse.NOT_SERVING
+            for service in ("plugin", ""):
+                await self.checker.set(service, status)
+            return plugin_pb2.CallResponse(result=b"{}")
         await context.abort(grpc.StatusCode.UNKNOWN, f"unknown function: {request.function}")
         raise AssertionError  # abort raises
 
@@ -85,8 +95,8 @@ async def serve(directory: Path, count: int) -> None:
                 ("grpc.max_receive_message_length", 256 * MiB),
             ]
         )
-        plugin_pb2_grpc.add_PluginServiceServicer_to_server(FleetPlugin(name), server)
         checker = health.aio.HealthServicer()
+        plugin_pb2_grpc.add_PluginServiceServicer_to_server(FleetPlugin(name, checker), server)
         for service in ("plugin", ""):
             await checker.set(service, health_pb2.HealthCheckResponse.SERVING)
         health_pb2_grpc.add_HealthServicer_to_server(checker, server)

@@ -57,6 +57,17 @@ class ScreenWatch:
         return await waiting - started
 
 
+def console_app(session: Any) -> Any:
+    """The console as `run_console` builds it, after what the CLI does to the collector
+    once its imports are done (`gc.freeze`): the pilot measures the real program."""
+    import gc
+
+    from goatui.ui.app import GoatApp
+
+    gc.freeze()
+    return GoatApp(session, lazy_views=True, keep_long_lived=True)
+
+
 def press(app: App[Any], key: str) -> None:
     """Post one key event the way the pilot does, without waiting for the app to idle."""
     character = key if len(key) == 1 else None

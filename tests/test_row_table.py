@@ -190,3 +190,36 @@ async def test_new_columns_keep_the_cursor_on_its_row() -> None:
         await pilot.pause()
         assert app.table.selected_key == "c" and app.table.cursor_row == 0
         assert lines(app.table)[0].split() == ["Name", "ms", "Note", "Where"]
+
+
+async def test_rows_from_a_source_are_made_only_when_drawn() -> None:
+    """100,000 rows (a fleet, a manifest's jobs): the cost is the rows on screen, and
+    the rows kept stay a few screens' worth however far the operator scrolls."""
+    app = TableApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.table
+        made: list[str] = []
+
+        def source(key: str) -> dict[str, Text]:
+            made.append(key)
+            return row(key, note=f"note {key}")[1]
+
+        keys = [f"r{i:06d}" for i in range(100_000)]
+        table.show_keys(keys, source, {"name": 7})
+        table.focus()
+        await pilot.pause()
+        shown = table.size.height - 1  # below the header
+        assert made == keys[:shown]
+        assert lines(table)[1].split() == ["r000000", "1.0", "note", "r0…"]
+        await pilot.press("end")
+        await pilot.pause()
+        assert table.rows_in_view() == keys[-shown:]
+        assert set(keys[-shown:]) <= set(made) and len(made) <= 3 * shown
+        for _ in range(20):
+            await pilot.press("pageup")
+        await pilot.pause()
+        assert len(table._cells) <= 3 * table.size.height + 1  # never the whole table
+        assert table.get_cell("r000005", "note").plain == "note r000005"
+        # The owner measures the fitted columns.
+        table.set_widths({"name": 12})
+        assert table.column_width("name") == 12

@@ -18,9 +18,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from goatui.core.backends.gateway.rest import GatewayBackend
+from goatui.core.backends.sockets.backend import SocketBackend
+from goatui.core.backends.sockets.discovery import Sources
 from goatui.core.flight import SingleFlight
 from goatui.core.jsonstream import NoSuchArray, array_items
-from goatui.core.models import Health, Manifest
+from goatui.core.models import Health, Manifest, PluginInfo
+from goatui.core.monitor import PluginMonitor
 
 # -- one request shared by many waiters --------------------------------------------------
 
@@ -186,3 +189,86 @@ def test_deferred_manifest_is_read_when_first_used() -> None:
     assert deferred.name == "alpha" and deferred.handlers() == ["h"]
     assert deferred == Manifest.parse(text, "gateway")
     assert deferred != Manifest.parse(text, "plugin")
+
+
+# -- the console's monitor: probes follow what is on screen --------------------------------
+
+
+async def test_a_gateway_fleet_is_probed_in_one_batch_without_a_task_per_plugin(
+    eventually: Any,
+) -> None:
+    names = [f"p{i:04d}" for i in range(3000)]
+    state = GatewayState(plugins={n: plugin_entry(n) for n in names})
+    with GatewayServer(state) as gw:
+        backend = GatewayBackend(gw.url, token=ADMIN_TOKEN, snapshot_ttl=0.0)
+        monitor = PluginMonitor(backend, interval=0.1, discover_interval=30)
+        before = len(asyncio.all_tasks())
+        await monitor.start()
+        try:
+            await eventually(
+                lambda: all(s.probes >= 2 for s in monitor.states.values()), 10, "two rounds"
+            )
+            assert len(monitor.states) == 3000
+            # Discovery and one probe loop (and what each waits on), whatever the number
+            # of plugins: it was a task per plugin, and a wait_for task per probe.
+            assert len(asyncio.all_tasks()) - before <= 4
+        finally:
+            await monitor.stop()
+            await backend.close()
+
+
+async def test_plugins_out_of_view_are_sampled_not_probed_every_interval(
+    plugins: Any, eventually: Any
+) -> None:
+    running = [plugins.start(name) for name in ("alpha", "beta", "gamma")]
+    sources = Sources(sockets=[str(p.socket) for p in running])
+    backend = SocketBackend(sources, probe_timeout=0.5, register_timeout=1.0)
+    monitor = PluginMonitor(backend, interval=0.1, sample_interval=30, discover_interval=30)
+    await monitor.start()
+    try:
+        states = {s.name: s for s in monitor.states.values()}
+        await eventually(lambda: all(s.watching for s in states.values()), 5, "Watch streams")
+        monitor.set_in_view([states["alpha"].key])
+        counted = {name: s.probes for name, s in states.items()}
+        await eventually(lambda: states["alpha"].probes >= counted["alpha"] + 8, 5, "probes")
+        # Watched and out of view: at most the probe already scheduled, then a sample.
+        assert states["beta"].probes <= counted["beta"] + 1
+        assert states["gamma"].probes <= counted["gamma"] + 1
+        assert states["beta"].latency_at is not None
+        # Scrolled into view: probed within an interval again.
+        monitor.set_in_view([states["gamma"].key])
+        before = states["gamma"].probes
+        await eventually(lambda: states["gamma"].probes >= before + 3, 5, "gamma probed")
+    finally:
+        await monitor.stop()
+        await backend.close()
+
+
+async def test_a_plugin_restarting_is_asked_its_name_again_and_others_are_not(
+    plugins: Any, eventually: Any
+) -> None:
+    alpha, beta = plugins.start("alpha"), plugins.start("beta")
+    sources = Sources(sockets=[str(alpha.socket), str(beta.socket)])
+    backend = CountingRegister(sources, probe_timeout=0.5, register_timeout=1.0)
+    try:
+        await backend.list_plugins()
+        await backend.list_plugins()
+        assert backend.registered == {str(alpha.socket): 1, str(beta.socket): 1}
+        alpha.stop()
+        alpha.start()  # a new socket file at the same path
+        [first, _] = await backend.list_plugins()
+        assert first.name == "alpha" and not first.error
+        assert backend.registered == {str(alpha.socket): 2, str(beta.socket): 1}
+    finally:
+        await backend.close()
+
+
+class CountingRegister(SocketBackend):
+    """The real socket backend, counting the plugins it asks their names (Register)."""
+
+    registered: dict[str, int]
+
+    async def _register(self, path: str) -> PluginInfo:
+        self.registered = getattr(self, "registered", {})
+        self.registered[path] = self.registered.get(path, 0) + 1
+        return await super()._register(path)

@@ -1,22 +1,33 @@
 """Live plugin state for the console: health, latency and state history. No Textual here.
 
-One task per plugin probes it on a cadence, so at most one probe is ever in flight per
-plugin, and a hung plugin only delays its own task. While a plugin is unreachable the
-cadence backs off (interval, 2x, 4x ... up to `max_backoff`). Where a plugin offers
-`Health.Watch`, a second task streams its state changes as they happen and the probes
-only measure latency and notice disappearance. Discovery re-runs every
-`discover_interval` so new sockets appear and vanished ones are marked GONE (kept, not
-dropped). Subscribers get a callback, in the event loop, after every update.
+Each plugin is probed on a cadence of its own: a timer starts its probe (a task only
+while it runs), so at most one probe is ever in flight per plugin, and a hung plugin
+only delays its own. While a plugin is unreachable the cadence backs off (interval, 2x,
+4x ... up to `max_backoff`). Where a plugin offers `Health.Watch`, a task streams its
+state changes as they happen and probes only measure latency and notice
+disappearance. Discovery re-runs every `discover_interval` so new sockets appear and
+vanished ones are marked GONE (kept, not dropped). Subscribers get a callback, in the
+event loop, after every update.
+
+What it costs grows with what the operator looks at, not with the fleet (issue #19):
+once a view says which plugins are on screen (`set_in_view`), only those, and plugins
+whose state is in doubt (not known yet, unreachable, or not streamed by Watch), are
+probed every `interval`; the latency of the rest is sampled every `sample_interval`,
+and `PluginState.latency_at` says how fresh each latency is. A backend whose one answer
+holds every plugin's state (a gateway's list: `Capabilities.probes_together`) is
+probed in one batch per interval instead, spaced further apart when reading the answer
+costs more than a tenth of the time between them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import statistics
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 
 from goatui.core.backends.base import Backend
@@ -29,6 +40,8 @@ PENDING = "PENDING"
 GONE = "GONE"
 
 DEFAULT_INTERVAL_S = 2.0
+# Latency of plugins out of view whose state is not in doubt (Watch streams it).
+DEFAULT_SAMPLE_INTERVAL_S = 30.0
 DEFAULT_DISCOVER_INTERVAL_S = 5.0
 DEFAULT_MAX_BACKOFF_S = 16.0
 # Covers the client's own per-RPC deadlines (a probe may try two health service names).
@@ -70,6 +83,8 @@ class PluginState:
     watch_supported: bool | None = None
     failures: int = 0
     probes: int = 0
+    # When the last latency was measured (the monitor's clock); None before any.
+    latency_at: float | None = None
     # Bumped on every update, so a view can redraw only what changed.
     version: int = 0
 
@@ -114,6 +129,7 @@ class PluginMonitor:
         backend: Backend,
         *,
         interval: float = DEFAULT_INTERVAL_S,
+        sample_interval: float = DEFAULT_SAMPLE_INTERVAL_S,
         discover_interval: float = DEFAULT_DISCOVER_INTERVAL_S,
         max_backoff: float = DEFAULT_MAX_BACKOFF_S,
         probe_deadline: float = DEFAULT_PROBE_DEADLINE_S,
@@ -125,6 +141,7 @@ class PluginMonitor:
     ) -> None:
         self.backend = backend
         self.interval = max(interval, 0.05)
+        self.sample_interval = max(sample_interval, self.interval)
         self.discover_interval = max(discover_interval, 0.05)
         self.max_backoff = max(max_backoff, self.interval)
         self.probe_deadline = probe_deadline
@@ -136,10 +153,23 @@ class PluginMonitor:
         self.states: dict[str, PluginState] = {}
         # Why the last discovery failed ("" when it worked).
         self.discover_error = ""
+        # Keys of the plugins on screen; None until a view says (then all count as such).
+        self.in_view: set[str] | None = None
+        # Bumped when plugins come or go or change state (not on a new latency): a view
+        # redraws its rows at once only when this moved.
+        self.generation = 0
         self._listeners: list[Listener] = []
         self._probe_tasks: dict[str, asyncio.Task[None]] = {}
         self._watch_tasks: dict[str, asyncio.Task[None]] = {}
-        self._wake: dict[str, asyncio.Event] = {}
+        # Per plugin, while no probe runs: the timer that starts the next, and when.
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._due: dict[str, float] = {}
+        self._probed_at: dict[str, float] = {}
+        # Kicked while its probe ran: probe again as soon as it ends.
+        self._kicked: set[str] = set()
+        self._batched = backend.capabilities.probes_together
+        self._batch: asyncio.Task[None] | None = None
+        self._batch_now = asyncio.Event()
         self._discover_now = asyncio.Event()
         self._discovery: asyncio.Task[None] | None = None
         self._running = False
@@ -157,6 +187,8 @@ class PluginMonitor:
 
     def _emit(self, state: PluginState, transition: Transition | None) -> None:
         state.version += 1
+        if transition is not None:
+            self.generation += 1
         for listener in list(self._listeners):
             listener(state, transition)
 
@@ -173,15 +205,19 @@ class PluginMonitor:
         self._running = True
         await self.discover()
         self._discovery = asyncio.create_task(self._discovery_loop(), name="goatui-discovery")
+        if self._batched:
+            self._batch = asyncio.create_task(self._batch_loop(), name="goatui-probe-all")
 
     async def stop(self) -> None:
         self._running = False
         tasks = [*self._probe_tasks.values(), *self._watch_tasks.values()]
-        if self._discovery is not None:
-            tasks.append(self._discovery)
+        tasks += [t for t in (self._discovery, self._batch) if t is not None]
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
         self._probe_tasks.clear()
         self._watch_tasks.clear()
-        self._discovery = None
+        self._discovery = self._batch = None
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -194,9 +230,26 @@ class PluginMonitor:
 
     def kick(self, key: str) -> None:
         """Probe one plugin now instead of waiting out its interval or backoff."""
-        wake = self._wake.get(key)
-        if wake is not None:
-            wake.set()
+        if self._batched:
+            self._batch_now.set()
+        elif key in self._probe_tasks:
+            self._kicked.add(key)
+        elif key in self._timers:
+            self._schedule(key, 0.0)
+
+    def set_in_view(self, keys: Iterable[str] | None) -> None:
+        """The plugins on screen now (None: treat every plugin so). Those coming into
+        view are probed within an interval of their last probe, not a sample's."""
+        shown = None if keys is None else set(keys)
+        before, self.in_view = self.in_view, shown
+        if shown is None or before is None or self._batched or not self._running:
+            return
+        now = asyncio.get_running_loop().time()
+        for key in shown - before:
+            due = self._due.get(key)
+            if key in self._timers and due is not None and due - now > self.interval:
+                last = self._probed_at.get(key, now - self.interval)
+                self._schedule(key, max(0.0, last + self.interval - now))
 
     def get(self, name: str) -> PluginState | None:
         """The live (not gone) plugin registered as name, else any state of that name."""
@@ -249,12 +302,14 @@ class PluginMonitor:
                 history=deque(maxlen=self.history_size),
             )
             self.states[key] = state
+            self.generation += 1
             self._start_plugin(state)
             self._emit(state, None)
             return
         # A failed Register (hung or dead plugin) must not erase what it said before.
         if (not info.error or state.info.error) and info != state.info:
             state.info = info
+            self.generation += 1
             self._emit(state, None)
         if state.gone:
             state.gone = False
@@ -274,31 +329,94 @@ class PluginMonitor:
     def _start_plugin(self, state: PluginState) -> None:
         if not self._running:
             return
-        self._wake[state.key] = asyncio.Event()
-        self._probe_tasks[state.key] = asyncio.create_task(
-            self._probe_loop(state), name=f"goatui-probe-{state.key}"
-        )
+        if self._batched:
+            self._batch_now.set()  # in the next batch, now
+        else:
+            self._schedule(state.key, 0.0)
 
     def _stop_plugin(self, key: str) -> None:
+        timer = self._timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+        self._kicked.discard(key)
         for tasks in (self._probe_tasks, self._watch_tasks):
             task = tasks.pop(key, None)
             if task is not None:
                 task.cancel()
 
-    def delay(self, state: PluginState) -> float:
-        """Seconds until the next probe: the interval, doubled per consecutive failure."""
-        if state.failures <= 1:
-            return self.interval
-        return float(min(self.interval * 2 ** (state.failures - 1), self.max_backoff))
+    def in_doubt(self, state: PluginState) -> bool:
+        """Its state is not known to be current: only probes can tell."""
+        return state.health in (None, Health.UNREACHABLE) or not state.watching
 
-    async def _probe_loop(self, state: PluginState) -> None:
-        wake = self._wake[state.key]
-        while True:
-            wake.clear()
+    def delay(self, state: PluginState) -> float:
+        """Seconds until the next probe: the interval, doubled per consecutive failure;
+        the sample interval (±10%, so samples spread out) for a plugin out of view
+        whose state Watch streams."""
+        if state.failures > 1:
+            return float(min(self.interval * 2 ** (state.failures - 1), self.max_backoff))
+        if self.in_view is None or state.key in self.in_view or self.in_doubt(state):
+            return self.interval
+        return self.sample_interval * random.uniform(0.9, 1.1)
+
+    def _schedule(self, key: str, delay: float) -> None:
+        timer = self._timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._due[key] = loop.time() + delay
+        self._timers[key] = loop.call_later(delay, self._start_probe, key)
+
+    def _start_probe(self, key: str) -> None:
+        self._timers.pop(key, None)
+        state = self.states.get(key)
+        if state is None or state.gone or not self._running or key in self._probe_tasks:
+            return
+        self._probe_tasks[key] = asyncio.create_task(self._probe(state), name=f"goatui-probe-{key}")
+
+    async def _probe(self, state: PluginState) -> None:
+        key = state.key
+        try:
             probe = await self._probe_once(state)
             self._apply_probe(state, probe)
             self._maybe_watch(state)
-            await _wait(wake, self.delay(state))
+        finally:
+            if self._probe_tasks.get(key) is asyncio.current_task():
+                del self._probe_tasks[key]
+        self._probed_at[key] = asyncio.get_running_loop().time()
+        if self._running and not state.gone:
+            again = key in self._kicked
+            self._kicked.discard(key)
+            self._schedule(key, 0.0 if again else self.delay(state))
+
+    async def _batch_loop(self) -> None:
+        """Every plugin at once, for a backend whose one answer holds all their states."""
+        failures = 0
+        while True:
+            self._batch_now.clear()
+            live = [s for s in self.states.values() if not s.gone]
+            spent = 0.0
+            if live:
+                cpu = time.process_time()
+                probes = await self._probe_all(live)
+                for state, probe in zip(live, probes, strict=True):
+                    self._apply_probe(state, probe)
+                spent = time.process_time() - cpu
+                up = any(p.health is not Health.UNREACHABLE for p in probes)
+                failures = 0 if up else failures + 1
+            backoff = self.interval * 2 ** max(failures - 1, 0)
+            # Reading a list of 60,000 plugins costs a second: at most a tenth of the time.
+            await _wait(self._batch_now, max(min(backoff, self.max_backoff), 10 * spent))
+
+    async def _probe_all(self, states: list[PluginState]) -> list[Probe]:
+        try:
+            return await asyncio.wait_for(
+                self.backend.probe_all([s.info for s in states]), self.probe_deadline
+            )
+        except TimeoutError:
+            failed = Probe(Health.UNREACHABLE, None, f"no answer within {self.probe_deadline:g}s")
+        except Exception as exc:  # a backend bug must not end monitoring
+            failed = Probe(Health.UNREACHABLE, None, f"probe failed: {exc!r}")
+        return [failed] * len(states)
 
     async def _probe_once(self, state: PluginState) -> Probe:
         try:
@@ -314,6 +432,7 @@ class PluginMonitor:
         state.probes += 1
         if probe.latency_ms is not None:
             state.latencies.append(probe.latency_ms)
+            state.latency_at = self.clock()
         state.failures = state.failures + 1 if probe.health == Health.UNREACHABLE else 0
         health = probe.health
         # While Watch streams, it owns the state: a probe that raced a change must not
@@ -381,7 +500,7 @@ class PluginMonitor:
             if exc.code == "UNIMPLEMENTED":
                 state.watch_supported = False
         except GoatError:
-            pass  # the plugin went away; the probe loop (kicked below) reports it
+            pass  # the plugin went away; its probe (kicked below) reports it
         finally:
             state.watching = False
             if self._watch_tasks.get(state.key) is asyncio.current_task():

@@ -47,6 +47,9 @@ class Capabilities:
     hosting: bool = False
     #: Plugins can be enabled and disabled (`set_enabled`; a gateway admin action).
     enable_disable: bool = False
+    #: One answer holds every plugin's state (a gateway's list): `probe_all` costs one
+    #: request, so the console probes all plugins together rather than each on its own.
+    probes_together: bool = False
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ class FleetBackend(Backend):
         self.capabilities = Capabilities(
             logs=LogSource.BUFFER if buffered else LogSource.HOSTED,
             enable_disable=any(b.capabilities.enable_disable for b in self.members.values()),
+            probes_together=all(b.capabilities.probes_together for b in self.members.values()),
         )
         self.warnings = [f"{name}: {w}" for name, b in self.members.items() for w in b.warnings]
         # Shown name -> (context, the plugin as its own backend knows it).

@@ -3,7 +3,8 @@
 All data comes from the monitor (goatui.core.monitor); this view only draws it. Monitor
 updates arrive as coalescing PluginsChanged messages: a change of state or of the rows is
 drawn at once, a new latency with the next tick, which also moves the "in state" column
-along.
+along. The view tells the monitor which plugins are on screen (`set_in_view`): those
+are probed every interval, the latency of the rest is sampled (issue #19).
 """
 
 from __future__ import annotations
@@ -36,12 +37,6 @@ from goatui.ui.widgets.row_table import RowTable
 # each changed row is rendered again (issue #9).
 LARGE_FLEET = 50
 TICK_S = 1.0
-
-
-def rows_signature(states: list[PluginState]) -> tuple[tuple[str, str], ...]:
-    """What must be drawn at once when it changes: which rows, and their states. Not
-    their order: sorted by latency, rows move with the tick rather than every probe."""
-    return tuple(sorted((s.key, s.status) for s in states))
 
 
 def detail_signature(state: PluginState, now: float) -> tuple[object, ...]:
@@ -98,7 +93,12 @@ class PluginsView(View):
         self._detail_drawn: tuple[object, ...] | None = None
         self._notice: str | None = None
         self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
-        self._drawn_rows: tuple[tuple[str, str], ...] = ()
+        # The monitor's generation the rows were drawn at: a change of plugins or states
+        # since is drawn at once (a latency waits for the tick).
+        self._drawn_generation = -1
+        # The order of the rows, kept while neither plugins, states, filter nor sort
+        # changed (by latency it changes with every tick).
+        self._order: tuple[tuple[object, ...], list[PluginState]] | None = None
         self._ticks = 0
         self.set_interval(TICK_S, self._tick)
         self.redraw()
@@ -115,13 +115,19 @@ class PluginsView(View):
         return self.query_one("#plugins-filter", Input)
 
     def visible_states(self) -> list[PluginState]:
+        """The rows: the plugins the filter lets through, in the chosen order."""
         needle = self.filter_text.strip().lower()
         order = self.order_by
+        monitor = self.ctx.monitor
+        signature = (monitor.generation, len(monitor.states), needle, order)
+        if order != "latency" and self._order is not None and self._order[0] == signature:
+            return self._order[1]
         states = sorted(
-            self.ctx.monitor.states.values(),
+            (s for s in monitor.states.values() if needle in s.name.lower()),
             key=lambda s: (sort_key(order, s.name, s.status, s.p50), s.key),
         )
-        return [s for s in states if needle in s.name.lower()]
+        self._order = (signature, states)
+        return states
 
     def selected(self) -> PluginState | None:
         key = self.table.selected_key
@@ -136,11 +142,25 @@ class PluginsView(View):
 
     def redraw(self) -> None:
         now = self.ctx.clock()
-        states = self.visible_states()
-        self._drawn_rows = rows_signature(states)
-        self.table.show(states, now, self._colours, sort=self.order_by)
+        monitor = self.ctx.monitor
+        self._drawn_generation = monitor.generation
+        table = self.table
+        table.show(
+            self.visible_states(),
+            now,
+            self._colours,
+            sort=self.order_by,
+            stale_after=2 * monitor.interval,
+        )
         self._show_detail(now)
         self._show_notice()
+        self._tell_in_view()
+
+    def _tell_in_view(self) -> None:
+        """The rows on screen, and the selected plugin, are probed every interval."""
+        shown = self.table.rows_in_view()
+        selected = self.table.selected_key
+        self.ctx.monitor.set_in_view([*shown, selected] if selected else shown)
 
     def _show_notice(self) -> None:
         """One line above the table when discovery fails or finds nothing."""
@@ -188,7 +208,7 @@ class PluginsView(View):
     # -- messages ----------------------------------------------------------------------
 
     def on_plugins_changed(self, _message: PluginsChanged) -> None:
-        if rows_signature(self.visible_states()) != self._drawn_rows:
+        if self.ctx.monitor.generation != self._drawn_generation:
             self.redraw()  # new, gone or changed state: now; latency waits for the tick
 
     def on_refresh_requested(self, _message: RefreshRequested) -> None:
@@ -197,6 +217,7 @@ class PluginsView(View):
     @on(RowTable.RowHighlighted)
     def _row_highlighted(self) -> None:
         self._show_detail(self.ctx.clock())
+        self._tell_in_view()
 
     @on(RowTable.RowSelected)
     def _row_selected(self) -> None:

@@ -19,7 +19,7 @@ from textual.widgets import Static
 from goatui.core.models import Manifest
 from goatui.core.monitor import PluginState
 from goatui.core.sanitize import safe_text
-from goatui.ui.format import fmt_age, fmt_clock, status_label, tone
+from goatui.ui.format import fmt_age, fmt_clock, fmt_ms, status_label, tone
 from goatui.ui.widgets.plugin_table import Colours
 
 
@@ -100,6 +100,14 @@ def detail_renderable(
         about.add_row("where", _t(info.where))
     via = "Health.Watch stream" if state.watching else "polled health check"
     about.add_row("health", _join(via, _t(f"; {state.note}" if state.note else "", "dim")))
+    if state.latency_at is not None:
+        about.add_row(
+            "latency",
+            _join(
+                f"{fmt_ms(state.last_latency)} ms last, {fmt_ms(state.p50)} ms p50",
+                _t(f", measured {fmt_age(now - state.latency_at)} ago", "dim"),
+            ),
+        )
     if process:
         about.add_row("process", _t(process))
     if state.last_error:

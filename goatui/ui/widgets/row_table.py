@@ -7,11 +7,15 @@ of its key latency (issue #9). Here each row is rendered once, into one Strip, w
 cells or the column widths change; the zebra stripe, the cursor and the focus tint are
 styles laid over the cached strip when a line is drawn, and a changed row or a cursor
 move repaints only its own lines.
+
+A table of thousands of rows (a fleet, a manifest's jobs) is given its keys and a
+function making a row's cells (`show_keys`): only rows drawn are ever made, and only a
+few screens of them are kept, so its cost follows what is on screen (issues #18, #19).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
@@ -44,6 +48,9 @@ class Column:
 
 
 Cells = Mapping[str, Text] | Sequence[Text]
+RowSource = Callable[[str], Cells]
+# Rows made by a RowSource kept beyond those on screen, in screens' worth.
+KEPT_SCREENS = 3
 
 
 class RowTable(KeysInOrder, ScrollView, can_focus=True):
@@ -123,7 +130,11 @@ class RowTable(KeysInOrder, ScrollView, can_focus=True):
         self._columns: tuple[Column, ...] = tuple(columns)
         self._keys: list[str] = []
         self._index: dict[str, int] = {}
+        # Every row's cells (set_rows), or the rows made so far by `_source` (show_keys).
         self._cells: dict[str, list[Text]] = {}
+        self._source: RowSource | None = None
+        # With a source: the fitted columns' widths, as its owner measured them.
+        self._fitted: dict[str, int] = {}
         self._widths: list[int] = [self._fixed_width(c) for c in self._columns]
         # Rendered rows without the row's own style; dropped when a cell or a width changes.
         self._strips: dict[str, Strip] = {}
@@ -158,10 +169,19 @@ class RowTable(KeysInOrder, ScrollView, can_focus=True):
         return self._keys[self._cursor] if self._keys else None
 
     def get_row(self, key: str) -> list[Text]:
-        return list(self._cells[key])
+        return list(self._row(key))
 
     def get_cell(self, key: str, column: str) -> Text:
-        return self._cells[key][self._column_index(column)]
+        return self._row(key)[self._column_index(column)]
+
+    def made_rows(self) -> list[str]:
+        """Keys of the rows a source made that the table keeps (a few screens' worth)."""
+        return list(self._cells) if self._source is not None else []
+
+    def rows_in_view(self) -> list[str]:
+        """Keys of the rows on screen now, top to bottom."""
+        top = int(self.scroll_y)
+        return self._keys[top : top + max(self.size.height - 1, 0)]
 
     def column_width(self, column: str) -> int:
         """The cells' width of a column as drawn, without its padding."""
@@ -183,11 +203,35 @@ class RowTable(KeysInOrder, ScrollView, can_focus=True):
 
     def set_rows(self, rows: Sequence[tuple[str, Cells]]) -> None:
         """Show exactly these rows; the cursor stays on its row's key when it is kept."""
+        self._source = None
+        self._fitted = {}
+        self._cells = {key: self._row_of(cells) for key, cells in rows}
+        self._replace_keys([key for key, _ in rows])
+
+    def show_keys(self, keys: Sequence[str], source: RowSource, widths: Mapping[str, int]) -> None:
+        """Show these rows, each made by source(key) only when it is first drawn or read.
+        `widths` are the fitted columns' (those without a width of their own), measured
+        by the owner over every row; rows made before are made again when drawn."""
+        self._source = source
+        self._fitted = dict(widths)
+        self._cells = {}
+        self._replace_keys(list(keys))
+
+    def set_widths(self, widths: Mapping[str, int]) -> None:
+        """New widths for the fitted columns of a table shown with show_keys."""
+        if dict(widths) != self._fitted:
+            self._fitted = dict(widths)
+            self._widths = [self._measure(i) for i in range(len(self._columns))]
+            self._strips.clear()
+            self._header = None
+            self._resize()
+            self.refresh()
+
+    def _replace_keys(self, keys: list[str]) -> None:
         selected = self.selected_key if self._keys else self._cursor_key_kept
         self._cursor_key_kept = None
-        self._keys = [key for key, _ in rows]
+        self._keys = keys
         self._index = {key: i for i, key in enumerate(self._keys)}
-        self._cells = {key: self._row_of(cells) for key, cells in rows}
         self._strips.clear()
         self._widths = [self._measure(i) for i in range(len(self._columns))]
         self._header = None
@@ -201,14 +245,15 @@ class RowTable(KeysInOrder, ScrollView, can_focus=True):
 
     def update_row(self, key: str, cells: Mapping[str, Text]) -> bool:
         """Change some of a row's cells; True when anything shown changed."""
-        row = self._cells[key]
+        row = self._row(key)
         changed = False
         for column, cell in cells.items():
             index = self._column_index(column)
             if row[index] != cell:
                 old, row[index] = row[index], cell
                 changed = True
-                self._rewidth(index, old, cell)
+                if self._source is None:  # a source's owner measures its columns
+                    self._rewidth(index, old, cell)
         # A row without a cached strip was never drawn, or a full repaint is already due
         # (new rows, widths, columns or theme): only a drawn row needs its line repainted.
         if changed and self._strips.pop(key, None) is not None:
@@ -231,6 +276,8 @@ class RowTable(KeysInOrder, ScrollView, can_focus=True):
 
     def forget_drawn(self) -> None:
         """Render every row again (the theme changed the colours cells were made with)."""
+        if self._source is not None:
+            self._cells.clear()  # made with the old colours too
         self._strips.clear()
         self._header = None
         self.refresh()
@@ -279,7 +326,17 @@ class RowTable(KeysInOrder, ScrollView, can_focus=True):
     def render_lines(self, crop: Region) -> list[Strip]:
         # Widget.rich_style walks every ancestor's styles: once per paint, not per line.
         self._base_style = self.rich_style
+        if self._source is not None and len(self._cells) > KEPT_SCREENS * self.size.height:
+            self._forget_out_of_view()
         return super().render_lines(crop)
+
+    def _forget_out_of_view(self) -> None:
+        """Drop the made rows that are off screen: they are made again when drawn."""
+        shown = set(self.rows_in_view())
+        selected = self.selected_key
+        for key in [k for k in self._cells if k not in shown and k != selected]:
+            del self._cells[key]
+            self._strips.pop(key, None)
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -294,7 +351,7 @@ class RowTable(KeysInOrder, ScrollView, can_focus=True):
         key = self._keys[index]
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._strips[key] = self._render_row(self._cells[key])
+            strip = self._strips[key] = self._render_row(self._row(key))
         if index % 2 == 0:
             base = self.get_component_rich_style("row-table--even-row")
         if index != self._cursor:
@@ -312,6 +369,15 @@ class RowTable(KeysInOrder, ScrollView, can_focus=True):
                 return index
         raise KeyError(column)
 
+    def _row(self, key: str) -> list[Text]:
+        """A row's cells, made now when a source makes them and they are not kept."""
+        row = self._cells.get(key)
+        if row is None:
+            if self._source is None or key not in self._index:
+                raise KeyError(key)
+            row = self._cells[key] = self._row_of(self._source(key))
+        return row
+
     def _row_of(self, cells: Cells) -> list[Text]:
         if isinstance(cells, Mapping):
             return [cells.get(c.key, Text()) for c in self._columns]
@@ -327,6 +393,8 @@ class RowTable(KeysInOrder, ScrollView, can_focus=True):
         if column.width is not None:
             return column.width
         label = Text(column.label).cell_len
+        if self._source is not None:
+            return max(label, self._fitted.get(column.key, 0))
         return max([label, *(row[index].cell_len for row in self._cells.values())])
 
     def _rewidth(self, index: int, old: Text, new: Text) -> None:

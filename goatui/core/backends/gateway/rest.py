@@ -196,7 +196,7 @@ def _listed(entry: Mapping[str, Any], text: str) -> _Listed:
 class GatewayBackend(Backend):
     """Plugins reached through GoatFlow's REST API."""
 
-    capabilities = Capabilities(logs=LogSource.BUFFER, enable_disable=True)
+    capabilities = Capabilities(logs=LogSource.BUFFER, enable_disable=True, probes_together=True)
 
     def __init__(
         self,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 
 from goatui.core.backends.base import Backend, Capabilities, LogSource, Origin
 from goatui.core.backends.sockets.client import PluginClient
@@ -49,6 +51,10 @@ class SocketBackend(Backend):
         self.probe_timeout = probe_timeout
         self._clients: dict[str, PluginClient] = {}
         self._by_name: dict[str, str] = {}
+        # What each socket registered as, kept while it is the same socket file and its
+        # plugin keeps answering: discovery every 5 s asked 1,000 plugins their names
+        # 200 times a second (issue #19). A restarted plugin makes a new socket file.
+        self._registered: dict[str, tuple[tuple[int, int, int], PluginInfo]] = {}
         self._installed: dict[str, InstalledPlugin] | None = None
 
     # -- discovery ---------------------------------------------------------------------
@@ -67,7 +73,11 @@ class SocketBackend(Backend):
 
     async def list_plugins(self) -> list[PluginInfo]:
         paths = self.sources.socket_paths()
-        infos = list(await asyncio.gather(*(self._register(p) for p in paths)))
+        found = [self._known(p) for p in paths]
+        # Only the sockets not known already are asked (one task each).
+        asked = [p for p, info in zip(paths, found, strict=True) if info is None]
+        answers = iter(await asyncio.gather(*(self._register(p) for p in asked)))
+        infos = [info if info is not None else next(answers) for info in found]
         self._by_name = {}
         for info in infos:
             # Two sockets registering one name: keep both, tell them apart by socket.
@@ -76,8 +86,19 @@ class SocketBackend(Backend):
             self._by_name[info.name] = info.target
         return infos
 
+    def _known(self, path: str) -> PluginInfo | None:
+        """What the socket registered as, if it is the same file and still answering."""
+        known = self._registered.get(path)
+        if known is None:
+            return None
+        if known[0] != _file_identity(path) or self.client(path).lost:
+            del self._registered[path]
+            return None
+        return replace(known[1])  # a copy: list_plugins may rename it
+
     async def _register(self, path: str) -> PluginInfo:
         client = self.client(path)
+        identity = _file_identity(path)
         try:
             response = await client.register(timeout=self.register_timeout)
         except GoatError as exc:
@@ -93,6 +114,8 @@ class SocketBackend(Backend):
             description=response.description,
         )
         info.manifest = self._manifest(response.manifest, name)
+        if identity is not None:
+            self._registered[path] = (identity, replace(info))
         return info
 
     def _manifest(self, document: bytes, name: str) -> Manifest | None:
@@ -175,4 +198,14 @@ class SocketBackend(Backend):
 
     async def close(self) -> None:
         clients, self._clients = list(self._clients.values()), {}
+        self._registered.clear()
         await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+
+
+def _file_identity(path: str) -> tuple[int, int, int] | None:
+    """Which file is at path now (device, inode, change time); None if none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_ctime_ns)

@@ -93,6 +93,8 @@ class PluginClient:
         # The health service name that answered last, so probes ask it first next time.
         self._health_service: str | None = None
         self._closing: set[asyncio.Future[None]] = set()
+        #: The last RPC found nobody answering (unavailable, or no answer in time).
+        self.lost = False
 
     def _plugin_stub(self) -> plugin_pb2_grpc.PluginServiceStub:
         if self._channel is None:
@@ -134,6 +136,8 @@ class PluginClient:
             await channel.close(grace=None)
 
     def _error(self, exc: grpc.aio.AioRpcError, what: str, timeout: float | None) -> GoatError:
+        if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+            self.lost = True
         if exc.code() == grpc.StatusCode.UNAVAILABLE:
             # A channel in backoff fails fast for seconds; a plugin restarted at the same
             # socket should be seen at the next probe, so start over with a fresh channel.
@@ -154,6 +158,7 @@ class PluginClient:
             )
         except grpc.aio.AioRpcError as exc:
             raise self._error(exc, "Register", timeout) from None
+        self.lost = False
         return response
 
     async def call(
@@ -169,6 +174,7 @@ class PluginClient:
             )
         except grpc.aio.AioRpcError as exc:
             raise self._error(exc, f"call {function}", timeout) from None
+        self.lost = False
         duration_ms = (time.perf_counter() - started) * 1000
         return CallResult(data=bytes(response.result), duration_ms=duration_ms)
 
@@ -214,6 +220,7 @@ class PluginClient:
                 error = self._error(exc, "health check", timeout)
                 return Probe(Health.UNREACHABLE, None, error.line())
             latency = (time.perf_counter() - started) * 1000
+            self.lost = False
             self._health_service = service
             state = _status_to_health().get(response.status, Health.UNKNOWN)
             return Probe(state, latency)
