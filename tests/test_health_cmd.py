@@ -66,7 +66,7 @@ def test_sockets(plugins, cli: CLI) -> None:  # type: ignore[no-untyped-def]
 
     for args in (("--wait", "-1"), ("--interval", "0")):
         code, _, err = cli("health", *args, *sockets)
-        assert code == 2 and err.startswith("goatui: --")
+        assert code == 2 and err.startswith(f"goatui: argument {args[0]}: must be")
 
 
 def test_wait_until_a_plugin_comes_up(plugins, sock_dir, cli: CLI) -> None:  # type: ignore[no-untyped-def]

@@ -22,7 +22,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from goatui.core.secrets import register_environment_token
 
     register_environment_token()
-    options = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    problem = not_utf8(arguments)
+    if problem:
+        print(f"goatui: {problem}", file=sys.stderr)
+        return int(ExitCode.USAGE)
+    options = build_parser().parse_args(arguments)
     # SIGTERM and SIGHUP (the SSH session dropping) end goatui like Ctrl-C does. Until
     # a command's event loop runs, nothing needs cleaning up and an exception will do;
     # once it runs, its own handlers end it through the loop (goatui.core.signals).
@@ -60,6 +65,20 @@ class _Interrupted(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
+
+
+def not_utf8(arguments: Sequence[str]) -> str:
+    """Why an argument cannot be used ("" when all can): Python hands bytes that are not
+    UTF-8 over as lone surrogates, which nothing downstream can encode."""
+    for position, argument in enumerate(arguments, start=1):
+        for index, ch in enumerate(argument):
+            if 0xD800 <= ord(ch) <= 0xDFFF:
+                byte = f"byte 0x{ord(ch) - 0xDC00:02x}" if ord(ch) >= 0xDC80 else "a surrogate"
+                return (
+                    f"argument {position} is not UTF-8 text ({byte} at character {index + 1}); "
+                    "give goatui UTF-8 arguments"
+                )
+    return ""
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:

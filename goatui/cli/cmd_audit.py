@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from goatui.cli import argtypes
 from goatui.core.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -22,6 +23,8 @@ keys matching pass|secret|token|key|auth|credential|cookie, and anything shaped 
 JWT or a Bearer credential, show as "***". Tokens are never written."""
 
 DEFAULT_LIMIT = 50
+# Two full files of the smallest entries hold fewer than this.
+MAX_LIMIT = 1_000_000
 
 
 def add_parser(command: CommandFactory) -> None:
@@ -30,7 +33,7 @@ def add_parser(command: CommandFactory) -> None:
     parser.add_argument("--json", action="store_true", help="print a JSON array of entries")
     parser.add_argument(
         "--limit",
-        type=int,
+        type=argtypes.count(low=0, high=MAX_LIMIT),
         metavar="N",
         default=DEFAULT_LIMIT,
         help=f"the newest N entries (default {DEFAULT_LIMIT}; 0 for all)",
@@ -43,8 +46,6 @@ def run(options: argparse.Namespace, config: Config) -> int:
     from goatui.core.audit import AuditLog
     from goatui.core.sanitize import safe_json_dumps
 
-    if options.limit < 0:
-        raise UsageError("--limit must be 0 (all) or a positive number")
     log = AuditLog()
     try:
         entries = log.read(options.limit or None)

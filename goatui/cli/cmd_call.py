@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from goatui.core.errors import UsageError
@@ -41,29 +40,32 @@ def add_parser(command: CommandFactory) -> None:
     parser.set_defaults(handler=run)
 
 
-def read_call_args(spec: str) -> tuple[str, str]:
-    """The args text and where it came from: literal JSON, `-` (stdin) or `@FILE`."""
+def read_call_args(spec: str, max_message_mb: int) -> tuple[str, str]:
+    """The args text and where it came from: literal JSON, `-` (stdin) or `@FILE`,
+    read against the message limit (`@/dev/zero` or an endless pipe stop there)."""
+    from goatui.core.inputs import read_stdin_text, read_text_file, shown_path
+    from goatui.core.limits import MiB
+
+    limit = max_message_mb * MiB
+    hint = "args must fit the message limit; raise it with --max-message-mb"
     if spec == "-":
-        return sys.stdin.read(), "stdin"
+        return read_stdin_text(limit=limit, what="stdin (the args)", hint=hint), "stdin"
     if spec.startswith("@"):
         path = spec[1:]
-        try:
-            return Path(path).read_text(encoding="utf-8"), path
-        except OSError as exc:
-            raise UsageError(f"cannot read args file {path}: {exc.strerror}") from None
-        except UnicodeDecodeError:
-            raise UsageError(f"args file {path} is not UTF-8 text") from None
+        what = f"args file {shown_path(path)}"
+        return read_text_file(path, limit=limit, what=what, hint=hint), path
     return spec, "args"
 
 
 def run(options: argparse.Namespace, config: Config) -> int:
-    from goatui.cli.common import build_session, call_timeout, run_in_session
+    from goatui.cli.common import build_session, call_timeout, max_message_mb, run_in_session
     from goatui.cli.output import print_result
     from goatui.core.calls.results import classify_result, parse_args
     from goatui.core.errors import ExitCode
 
-    text, source = read_call_args(options.args)
-    args = parse_args(text, source)
+    limit_mb = max_message_mb(options, config)
+    text, source = read_call_args(options.args, limit_mb)
+    args = parse_args(text, source, max_message_mb=limit_mb)
     # An invalid query is a usage error found before anything is sent.
     query = None
     if options.query is not None:

@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from goatui.cli import argtypes
 from goatui.core.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -48,14 +49,14 @@ def add_parser(command: CommandFactory) -> None:
     parser.add_argument("plugins", nargs="*", metavar="PLUGIN", help="plugins to check")
     parser.add_argument(
         "--wait",
-        type=float,
+        type=argtypes.seconds(allow_zero=True),
         metavar="SECONDS",
         default=0.0,
         help="keep checking until all are up, at most this long (default: check once)",
     )
     parser.add_argument(
         "--interval",
-        type=float,
+        type=argtypes.seconds(),
         metavar="SECONDS",
         default=1.0,
         help="with --wait: seconds between checks (default 1)",
@@ -112,10 +113,6 @@ def unknown_names(check: Check) -> UsageError | None:
 def run(options: argparse.Namespace, config: Config) -> int:
     from goatui.cli.common import build_session, run_in_session
 
-    if options.wait < 0:
-        raise UsageError("--wait must be zero or a positive number of seconds")
-    if options.interval <= 0:
-        raise UsageError("--interval must be a positive number of seconds")
     session = build_session(options, config)
 
     async def work() -> int:

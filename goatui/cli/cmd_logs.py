@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from goatui.cli import argtypes
 from goatui.cli.output import paint, use_colour
 from goatui.core.errors import ExitCode, GoatError, UsageError
 from goatui.core.logs import LogEntry, LogFilter, level_label, local_time, to_jsonl
@@ -68,7 +69,7 @@ def add_parser(command: CommandFactory) -> None:
     parser.add_argument(
         "--for",
         dest="window",
-        type=float,
+        type=argtypes.seconds(),
         metavar="SECONDS",
         default=DEFAULT_WINDOW_S,
         help="without -f: stop once nothing new has arrived for this long (default 2)",
@@ -89,8 +90,6 @@ def format_entry(entry: LogEntry, colour: bool) -> str:
 
 
 def run(options: argparse.Namespace, config: Config) -> int:
-    if options.window <= 0:
-        raise UsageError("--for must be a positive number of seconds")
     wanted = LogFilter(
         plugins=frozenset(options.plugin or ()),
         min_level=options.level,

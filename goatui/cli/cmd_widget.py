@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from goatui.cli import argtypes
+
 if TYPE_CHECKING:
     from goatui.cli.parser import CommandFactory
     from goatui.core.config import Config
@@ -16,14 +18,8 @@ The result may be {"html": "..."} or raw HTML; anything else is an error (exit 1
 Colour on a terminal, plain text when piped; --html prints the HTML itself."""
 
 
-def _width(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of columns: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1 column")
-    return value
+# Wider than any terminal; a typo such as 10**9 would lay out a gigabyte of spaces.
+MAX_WIDTH = 10_000
 
 
 def add_parser(command: CommandFactory) -> None:
@@ -33,7 +29,7 @@ def add_parser(command: CommandFactory) -> None:
     parser.add_argument("widget_id", help="the widget's id in the plugin's manifest")
     parser.add_argument(
         "--width",
-        type=_width,
+        type=argtypes.count(low=1, high=MAX_WIDTH, unit="columns"),
         metavar="N",
         help="lay the text out to N columns (default: the terminal's width, else 80)",
     )

@@ -119,17 +119,15 @@ def apply_hosting(
 
 
 def max_message_mb(options: argparse.Namespace, config: Config) -> int:
-    value = options.max_message_mb or config.max_message_mb
-    if value <= 0:
-        raise UsageError("--max-message-mb must be a positive number of MiB")
-    return int(value)
+    """--max-message-mb, else the config's (each checked where it is read)."""
+    value = options.max_message_mb
+    return int(value if value is not None else config.max_message_mb)
 
 
 def call_timeout(options: argparse.Namespace, config: Config) -> float:
-    value = options.timeout if options.timeout is not None else config.timeout
-    if value <= 0:
-        raise UsageError("--timeout must be a positive number of seconds")
-    return float(value)
+    """--timeout, else the config's (each checked where it is read)."""
+    value = options.timeout
+    return float(value if value is not None else config.timeout)
 
 
 def run_in_session(session: Session, work: Callable[[], Awaitable[int]]) -> int:

@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any
 
 from goatui import __version__
+from goatui.cli import argtypes
 from goatui.core.config import CONFIG_ENV, config_path
 
 EPILOG = f"""\
@@ -83,8 +84,11 @@ class Parser(argparse.ArgumentParser):
         return super().format_help()
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        # One line and exit 2, like every other usage error.
-        self.exit(2, f"goatui: {message}; see `{self.prog} --help`\n")
+        # One line and exit 2, like every other usage error; argparse quotes what was
+        # typed, which may hold a newline or an escape sequence.
+        from goatui.core.sanitize import sanitize_line
+
+        self.exit(2, f"goatui: {sanitize_line(message)}; see `{sanitize_line(self.prog)} --help`\n")
 
 
 class _RefuseToken(argparse.Action):
@@ -126,17 +130,17 @@ def add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
     )
     group.add_argument(
         "--timeout",
-        type=float,
+        type=argtypes.seconds(),
         metavar="SECONDS",
         default=default(None),
-        help="deadline for each call (default 30)",
+        help="deadline for each call (default 30, at most 86400)",
     )
     group.add_argument(
         "--max-message-mb",
-        type=int,
+        type=argtypes.message_mb,
         metavar="MB",
         default=default(None),
-        help="largest result accepted, in MiB (default 64)",
+        help="largest result (and args) accepted, in MiB (default 64, at most 2047)",
     )
     group.add_argument(
         "--read-only",

@@ -4,27 +4,115 @@ from __future__ import annotations
 
 import gc
 import json
+import math
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from goatui.core.errors import InvalidArgs
+from goatui.core.limits import MiB, check_args_size
 from goatui.core.sanitize import safe_json_dumps, sanitize, sanitize_json_text
 from goatui.core.secrets import scrub, scrub_bytes
 
 ResultKind = Literal["json", "text", "binary", "empty"]
 
 
-def parse_args(text: str, source: str = "args") -> bytes:
-    """Validate JSON args and return them as bytes to send; InvalidArgs points at the error."""
+class _NotJson(Exception):
+    """A value Python's json module takes but JSON does not: NaN, Infinity, 1e400."""
+
+    def __init__(self, literal: str, reason: str) -> None:
+        super().__init__(literal)
+        self.literal = literal
+        self.reason = reason
+
+
+def _refuse_constant(literal: str) -> Any:
+    raise _NotJson(literal, f"{literal} is not JSON; send null or a string")
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise _NotJson(literal, f"{literal} is too large for a JSON number")
+    return value
+
+
+# String literals, blanked out so a search for a bare word finds it only outside them.
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+# Text that may hold a surrogate: an escape of one, or one itself (from bytes that were
+# not UTF-8). Only then is the text walked, which is slow for large args.
+_MAYBE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
+
+
+def _lone_surrogate(text: str) -> tuple[int, str] | None:
+    """Where the first surrogate without its partner is in text's string literals, and
+    how it is written there."""
+    for literal in _STRING.finditer(text):
+        body, start = literal.group(), literal.start()
+        i, end = 1, len(body) - 1
+        pending: tuple[int, str] | None = None  # a high surrogate waiting for its low one
+        while i < end:
+            if body[i] == "\\":
+                width = 6 if body[i + 1] == "u" else 2
+                code = int(body[i + 2 : i + 6], 16) if width == 6 else -1
+            else:
+                width, code = 1, ord(body[i])
+            written = body[i : i + width]
+            if pending is not None and not 0xDC00 <= code <= 0xDFFF:
+                return pending
+            if 0xD800 <= code <= 0xDBFF:
+                pending = (start + i, written)
+            elif 0xDC00 <= code <= 0xDFFF:
+                if pending is None:
+                    return start + i, written
+                pending = None
+            i += width
+        if pending is not None:
+            return pending
+    return None
+
+
+def _line_column(text: str, index: int) -> tuple[int, int]:
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def parse_args(text: str, source: str = "args", *, max_message_mb: int | None = None) -> bytes:
+    """Validate JSON args and return them as bytes to send; InvalidArgs points at the error.
+
+    Refused besides what is not JSON at all: NaN, Infinity and numbers too large for a
+    double (Python's json takes them; GoatFlow's Go plugins would not), and lone
+    surrogates (`"\\ud800"`: no character; Go would turn it into U+FFFD unasked). With
+    max_message_mb, args larger than the message limit are refused too (UsageError): the
+    transport would fail them after starting the call, as if the result were too large.
+    """
+    if max_message_mb is not None and len(text) > max_message_mb * MiB:
+        check_args_size(text.encode("utf-8", "surrogatepass"), max_message_mb)
     if not text.strip():
         return b"{}"
     try:
-        json.loads(text)
+        json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise InvalidArgs(exc.msg, exc.lineno, exc.colno, source) from None
     except RecursionError:
         raise InvalidArgs("nested too deeply", 1, 1, source) from None
-    return text.encode("utf-8")
+    except _NotJson as exc:
+        blanked = _STRING.sub(lambda m: "_" * len(m.group()), text)
+        index = max(blanked.find(exc.literal), 0)
+        raise InvalidArgs(exc.reason, *_line_column(text, index), source) from None
+    lone = _lone_surrogate(text) if _MAYBE_SURROGATE.search(text) else None
+    if lone is not None:
+        index, written = lone
+        shown = written if written.startswith("\\") else written.encode("unicode_escape").decode()
+        raise InvalidArgs(
+            f"{shown} is half of a surrogate pair, not a character",
+            *_line_column(text, index),
+            source,
+        )
+    data = text.encode("utf-8")
+    if max_message_mb is not None:
+        check_args_size(data, max_message_mb)
+    return data
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from goatui.core.calls.results import (
     format_size,
     parse_args,
 )
-from goatui.core.errors import GoatError, InvalidArgs
+from goatui.core.errors import GoatError, InvalidArgs, UsageError
 from goatui.core.hosting.host import HostCall
 from goatui.core.models import CallResult
 from goatui.core.sanitize import safe_text, sanitize_line
@@ -289,9 +289,12 @@ class InvokeView(View):
             return
         text = self.args_area.text
         try:
-            args = parse_args(text)
+            args = parse_args(text, max_message_mb=self.ctx.backend.max_message_mb)
         except InvalidArgs as exc:
             self._show_invalid_args(text, exc)
+            return
+        except UsageError as exc:  # larger than the message limit: nothing is sent
+            toast(self, exc.line(), severity="error")
             return
         self._recall_pos = -1
         self._call_worker = self._call(plugin, function, text, args)

@@ -19,6 +19,7 @@ from goatui.core.errors import (
     ResultTooLarge,
     TimedOut,
     Unreachable,
+    UsageError,
 )
 from goatui.core.limits import (
     DEFAULT_CALL_TIMEOUT_S,
@@ -63,6 +64,12 @@ def translate_rpc_error(
         if "failed to connect" in details.lower() or "connection refused" in details.lower():
             return Unreachable(f"{what}: cannot connect to the plugin", "is it running?")
         return Unreachable(f"{what}: plugin went away ({details})", "is it still running?")
+    if code == grpc.StatusCode.RESOURCE_EXHAUSTED and details.lower().startswith("sent message"):
+        # Args are checked before sending (calls.results.parse_args); a caller that did not.
+        return UsageError(
+            f"{what}: the args are larger than the {max_mb} MiB message limit",
+            hint="raise it with --max-message-mb",
+        )
     if code == grpc.StatusCode.RESOURCE_EXHAUSTED and "larger than max" in details.lower():
         return ResultTooLarge(
             f"{what}: the result is larger than the {max_mb} MiB limit",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import glob
-import json
 import os
 import re
 import socket
@@ -18,6 +17,8 @@ from goatui.core.models import Manifest
 DEFAULT_SOCKET_GLOB = "/tmp/goatflow-plugin-*.sock"
 SOCKET_ENV = "GOATFLOW_PLUGIN_SOCKET"
 _SOCKET_PREFIX = "goatflow-plugin-"
+# sun_path holds 108 bytes, the last a NUL.
+MAX_SOCKET_PATH = 107
 
 
 def socket_path(target: str) -> str:
@@ -41,12 +42,34 @@ def name_from_socket(path: str) -> str:
     return stem.removeprefix(_SOCKET_PREFIX) or stem
 
 
+def check_socket_path(path: str) -> None:
+    """UsageError for a path that can never be a socket goatui connects to (too long for
+    a socket address, a symlink loop, a file where a directory should be); a missing
+    file is fine (the plugin may not be running yet)."""
+    if len(os.fsencode(path)) > MAX_SOCKET_PATH:
+        raise UsageError(
+            f"socket path {path} is longer than the {MAX_SOCKET_PATH} bytes a Unix socket "
+            "address holds",
+            "use a shorter path (or a symlink to its directory)",
+        )
+    try:
+        os.stat(path)
+    except (FileNotFoundError, PermissionError):
+        pass
+    except OSError as exc:  # ELOOP, ENOTDIR, ENAMETOOLONG
+        raise UsageError(
+            f"socket path {path} cannot be a socket: {exc.strerror}",
+            "point --socket at the plugin's socket",
+        ) from None
+
+
 def check_socket(path: str) -> None:
     """Raise a clear error when path is not a socket goatui can connect to.
 
     gRPC only says "failed to connect"; the filesystem says why.
     """
     path = socket_path(path)
+    check_socket_path(path)
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -57,6 +80,8 @@ def check_socket(path: str) -> None:
         raise PermissionRefused(
             f"no permission to reach {path}", "run as the plugin's user or fix the permissions"
         ) from None
+    except OSError as exc:
+        raise Unreachable(f"cannot reach {path}: {exc.strerror}") from None
     if not stat.S_ISSOCK(st.st_mode):
         raise Unreachable(f"{path} is not a socket", "point --socket at the plugin's socket")
     if not os.access(path, os.R_OK | os.W_OK):
@@ -92,6 +117,8 @@ class Sources:
         from_env = env.get(SOCKET_ENV, "")
         # ':'-separated, but the ':' of a `unix://` target does not separate.
         explicit += [socket_path(s) for s in re.split(r":(?!//)", from_env) if s]
+        for path in explicit:
+            check_socket_path(path)
         patterns = list(globs)
         if not explicit and not patterns:
             patterns = [DEFAULT_SOCKET_GLOB]
@@ -142,6 +169,20 @@ class InstalledPlugin:
         return (self.directory / binary) if binary else None
 
 
+# A manifest is a few KiB; a plugin with thousands of jobs, a few MiB.
+MAX_MANIFEST_BYTES = 8 * 1024 * 1024
+
+
+def read_manifest(path: Path) -> Manifest:
+    """A plugins dir's manifest.json, read against MAX_MANIFEST_BYTES. Raises OSError
+    (unreadable) or ValueError (too large, not JSON, not an object) saying why."""
+    with open(path, "rb") as file:
+        data = file.read(MAX_MANIFEST_BYTES + 1)  # a FIFO or a device stops there too
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise ValueError(f"larger than {MAX_MANIFEST_BYTES // (1024 * 1024)} MiB")
+    return Manifest.parse(data, source="plugins-dir")
+
+
 def read_plugins_dir(plugins_dir: str) -> dict[str, InstalledPlugin]:
     """Every plugin under plugins_dir with a readable manifest, keyed by manifest name.
 
@@ -154,7 +195,7 @@ def read_plugins_dir(plugins_dir: str) -> dict[str, InstalledPlugin]:
     found: dict[str, InstalledPlugin] = {}
     for manifest_path in sorted(root.glob("*/manifest.json")):
         try:
-            manifest = Manifest.parse(manifest_path.read_bytes(), source="plugins-dir")
+            manifest = read_manifest(manifest_path)
         except (OSError, ValueError):
             continue
         name = manifest.name or manifest_path.parent.name
@@ -162,14 +203,21 @@ def read_plugins_dir(plugins_dir: str) -> dict[str, InstalledPlugin]:
     return found
 
 
-def manifest_problems(plugins_dir: str) -> list[str]:
-    """One line for each manifest under plugins_dir that cannot be used."""
-    problems = []
+def broken_manifests(plugins_dir: str) -> dict[str, str]:
+    """Why each manifest under plugins_dir cannot be used, by its directory's name."""
+    problems = {}
     for manifest_path in sorted(Path(plugins_dir).glob("*/manifest.json")):
         try:
-            Manifest.parse(manifest_path.read_bytes(), source="plugins-dir")
+            read_manifest(manifest_path)
         except OSError as exc:
-            problems.append(f"{manifest_path}: cannot read: {exc.strerror}")
-        except (ValueError, json.JSONDecodeError) as exc:
-            problems.append(f"{manifest_path}: not a valid manifest: {exc}")
+            problems[manifest_path.parent.name] = (
+                f"{manifest_path}: cannot read: {exc.strerror or exc}"
+            )
+        except ValueError as exc:
+            problems[manifest_path.parent.name] = f"{manifest_path}: not a valid manifest: {exc}"
     return problems
+
+
+def manifest_problems(plugins_dir: str) -> list[str]:
+    """One line for each manifest under plugins_dir that cannot be used."""
+    return list(broken_manifests(plugins_dir).values())
