@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from goatui.core.backends.base import Backend
 from goatui.core.backends.sockets.backend import SocketBackend
 from goatui.core.backends.sockets.discovery import Sources
-from goatui.core.config import Config
+from goatui.core.config import Check, Config, check_table, flag, strings, text
 from goatui.core.errors import UsageError
 from goatui.core.limits import DEFAULT_CALL_TIMEOUT_S, DEFAULT_MAX_MESSAGE_MB
 
@@ -41,14 +41,15 @@ if TYPE_CHECKING:
 
 URL_ENV = "GOATFLOW_URL"  # the same as gateway.rest.URL_ENV, without importing httpx
 
-_KEYS: dict[str, type] = {
-    "gateway": str,
-    "token_file": str,
-    "ca_cert": str,
-    "insecure": bool,
-    "sockets": list,
-    "globs": list,
-    "plugins_dir": str,
+# A context's keys and their types (the config file's schema, goatui.core.config).
+_KEYS: dict[str, Check] = {
+    "gateway": text,
+    "token_file": text,
+    "ca_cert": text,
+    "insecure": flag,
+    "sockets": strings,
+    "globs": strings,
+    "plugins_dir": text,
 }
 
 
@@ -89,14 +90,7 @@ def _parse(name: str, table: Any, config: Config) -> Context:
     where = f"config {config.path}: [contexts.{name}]"
     if not isinstance(table, dict):
         raise UsageError(f"{where} must be a table")
-    for key, value in table.items():
-        if key not in _KEYS:
-            known = ", ".join(_KEYS)
-            raise UsageError(f"{where}: unknown key {key!r}", f"known keys: {known}")
-        if not isinstance(value, _KEYS[key]):
-            raise UsageError(f"{where}: {key} has the wrong type")
-        if isinstance(value, list) and not all(isinstance(v, str) for v in value):
-            raise UsageError(f"{where}: {key} must be a list of strings")
+    table = check_table(table, _KEYS, where)
     gateway = table.get("gateway", "")
     if gateway and (table.get("sockets") or table.get("globs")):
         raise UsageError(f"{where}: give either gateway or sockets, not both")
