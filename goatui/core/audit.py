@@ -33,13 +33,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import getpass
 import json
 import os
 import re
 import socket
-import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -49,7 +47,8 @@ from typing import Any
 
 from goatui.core.config import state_home
 from goatui.core.errors import GoatError
-from goatui.core.sanitize import sanitize_line
+from goatui.core.filelock import open_locked, thread_lock, write_all
+from goatui.core.sanitize import sanitize_json_text, sanitize_line
 from goatui.core.secrets import REDACTED, register_environment_token, scrub
 
 AUDIT_FILE = "audit.jsonl"
@@ -161,8 +160,12 @@ class AuditEntry:
     args_note: str = ""
 
     def to_line(self) -> str:
-        # Every field, always: a stable shape for jq and friends.
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+        # Every field, always: a stable shape for jq and friends. Lone surrogates (JSON
+        # args may hold them) and invisible characters as \u escapes: still the same JSON,
+        # and always encodable.
+        return sanitize_json_text(
+            json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -235,15 +238,6 @@ def make_entry(
 
 # -- the file ------------------------------------------------------------------------------
 
-# One lock per file for the threads of this process; flock for other processes.
-_LOCKS: dict[Path, threading.Lock] = {}
-_LOCKS_GUARD = threading.Lock()
-
-
-def _thread_lock(path: Path) -> threading.Lock:
-    with _LOCKS_GUARD:
-        return _LOCKS.setdefault(path, threading.Lock())
-
 
 class AuditLog:
     """The audit file. Blocking I/O: the console calls it from a worker thread."""
@@ -259,16 +253,14 @@ class AuditLog:
     def append(self, entry: AuditEntry) -> None:
         """Add one line (rotating first when the file is full). Raises OSError."""
         line = (entry.to_line() + "\n").encode("utf-8")
-        with _thread_lock(self.path):
+        with thread_lock(self.path):
             self._make_dir()
-            fd = self._open_locked()
+            fd = open_locked(self.path)
             try:
                 size = os.fstat(fd).st_size
                 if size and size + len(line) > self.max_bytes:
                     fd = self._rotate(fd)
-                view = memoryview(line)
-                while view:
-                    view = view[os.write(fd, view) :]
+                write_all(fd, line)
             finally:
                 os.close(fd)  # also releases the flock
 
@@ -279,28 +271,11 @@ class AuditLog:
             if directory.stat().st_mode & 0o077:
                 directory.chmod(0o700)
 
-    def _open_locked(self) -> int:
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
-        fd = os.open(self.path, flags, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            if os.fstat(fd).st_mode & 0o077:
-                os.fchmod(fd, 0o600)
-        except BaseException:
-            os.close(fd)
-            raise
-        return fd
-
     def _rotate(self, fd: int) -> int:
-        """Rename the full file to .1 unless another process already did; a new fd."""
-        try:
-            current = os.stat(self.path)
-        except FileNotFoundError:
-            current = None
-        if current is not None and os.path.samestat(os.fstat(fd), current):
-            os.replace(self.path, self.rotated)
+        """Rename the full file to .1 (the flock on fd is still held); a new fd."""
+        os.replace(self.path, self.rotated)
         os.close(fd)
-        return self._open_locked()
+        return open_locked(self.path)
 
     def read(self, limit: int | None = None) -> list[AuditEntry]:
         """The newest `limit` entries (all when None), oldest first, across the rotation."""
@@ -328,7 +303,8 @@ def record(
     args: Any = None,
     log: AuditLog | None = None,
 ) -> str | None:
-    """Append one entry. Never raises for I/O: returns None when written, else why not.
+    """Append one entry. Never raises: returns None when written, else why not (a
+    failure to record an action must never lose what the action brought).
 
     For the console's invoke / trigger / enable actions (from a worker thread), the CLI
     commands and the session's launch / restart / stop / attach-host.
@@ -347,6 +323,8 @@ def record(
         audit.append(entry)
     except OSError as exc:
         return sanitize_line(f"audit log {audit.path} not written: {exc.strerror or exc}")
+    except Exception as exc:  # whatever it is, the action it records has happened
+        return sanitize_line(f"audit log {audit.path} not written: {type(exc).__name__}: {exc}")
     return None
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from goatui.core.config import state_home
+from goatui.core.filelock import open_locked, thread_lock, write_all
+from goatui.core.sanitize import sanitize_json_text
 from goatui.core.secrets import scrub
 
 HISTORY_LIMIT = 500
@@ -71,7 +73,10 @@ class HistoryEntry:
         )
 
     def to_line(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+        # Lone surrogates and invisible characters as \u escapes: the same JSON, encodable.
+        return sanitize_json_text(
+            json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+        )
 
     @classmethod
     def from_line(cls, line: str) -> HistoryEntry | None:
@@ -106,8 +111,10 @@ class HistoryEntry:
 class History:
     """The call history file, read lazily and appended to one line per call.
 
-    Methods do blocking file I/O: the console calls them from a worker thread. A lock
-    keeps appends and compaction from interleaving.
+    Methods do blocking file I/O: the console calls them from a worker thread. Appends
+    and compaction take the audit log's lock (`goatui.core.filelock`: threads and other
+    goatui processes), and compaction re-reads the file under it, so two consoles
+    recording calls at once lose none.
     """
 
     def __init__(self, path: Path | None = None, limit: int = HISTORY_LIMIT) -> None:
@@ -137,17 +144,23 @@ class History:
 
     def append(self, entry: HistoryEntry) -> None:
         """Keep entry in memory and on disk. Raises OSError when the file cannot be written."""
-        with self._lock:
+        with self._lock, thread_lock(self.path):
             entries = self._load()
             entries.append(entry)
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if self._lines_on_disk + 1 > self.limit + self.slack:
-                self._rewrite(entries)
-                return
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            with os.fdopen(fd, "a", encoding="utf-8") as file:
-                file.write(entry.to_line() + "\n")
-            self._lines_on_disk += 1
+            fd = open_locked(self.path)
+            try:
+                if self._lines_on_disk + 1 > self.limit + self.slack:
+                    # Other processes may have added lines: compact what is there now.
+                    self._entries = None
+                    entries = self._load()
+                    entries.append(entry)
+                    self._rewrite(entries)
+                    return
+                write_all(fd, (entry.to_line() + "\n").encode("utf-8"))
+                self._lines_on_disk += 1
+            finally:
+                os.close(fd)  # after the rewrite: a process waiting reopens the new file
 
     def _load(self) -> deque[HistoryEntry]:
         if self._entries is not None:
