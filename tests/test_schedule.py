@@ -178,12 +178,23 @@ def test_jobspec_missing_fields_get_defaults() -> None:
     assert spec.parsed_schedule.error == "empty schedule"
 
 
-def test_jobspec_mistyped_fields() -> None:
+def test_jobspec_mistyped_fields_are_shown_and_said_to_be_wrong() -> None:
+    """A numeric id or schedule is reported as what it is, never as a missing field."""
     spec = JobSpec.from_manifest(
-        "p", {"id": 7, "handler": ["x"], "schedule": None, "description": {"a": 1}}
+        "p", {"id": 7, "handler": ["x"], "schedule": 5, "description": {"a": 1}}
     )
-    assert (spec.id, spec.handler, spec.schedule, spec.description) == ("", "", "", "")
+    assert (spec.id, spec.handler, spec.schedule) == ("7", '["x"]', "5")
+    assert spec.field_error == (
+        "id must be a string, not a number (7); handler must be a string, not a list "
+        '(["x"]); description must be a string, not an object ({"a": 1})'
+    )
+    schedule = spec.parsed_schedule
+    assert schedule.error == "schedule must be a string, not a number (5)"
+    assert schedule.describe() == "invalid: schedule must be a string, not a number (5)"
+    assert not schedule.valid and "empty" not in schedule.describe()
     assert spec.enabled is True
+    absent = JobSpec.from_manifest("p", {"schedule": None})
+    assert absent.schedule == "" and absent.parsed_schedule.error == "empty schedule"
 
 
 def test_jobspec_not_a_mapping() -> None:

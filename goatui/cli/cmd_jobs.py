@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from goatui.cli.parser import EPILOG, add_common
-from goatui.core.errors import ExitCode, UsageError
+from goatui.core.errors import ExitCode
 from goatui.core.sanitize import sanitize_line
 
 if TYPE_CHECKING:
@@ -52,7 +52,6 @@ def run_list(options: argparse.Namespace, config: Config) -> int:
     # Jobs pull in croniter and the schedule parser: only for these commands (issue #9).
     from goatui.cli.common import build_session, run_in_session
     from goatui.cli.output import table, use_colour
-    from goatui.core.jobs.cron import Schedule
     from goatui.core.jobs.runs import format_timeout, job_row, list_jobs, next_run_text
     from goatui.core.jobs.zones import local_zone, utc, zone_label
     from goatui.core.sanitize import safe_json_dumps
@@ -93,15 +92,16 @@ def run_list(options: argparse.Namespace, config: Config) -> int:
                     job.plugin,
                     job.id,
                     job.schedule,
-                    Schedule.parse(job.schedule).describe(),
+                    job.parsed_schedule.describe(),
                     next_run_text(job, now),
                     format_timeout(job.timeout_s),
                     "yes" if job.enabled else "no",
                     job.description,
                 ]
             )
-            if job.timeout_error:
-                note(f"job {job.id} of {job.plugin}: {job.timeout_error}")
+            for problem in (job.field_error, job.timeout_error):
+                if problem:
+                    note(f"job {job.id} of {job.plugin}: {problem}")
         print(table(headers, rows, use_colour()))
         return ExitCode.OK
 
@@ -111,9 +111,7 @@ def run_list(options: argparse.Namespace, config: Config) -> int:
 def run_job(options: argparse.Namespace, config: Config) -> int:
     # The job's own timeout is the deadline; only an explicit --timeout replaces it
     # (the config's general call timeout does not apply to jobs).
-    override: float | None = options.timeout
-    if override is not None and override <= 0:
-        raise UsageError("--timeout must be a positive number of seconds")
+    override: float | None = options.timeout  # checked by its argument type
     from goatui.cli.common import build_session, run_in_session
     from goatui.cli.output import print_result
     from goatui.core.audit import audited, target

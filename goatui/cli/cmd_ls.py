@@ -61,6 +61,7 @@ def run(options: argparse.Namespace, config: Config) -> int:
                     "where": p.where or session.backend.label,
                     "manifest": p.manifest.source if p.manifest else None,
                     "error": p.error or probe.error or None,
+                    "manifest_error": p.manifest_problem or None,
                 }
                 for p, probe in found
             ]
@@ -86,7 +87,8 @@ def run(options: argparse.Namespace, config: Config) -> int:
                     probe.health.value,
                     latency,
                     p.target,
-                    p.error or probe.error,
+                    # A manifest that cannot be used is noted when nothing worse is.
+                    p.error or probe.error or p.manifest_problem,
                 ]
             )
         lines = table_lines(headers, cells, colour)

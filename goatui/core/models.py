@@ -77,10 +77,19 @@ class Manifest:
 
     @classmethod
     def parse(cls, document: bytes | str | dict[str, Any], source: str) -> Manifest:
-        """Parse a manifest document; raises ValueError when it is not a JSON object."""
-        data = document if isinstance(document, dict) else json.loads(document)
+        """Parse a manifest document; ValueError saying why when it is not a JSON object."""
+        try:
+            data = document if isinstance(document, dict) else json.loads(document)
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f"not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+            ) from None
+        except UnicodeDecodeError:
+            raise ValueError("not JSON (not UTF-8 text)") from None
+        except RecursionError:
+            raise ValueError("not JSON that goatui can read (nested too deeply)") from None
         if not isinstance(data, dict):
-            raise ValueError("a manifest must be a JSON object")
+            raise ValueError("not a JSON object")
         return cls(raw=data, source=source)
 
     @classmethod
@@ -176,6 +185,8 @@ class PluginInfo:
     error: str = ""
     # Where the plugin lives when several contexts are shown together.
     where: str = ""
+    # Why its manifest (sent by the plugin, or in the plugins dir) could not be used.
+    manifest_problem: str = ""
 
     def handlers(self) -> list[str]:
         return self.manifest.handlers() if self.manifest else []

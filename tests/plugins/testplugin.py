@@ -3,7 +3,8 @@
 TESTPLUGIN_NAME      registered name (default "testplugin")
 TESTPLUGIN_HEALTH    "plugin" (default: health for service "plugin" and ""), "overall"
                      (only ""), or "none" (no grpc.health.v1 service at all)
-TESTPLUGIN_MANIFEST  path of a manifest.json to send in RegisterResponse.manifest
+TESTPLUGIN_MANIFEST  path of a manifest.json to send in RegisterResponse.manifest (a
+                     file that is not JSON is sent as it is)
 TESTPLUGIN_VERSION   version to register (default "9.9.9")
 TESTPLUGIN_DESCRIPTION  description to register (default "test plugin NAME")
 TESTPLUGIN_HOSTILE   text mixed into every error, log message and field, widget and
@@ -191,12 +192,26 @@ HANDLERS = {
 }
 
 
+class TestPlugin(Plugin):
+    raw_manifest: bytes | None = None  # sent instead of the manifest when it is not JSON
+
+    def Register(self, request: Any, context: Any) -> Any:
+        response = super().Register(request, context)
+        if self.raw_manifest is not None:
+            response.manifest = self.raw_manifest
+        return response
+
+
 def main() -> None:
     name = os.environ.get("TESTPLUGIN_NAME", "testplugin")
     health_mode = os.environ.get("TESTPLUGIN_HEALTH", "plugin")
     manifest_path = os.environ.get("TESTPLUGIN_MANIFEST")
-    manifest = json.loads(Path(manifest_path).read_text()) if manifest_path else None
-    plugin = Plugin(
+    document = Path(manifest_path).read_bytes() if manifest_path else b""
+    try:
+        manifest, raw = (json.loads(document) if document else None), None
+    except ValueError:
+        manifest, raw = None, document
+    plugin = TestPlugin(
         name,
         os.environ.get("TESTPLUGIN_VERSION", "9.9.9"),
         os.environ.get("TESTPLUGIN_DESCRIPTION", f"test plugin {name}"),
@@ -205,6 +220,7 @@ def main() -> None:
         health_service=health_mode != "none",
         health_names=("",) if health_mode == "overall" else ("plugin", ""),
     )
+    plugin.raw_manifest = raw
     plugin.serve()
 
 

@@ -412,7 +412,7 @@ class Schedule:
 
     @property
     def valid(self) -> bool:
-        return not isinstance(_analyse(self.expression), str)
+        return not self.error and not isinstance(_analyse(self.expression), str)
 
     def next_runs(self, count: int, start: datetime) -> list[datetime]:
         """The next `count` fire times strictly after `start`, in start's zone.
@@ -453,6 +453,8 @@ class Schedule:
 
     def describe(self) -> str:
         """Plain English ("at 06:00 every day"), or "invalid: <why>"."""
+        if self.error:
+            return f"invalid: {self.error}"
         cron = _analyse(self.expression)
         if isinstance(cron, str):
             return f"invalid: {cron}"

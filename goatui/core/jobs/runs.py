@@ -21,7 +21,6 @@ from typing import Any, Literal
 from goatui.core.backends.base import Backend
 from goatui.core.calls.results import ResultView, classify_result, format_size
 from goatui.core.errors import GoatError, NotFound, TimedOut, Unreachable
-from goatui.core.jobs.cron import Schedule
 from goatui.core.jobs.spec import JobSpec, jobs_of
 from goatui.core.jobs.zones import format_next
 from goatui.core.models import CallResult, PluginInfo
@@ -127,12 +126,12 @@ def next_run(spec: JobSpec, now: datetime) -> datetime | None:
     """When GoatFlow runs the job next: None for an invalid schedule or a disabled job."""
     if not spec.enabled:
         return None
-    return Schedule.parse(spec.schedule).next_run(now)
+    return spec.parsed_schedule.next_run(now)
 
 
 def next_run_text(spec: JobSpec, now: datetime) -> str:
     """ "2026-11-26 06:00 (in 14h 59m)", "disabled" or "invalid schedule"."""
-    schedule = Schedule.parse(spec.schedule)
+    schedule = spec.parsed_schedule
     if schedule.error:
         return "invalid schedule"
     if not spec.enabled:
@@ -146,7 +145,7 @@ def job_row(spec: JobSpec, now: datetime) -> dict[str, Any]:
 
     Text comes from the plugin: callers print it with safe_json_dumps.
     """
-    schedule = Schedule.parse(spec.schedule)
+    schedule = spec.parsed_schedule
     when = next_run(spec, now)
     return {
         "plugin": spec.plugin,
@@ -159,7 +158,7 @@ def job_row(spec: JobSpec, now: datetime) -> dict[str, Any]:
         "timeout_s": spec.timeout_s,
         "timeout_error": spec.timeout_error or None,
         "next_run": None if when is None else when.isoformat(timespec="seconds"),
-        "error": schedule.error or None,
+        "error": "; ".join(e for e in (schedule.error, spec.field_error) if e) or None,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,9 +15,29 @@ from goatui.core.sanitize import short_repr
 DEFAULT_JOB_TIMEOUT_S = 300.0
 
 
-def _text(entry: Mapping[str, Any], key: str) -> str:
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    return "an object" if isinstance(value, dict) else type(value).__name__
+
+
+def _field(entry: Mapping[str, Any], key: str) -> tuple[str, str]:
+    """(the field's text, "" or what is wrong with it): a field of the wrong type (a
+    numeric id, a list for a schedule) is shown as it is and said to be wrong, not
+    taken for a missing one."""
     value = entry.get(key)
-    return value if isinstance(value, str) else ""
+    if value is None or isinstance(value, str):
+        return value or "", ""
+    try:
+        shown = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        shown = repr(value)
+    shown = shown if len(shown) <= 40 else shown[:40] + "…"
+    return shown, f"{key} must be a string, not {_json_kind(value)} ({shown})"
 
 
 def _enabled(value: Any) -> bool:
@@ -63,6 +84,9 @@ class JobSpec:
     timeout_s: float = DEFAULT_JOB_TIMEOUT_S
     # Why the manifest's timeout was not usable ("" when it was, or was absent).
     timeout_error: str = ""
+    # Fields of the wrong type: id, handler, description ("" when none); and schedule.
+    field_error: str = ""
+    schedule_error: str = ""
 
     @classmethod
     def from_manifest(cls, plugin: str, entry: Mapping[str, Any]) -> JobSpec:
@@ -70,19 +94,29 @@ class JobSpec:
         if not isinstance(entry, Mapping):
             entry = {}
         timeout_s, timeout_error = _timeout(entry.get("timeout"))
+        (job_id, id_error), (handler, handler_error), (description, description_error) = (
+            _field(entry, key) for key in ("id", "handler", "description")
+        )
+        schedule, schedule_error = _field(entry, "schedule")
         return cls(
             plugin=plugin,
-            id=_text(entry, "id"),
-            handler=_text(entry, "handler"),
-            schedule=_text(entry, "schedule"),
-            description=_text(entry, "description"),
+            id=job_id,
+            handler=handler,
+            schedule=schedule,
+            description=description,
             enabled=_enabled(entry.get("enabled")),
             timeout_s=timeout_s,
             timeout_error=timeout_error,
+            field_error="; ".join(e for e in (id_error, handler_error, description_error) if e),
+            schedule_error=schedule_error,
         )
 
     @property
     def parsed_schedule(self) -> Schedule:
+        """The schedule checked as GoatFlow would take it (a schedule that is not a
+        string is invalid for what it is)."""
+        if self.schedule_error:
+            return Schedule(expression=self.schedule, error=self.schedule_error)
         return Schedule.parse(self.schedule)
 
 

@@ -24,7 +24,6 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from goatui.core.calls.history import HistoryEntry
-from goatui.core.jobs.cron import Schedule
 from goatui.core.jobs.runs import (
     NEXT_RUNS_SHOWN,
     JobKey,
@@ -75,7 +74,7 @@ TICK_S = 1.0
 
 def next_cell(spec: JobSpec, when: datetime | None, now: datetime, colours: Colours) -> Text:
     """`when` is the job's next run (goatui.core.jobs.next_run), computed by the caller."""
-    if Schedule.parse(spec.schedule).error:
+    if spec.parsed_schedule.error:
         return Text("✖ invalid schedule", style=colours.get("error", ""))
     if not spec.enabled:
         return Text("disabled", style=colours.get("muted", ""))
@@ -111,7 +110,7 @@ def row_cells(
     colours: Colours,
 ) -> dict[str, Text]:
     """Every cell of a job's row, in column order; plugin text goes through the sanitiser."""
-    schedule = Schedule.parse(spec.schedule)
+    schedule = spec.parsed_schedule
     reads = Text(shorten(sanitize_line(schedule.describe()), READS_WIDTH))
     if schedule.error:
         reads.stylize(colours.get("error", ""))
@@ -141,7 +140,7 @@ def detail_renderable(
     colours: Colours,
 ) -> Group:
     """The expanded detail: the job's settings, then its next runs beside its runs here."""
-    schedule = Schedule.parse(spec.schedule)
+    schedule = spec.parsed_schedule
     zone = now.tzinfo or utc()
     muted, error = colours.get("muted", ""), colours.get("error", "")
     title = Text.assemble(
@@ -164,8 +163,9 @@ def detail_renderable(
             safe_text(schedule.describe(), error if schedule.error else "", one_line=True),
         )
     )
-    if spec.timeout_error:
-        parts.append(safe_text(spec.timeout_error, colours.get("warning", ""), one_line=True))
+    for problem in (spec.field_error, spec.timeout_error):
+        if problem:
+            parts.append(safe_text(problem, colours.get("warning", ""), one_line=True))
 
     ahead: list[Text] = []
     if schedule.error:

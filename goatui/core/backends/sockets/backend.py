@@ -6,6 +6,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from goatui.core.backends.base import Backend, Capabilities, LogSource, Origin
 from goatui.core.backends.sockets.client import PluginClient
@@ -13,6 +14,7 @@ from goatui.core.backends.sockets.discovery import (
     DEFAULT_SOCKET_GLOB,
     InstalledPlugin,
     Sources,
+    broken_manifests,
     check_socket,
     name_from_socket,
     read_plugins_dir,
@@ -56,6 +58,7 @@ class SocketBackend(Backend):
         # 200 times a second (issue #19). A restarted plugin makes a new socket file.
         self._registered: dict[str, tuple[tuple[int, int, int], PluginInfo]] = {}
         self._installed: dict[str, InstalledPlugin] | None = None
+        self._broken: dict[str, str] | None = None
 
     # -- discovery ---------------------------------------------------------------------
 
@@ -104,7 +107,7 @@ class SocketBackend(Backend):
         except GoatError as exc:
             name = name_from_socket(path)
             info = PluginInfo(name=name, target=path, error=exc.line())
-            info.manifest = self._manifest_from_dir(name)
+            info.manifest, info.manifest_problem = self._manifest_from_dir(name)
             return info
         name = response.name or name_from_socket(path)
         info = PluginInfo(
@@ -113,23 +116,33 @@ class SocketBackend(Backend):
             version=response.version,
             description=response.description,
         )
-        info.manifest = self._manifest(response.manifest, name)
+        info.manifest, info.manifest_problem = self._manifest(response.manifest, name)
         if identity is not None:
             self._registered[path] = (identity, replace(info))
         return info
 
-    def _manifest(self, document: bytes, name: str) -> Manifest | None:
-        """From RegisterResponse.manifest when filled, else from the plugins dir."""
+    def _manifest(self, document: bytes, name: str) -> tuple[Manifest | None, str]:
+        """From RegisterResponse.manifest when filled, else from the plugins dir; and
+        why a manifest found could not be used ("" when none was broken)."""
         if document:
             try:
-                return Manifest.parse(document, source="plugin")
-            except (ValueError, RecursionError):
-                pass
+                return Manifest.parse(document, source="plugin"), ""
+            except ValueError as exc:
+                manifest, problem = self._manifest_from_dir(name)
+                sent = f"the manifest it sent is {exc}"
+                return manifest, sent if not problem else f"{sent}; {problem}"
         return self._manifest_from_dir(name)
 
-    def _manifest_from_dir(self, name: str) -> Manifest | None:
+    def _manifest_from_dir(self, name: str) -> tuple[Manifest | None, str]:
         installed = self.installed().get(name)
-        return installed.manifest if installed else None
+        if installed is not None:
+            return installed.manifest, ""
+        plugins_dir = self.sources.plugins_dir
+        if not plugins_dir or (self._broken is None and not Path(plugins_dir).is_dir()):
+            return None, ""
+        if self._broken is None:
+            self._broken = broken_manifests(plugins_dir)
+        return None, self._broken.get(name, "")
 
     # -- hosting -------------------------------------------------------------------------
 
