@@ -130,6 +130,9 @@ def test_signals_end_the_console_cleanly(demo: Run, signum: int, code: int) -> N
 
 
 def test_killing_the_terminal_leaves_nothing(demo: Run) -> None:
-    """tmux kill-session hangs up the pane's terminal: goatui gets SIGHUP."""
+    """tmux kill-session hangs up the pane's terminal: goatui gets SIGHUP. It must end by
+    the orderly shutdown, well before the 8 s safety net (SIGNAL_EXIT_GRACE_S) would end
+    it anyway: that would hide a lost fix for writes to a hung-up terminal."""
     demo.tmux("kill-session", "-t", "T")
+    wait_until(lambda: not alive(demo.goatui), "goatui gone after the hang-up", 4)
     demo.assert_nothing_left()

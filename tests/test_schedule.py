@@ -185,7 +185,7 @@ def test_jobspec_mistyped_fields_are_shown_and_said_to_be_wrong() -> None:
     )
     assert (spec.id, spec.handler, spec.schedule) == ("7", '["x"]', "5")
     assert spec.field_error == (
-        "id must be a string, not a number (7); handler must be a string, not a list "
+        "id must be a string, not a number (7); handler must be a string, not an array "
         '(["x"]); description must be a string, not an object ({"a": 1})'
     )
     schedule = spec.parsed_schedule

@@ -47,7 +47,9 @@ def test_writes_to_a_hung_up_terminal_never_block() -> None:
         outputs.append(TerminalOutput(file))  # type: ignore[arg-type]
         return outputs[-1]
 
-    finished, writer = write_frames_after_hangup(output, wait=30)
+    # Well under the console's 8 s safety net (SIGNAL_EXIT_GRACE_S), which would hide a
+    # lost fix; the frames take milliseconds once writes are dropped.
+    finished, writer = write_frames_after_hangup(output, wait=3)
     assert finished, "a write to the hung-up terminal blocked"
     assert outputs[0].gone and not writer.is_alive()
 

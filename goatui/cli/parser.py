@@ -57,7 +57,8 @@ class Parser(argparse.ArgumentParser):
         Every command's subparser takes the common options, ~20 arguments each: adding
         them to all of them cost more than the one command a run uses (issue #9). The
         arguments setup adds are placed where they would have been had it run now, so
-        usage and help read the same.
+        usage and help read the same. argparse's `_actions` and its handing a command to
+        the subparser's `parse_known_args` are private: tests/test_private_internals.py.
         """
         self._deferred.append((len(self._actions), setup))
 

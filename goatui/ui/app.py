@@ -480,6 +480,7 @@ class GoatApp(TypedAheadKeys, App[int]):
         self.run_worker(save, thread=True, group="config", exit_on_error=False)
 
     def _handle_exception(self, error: Exception) -> None:
+        # Textual's private hook and `_exit`: tests/test_private_internals.py checks both.
         # Quitting tears the widgets down while a lazily mounted view may still be
         # mounting, and a Select mounting then misses its own overlay. Nothing the
         # operator did or can fix: the exit they asked for goes on, without a traceback.

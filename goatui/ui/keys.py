@@ -14,9 +14,10 @@ Widgets built with `KeysInOrder` run a binding as soon as they do not use the ke
 themselves, and pass a key typed ahead of a focus change (or a view switch) to the App,
 which hands it on to whatever has focus once the switch has settled.
 
-Two Textual internals are used (`Message._stop_propagation`, `Widget._forward_event`):
-textual is pinned below 9 in pyproject.toml, and tests/test_console_keys.py fails if
-they stop doing what is relied on here.
+Textual internals are used (`Message._stop_propagation`, `Widget._forward_event`, the
+`Widget._on_key` override): textual is pinned to the minor version they were checked
+against in pyproject.toml, and tests/test_private_internals.py (and
+tests/test_console_keys.py) fail the day they stop doing what is relied on here.
 """
 
 from __future__ import annotations

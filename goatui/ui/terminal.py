@@ -8,6 +8,9 @@ the next write blocked the event loop for good. goatui then only left through th
 signal handler's safety net (goatui.core.signals.SIGNAL_EXIT_GRACE_S), skipping the orderly
 shutdown. With `TerminalOutput` a write to a terminal that has gone is dropped instead,
 so the shutdown runs as it does for `q`.
+
+`LinuxDriver._file` is private to Textual: tests/test_private_internals.py checks it is
+still the stream the writer thread writes to.
 """
 
 from __future__ import annotations

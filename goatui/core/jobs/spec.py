@@ -7,22 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from goatui.core.calls.jsondiff import json_type
 from goatui.core.jobs.cron import Schedule
 from goatui.core.jobs.durations import parse_go_duration
 from goatui.core.models import PluginInfo
 from goatui.core.sanitize import short_repr
 
 DEFAULT_JOB_TIMEOUT_S = 300.0
-
-
-def _json_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, list):
-        return "a list"
-    return "an object" if isinstance(value, dict) else type(value).__name__
 
 
 def _field(entry: Mapping[str, Any], key: str) -> tuple[str, str]:
@@ -37,7 +28,9 @@ def _field(entry: Mapping[str, Any], key: str) -> tuple[str, str]:
     except (TypeError, ValueError, RecursionError):
         shown = repr(value)
     shown = shown if len(shown) <= 40 else shown[:40] + "…"
-    return shown, f"{key} must be a string, not {_json_kind(value)} ({shown})"
+    kind = json_type(value)
+    article = "an" if kind[0] in "aeiou" else "a"
+    return shown, f"{key} must be a string, not {article} {kind} ({shown})"
 
 
 def _enabled(value: Any) -> bool:
