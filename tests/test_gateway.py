@@ -427,6 +427,9 @@ async def test_tls_verification(tmp_path: Path) -> None:
     error = refused(GatewayBackend, "https://h", ca_cert=tmp_path / "no.pem")
     assert "cannot read CA certificate" in error.line()
     refused(GatewayBackend, "https://h", ca_cert=key)
+    # OpenSSL would read an endless file for ever: read against a limit first.
+    endless = refused(GatewayBackend, "https://h", ca_cert="/dev/zero")
+    assert "larger than the 4 MiB limit" in endless.line()
 
 
 # -- contexts ----------------------------------------------------------------------------

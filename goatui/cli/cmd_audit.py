@@ -44,7 +44,7 @@ def add_parser(command: CommandFactory) -> None:
 def run(options: argparse.Namespace, config: Config) -> int:
     from goatui.cli.output import table, use_colour
     from goatui.core.audit import AuditLog
-    from goatui.core.sanitize import safe_json_dumps
+    from goatui.core.sanitize import safe_json_dumps, sanitize_line
 
     log = AuditLog()
     try:
@@ -55,7 +55,7 @@ def run(options: argparse.Namespace, config: Config) -> int:
         print(safe_json_dumps([e.to_dict() for e in entries]))
         return ExitCode.OK
     if not entries:
-        print(f"no audit entries in {log.path}", file=sys.stderr)
+        print(sanitize_line(f"no audit entries in {log.path}"), file=sys.stderr)
         return ExitCode.OK
     headers = ["WHEN", "WHO", "ACTION", "TARGET", "OUTCOME", "WHERE"]
     rows = [[e.when, e.who, e.action, e.target, e.outcome_text, e.where] for e in entries]

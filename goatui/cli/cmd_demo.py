@@ -54,6 +54,7 @@ def demo_session(options: argparse.Namespace, config: Config) -> Session:
 
 def run(options: argparse.Namespace, config: Config) -> int:
     from goatui.cli.common import open_console, run_in_session
+    from goatui.core.sanitize import sanitize_line
 
     session = demo_session(options, config)
     if not options.no_ui:
@@ -61,7 +62,7 @@ def run(options: argparse.Namespace, config: Config) -> int:
 
     async def work() -> int:
         for problem in session.problems:
-            print(f"goatui: {problem}", file=sys.stderr)
+            print(f"goatui: {sanitize_line(problem)}", file=sys.stderr)
         assert session.launcher is not None
         for launched in session.launcher.plugins.values():
             print(f"{launched.name}\tunix://{launched.socket}", flush=True)

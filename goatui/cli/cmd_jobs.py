@@ -73,7 +73,8 @@ def run_list(options: argparse.Namespace, config: Config) -> int:
             return ExitCode.OK
         if not jobs:
             where = options.plugin or ("any plugin" if listing.plugins else "")
-            print(f"no jobs declared by {where}" if where else "no plugins found", file=sys.stderr)
+            said = f"no jobs declared by {where}" if where else "no plugins found"
+            print(sanitize_line(said), file=sys.stderr)
             return ExitCode.OK
         headers = [
             "PLUGIN",

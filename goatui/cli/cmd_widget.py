@@ -55,7 +55,7 @@ def run(options: argparse.Namespace, config: Config) -> int:
     from goatui.cli.common import build_session, call_timeout, run_in_session
     from goatui.cli.output import use_colour
     from goatui.core.errors import ExitCode
-    from goatui.core.sanitize import sanitize
+    from goatui.core.sanitize import sanitize, sanitize_line
     from goatui.core.widgets.dashboard import list_widgets, widget_html
     from goatui.core.widgets.html_render import html_to_ansi, html_to_text
 
@@ -75,7 +75,8 @@ def run(options: argparse.Namespace, config: Config) -> int:
         else:
             text = html_to_text(html, output_width(options.width))
         if not text.strip():
-            print(f"goatui: note: widget {spec.display_title} rendered empty", file=sys.stderr)
+            title = sanitize_line(spec.display_title)
+            print(f"goatui: note: widget {title} rendered empty", file=sys.stderr)
             return ExitCode.OK
         stream.write(text if text.endswith("\n") else text + "\n")
         return ExitCode.OK

@@ -61,7 +61,7 @@ def remote_backend(options: argparse.Namespace, config: Config, read_only: bool)
             read_only=read_only,
         )
     for warning in backend.warnings if backend is not None else ():
-        print(f"goatui: warning: {warning}", file=sys.stderr)
+        print(f"goatui: warning: {sanitize_line(warning)}", file=sys.stderr)
     return backend
 
 

@@ -54,6 +54,8 @@ SNAPSHOT_TTL_S = 1.0
 # Connecting should never take the whole call deadline: a dead host is known sooner.
 CONNECT_TIMEOUT_S = 10.0
 _ERROR_TEXT_MAX = 300
+# A bundle of every public CA is ~250 KiB.
+_CA_CERT_MAX = 4 * 1024 * 1024
 
 
 # -- the URL -------------------------------------------------------------------------------
@@ -104,12 +106,14 @@ def _tls_verify(ca_cert: str | Path | None, insecure: bool) -> ssl.SSLContext | 
         return False
     if not ca_cert:
         return True
+    from goatui.core.inputs import read_file
+
     shown = sanitize_line(str(ca_cert))
+    # Read against a limit first: OpenSSL would read `--ca-cert /dev/zero` for ever.
+    pem = read_file(ca_cert, limit=_CA_CERT_MAX, what=f"CA certificate {shown}")
     try:
         # Only this CA is trusted: the usual case is a private CA for an internal host.
-        return ssl.create_default_context(cafile=str(ca_cert))
-    except FileNotFoundError:
-        raise UsageError(f"cannot read CA certificate {shown}: no such file") from None
+        return ssl.create_default_context(cadata=pem.decode("ascii", "replace"))
     except (OSError, ssl.SSLError) as exc:
         reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or "unreadable"
         raise UsageError(
