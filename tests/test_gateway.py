@@ -478,7 +478,7 @@ async def _role(backend: GatewayBackend, gw: GatewayServer) -> str:
         ({"gateway": "https://h", "sockets": ["/s"]}, "not both"),
         ({}, "needs gateway"),
         ({"gateway": "https://h", "token": "x"}, "unknown key 'token'"),
-        ({"sockets": "/s"}, "wrong type"),
+        ({"sockets": "/s"}, "must be a list of strings, not a string"),
     ],
 )
 def test_broken_contexts(tmp_path: Path, table: dict[str, object], expected: str) -> None:
