@@ -172,7 +172,9 @@ def test_token_file_must_be_private(gw: GatewayServer, tmp_path: Path, cli: CLI)
 
 
 def test_insecure_warns_on_stderr(gw: GatewayServer, cli: CLI) -> None:
-    code, _, stderr = cli("--gateway", gw.url, "--insecure", "ls", env={"GOATFLOW_TOKEN": "t"})
+    code, _, stderr = cli(
+        "--gateway", gw.url, "--insecure", "ls", env={"GOATFLOW_TOKEN": "wrong-token"}
+    )
     assert code == 4
     assert stderr.startswith("goatui: warning: TLS verification is off")
 
