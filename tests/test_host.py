@@ -17,7 +17,7 @@ from goatui.core.backends.sockets.backend import SocketBackend
 from goatui.core.backends.sockets.client import PluginClient
 from goatui.core.backends.sockets.discovery import Sources
 from goatui.core.config import Config, load_config
-from goatui.core.hosting.host import Database, HostCache, HostFailure
+from goatui.core.hosting.stores import Database, HostCache, StoreError
 from goatui.core.session import Session
 
 
@@ -255,9 +255,9 @@ async def test_db_timeout_interrupts_the_query(tmp_path: Path) -> None:
     database = Database(tmp_path / "slow.db", timeout=0.2)
     slow = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
     started = time.monotonic()
-    with pytest.raises(HostFailure) as caught:
+    with pytest.raises(StoreError) as caught:
         await database.query(slow, [])
-    assert caught.value.code.name == "DEADLINE_EXCEEDED"
+    assert caught.value.status == "DEADLINE_EXCEEDED"
     assert time.monotonic() - started < 2
     # The loop stayed free, and the database is usable afterwards.
     assert await database.query("select ? as v", ["x"]) == [{"v": "x"}]

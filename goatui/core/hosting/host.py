@@ -17,11 +17,8 @@ Every call lands in a bounded trace the operator can see.
 from __future__ import annotations
 
 import asyncio
-import base64
-import contextlib
 import json
 import os
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -35,102 +32,24 @@ from goatui.core.backends.sockets.client import PluginClient
 from goatui.core.config import Config
 from goatui.core.errors import Unreachable
 from goatui.core.hosting.runtime import RuntimeDir
+from goatui.core.hosting.stores import (
+    DEFAULT_DB_TIMEOUT_S,
+    DEFAULT_TRACE_SIZE,
+    Database,
+    HostCache,
+    HostCall,
+    HostState,
+    HostTrace,
+    StoreError,
+)
 from goatui.core.limits import DEFAULT_MAX_MESSAGE_MB, MiB
-from goatui.core.logs import LogStore, Ring
+from goatui.core.logs import LogStore
 from goatui.proto import plugin_pb2, plugin_pb2_grpc
 
-DEFAULT_TRACE_SIZE = 2_000
-DEFAULT_DB_TIMEOUT_S = 10.0
-# A plugin's cache is bounded too: a runaway plugin must not eat goatui's memory.
-DEFAULT_CACHE_ENTRIES = 10_000
-NO_DB_MESSAGE = "no database attached; start goatui with --db FILE"
-# What a trace row shows of a key or query.
-_DETAIL_MAX = 200
+# Where they were before the stores had a module of their own.
+__all__ = ["Database", "Host", "HostCache", "HostCall", "HostFailure", "HostState", "HostTrace"]
 
 R = TypeVar("R")
-
-
-@dataclass(frozen=True, slots=True)
-class HostCall:
-    """One call a plugin made to goatui's HostService."""
-
-    seq: int
-    timestamp: float
-    plugin: str
-    method: str
-    detail: str  # the key, the query or the log level
-    duration_ms: float
-    outcome: str  # "ok", "not found", or "CODE: message"
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome in ("ok", "not found")
-
-
-class HostTrace(Ring[HostCall]):
-    """The last host calls, oldest first."""
-
-    def __init__(self, capacity: int = DEFAULT_TRACE_SIZE) -> None:
-        super().__init__(capacity, _call_seq)
-
-    def record(
-        self, plugin: str, method: str, detail: str, duration_ms: float, outcome: str
-    ) -> HostCall:
-        call = HostCall(
-            self.next_seq(), time.time(), plugin, method, detail[:_DETAIL_MAX], duration_ms, outcome
-        )
-        self.append(call)
-        return call
-
-
-def _call_seq(call: HostCall) -> int:
-    return call.seq
-
-
-class HostCache:
-    """Key/value with TTL, one namespace per plugin (a plugin cannot read another's)."""
-
-    def __init__(
-        self,
-        max_entries: int = DEFAULT_CACHE_ENTRIES,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.max_entries = max_entries
-        self._clock = clock
-        self._data: dict[tuple[str, str], tuple[bytes, float | None]] = {}
-
-    def get(self, plugin: str, key: str) -> bytes | None:
-        item = self._data.get((plugin, key))
-        if item is None:
-            return None
-        value, expires = item
-        if expires is not None and self._clock() >= expires:
-            del self._data[(plugin, key)]
-            return None
-        return value
-
-    def set(self, plugin: str, key: str, value: bytes, ttl: int) -> None:
-        expires = self._clock() + ttl if ttl > 0 else None
-        self._data.pop((plugin, key), None)
-        if len(self._data) >= self.max_entries:
-            self._purge_expired()
-        while len(self._data) >= self.max_entries:
-            # Dicts keep insertion order: drop the oldest write.
-            del self._data[next(iter(self._data))]
-        self._data[(plugin, key)] = (value, expires)
-
-    def delete(self, plugin: str, key: str) -> None:
-        self._data.pop((plugin, key), None)
-
-    def keys(self, plugin: str) -> list[str]:
-        self._purge_expired()
-        return [key for (owner, key) in self._data if owner == plugin]
-
-    def _purge_expired(self) -> None:
-        now = self._clock()
-        expired = [k for k, (_, exp) in self._data.items() if exp is not None and now >= exp]
-        for k in expired:
-            del self._data[k]
 
 
 class HostFailure(Exception):
@@ -140,73 +59,6 @@ class HostFailure(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-
-
-class Database:
-    """A SQLite file for DBQuery/DBExec. Each call runs in a worker thread with a deadline.
-
-    DBQuery runs read-only (PRAGMA query_only); changes go through DBExec, which commits.
-    """
-
-    def __init__(self, path: Path, timeout: float = DEFAULT_DB_TIMEOUT_S) -> None:
-        self.path = path
-        self.timeout = timeout
-
-    def _connect(self) -> sqlite3.Connection:
-        # Autocommit: each DBExec is its own transaction, as database/sql's Exec would be.
-        return sqlite3.connect(
-            self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
-        )
-
-    async def _run(self, work: Callable[[sqlite3.Connection], R]) -> R:
-        opened: list[sqlite3.Connection] = []
-
-        def in_thread() -> R:
-            # Opening the file may block too: it happens in the thread as well.
-            connection = self._connect()
-            opened.append(connection)
-            try:
-                return work(connection)
-            finally:
-                connection.close()
-
-        try:
-            return await asyncio.wait_for(asyncio.to_thread(in_thread), self.timeout)
-        except TimeoutError:
-            # The thread keeps running after wait_for gives up: stop the statement.
-            for connection in opened:
-                with contextlib.suppress(sqlite3.ProgrammingError):
-                    connection.interrupt()
-            raise HostFailure(
-                grpc.StatusCode.DEADLINE_EXCEEDED, f"query took longer than {self.timeout:g}s"
-            ) from None
-        except sqlite3.Error as exc:
-            raise HostFailure(grpc.StatusCode.INVALID_ARGUMENT, f"sqlite: {exc}") from None
-
-    async def query(self, sql: str, args: list[str]) -> list[dict[str, Any]]:
-        def work(connection: sqlite3.Connection) -> list[dict[str, Any]]:
-            connection.execute("PRAGMA query_only = ON")
-            cursor = connection.execute(sql, args)
-            names = [column[0] for column in cursor.description or ()]
-            return [
-                {name: _json_value(value) for name, value in zip(names, row, strict=True)}
-                for row in cursor.fetchall()
-            ]
-
-        return await self._run(work)
-
-    async def execute(self, sql: str, args: list[str]) -> int:
-        def work(connection: sqlite3.Connection) -> int:
-            return connection.execute(sql, args).rowcount
-
-        return await self._run(work)
-
-
-def _json_value(value: Any) -> Any:
-    # Blobs as base64, as Go's encoding/json prints []byte.
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
-    return value
 
 
 @dataclass
@@ -233,13 +85,13 @@ class Host:
         db_timeout: float = DEFAULT_DB_TIMEOUT_S,
         trace_size: int = DEFAULT_TRACE_SIZE,
         max_message_mb: int = DEFAULT_MAX_MESSAGE_MB,
+        state: HostState | None = None,
     ) -> None:
         self.runtime = runtime
-        self.config = config
-        self.logs = logs
-        self.cache = HostCache()
-        self.trace = HostTrace(trace_size)
-        self.db = Database(db_path, db_timeout) if db_path is not None else None
+        #: What the calls reach; shared with the WASM plugins' host calls.
+        self.state = state or HostState(
+            config, logs, db_path=db_path, db_timeout=db_timeout, trace_size=trace_size
+        )
         self.max_message_mb = max_message_mb
         self.endpoints: dict[str, Endpoint] = {}
         self._dir = runtime.path / "host"
@@ -297,12 +149,32 @@ class Host:
         for endpoint in endpoints:
             endpoint.path.unlink(missing_ok=True)
 
+    # -- what the calls reach ----------------------------------------------------------
+
+    @property
+    def config(self) -> Config:
+        return self.state.config
+
+    @property
+    def logs(self) -> LogStore:
+        return self.state.logs
+
+    @property
+    def cache(self) -> HostCache:
+        return self.state.cache
+
+    @property
+    def trace(self) -> HostTrace:
+        return self.state.trace
+
+    @property
+    def db(self) -> Database | None:
+        return self.state.db
+
     # -- what the calls do ---------------------------------------------------------------
 
     def _db(self) -> Database:
-        if self.db is None:
-            raise HostFailure(grpc.StatusCode.FAILED_PRECONDITION, NO_DB_MESSAGE)
-        return self.db
+        return self.state.database()
 
     async def traced(
         self, plugin: str, method: str, detail: str, work: Callable[[], Awaitable[R]]
@@ -319,6 +191,9 @@ class Host:
         except HostFailure as exc:
             failure = exc
             outcome = f"{exc.code.name}: {exc.message}"
+        except StoreError as exc:
+            failure = HostFailure(grpc.StatusCode[exc.status], exc.message)
+            outcome = f"{exc.status}: {exc.message}"
         except Exception as exc:  # a host bug must not kill the endpoint
             failure = HostFailure(grpc.StatusCode.INTERNAL, f"host error: {exc}")
             outcome = f"INTERNAL: {exc}"
