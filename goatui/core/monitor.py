@@ -108,13 +108,6 @@ class PluginState:
 
 
 Listener = Callable[[PluginState, Transition | None], None]
-WatchStream = Callable[[PluginInfo], AsyncIterator[Health]]
-
-
-async def _no_stream() -> AsyncIterator[Health]:
-    """An empty health stream, for a plugin the backend cannot watch after all."""
-    return
-    yield  # pragma: no cover - makes this an async generator
 
 
 class PluginMonitor:
@@ -470,19 +463,16 @@ class PluginMonitor:
 
     # -- Health.Watch ------------------------------------------------------------------
 
-    def _watch_stream(self) -> WatchStream | None:
-        """How this backend streams health, if it can (probe once for the answer)."""
-        backend = self.backend
-        if type(backend).watch is Backend.watch:
-            return None
-        return lambda info: backend.watch(info) or _no_stream()
-
     def _maybe_watch(self, state: PluginState) -> None:
         if not (self.use_watch and self._running) or state.watch_supported is False:
             return
         if state.health not in _WATCHABLE or state.key in self._watch_tasks:
             return
-        stream = self._watch_stream()
+        # None: this backend, or this plugin on it (a WASM module in a mixed set), has no
+        # stream; asking again after every probe would only spin.
+        stream = (
+            None if type(self.backend).watch is Backend.watch else self.backend.watch(state.info)
+        )
         if stream is None:
             state.watch_supported = False
             return
@@ -490,9 +480,9 @@ class PluginMonitor:
             self._watch_loop(state, stream), name=f"goatui-watch-{state.key}"
         )
 
-    async def _watch_loop(self, state: PluginState, stream: WatchStream) -> None:
+    async def _watch_loop(self, state: PluginState, stream: AsyncIterator[Health]) -> None:
         try:
-            async for health in stream(state.info):
+            async for health in stream:
                 state.watching = True
                 state.watch_supported = True
                 self._emit(state, self._set_health(state, health, ""))
