@@ -29,6 +29,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     """
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # compiled WASM modules
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     for name in ("GOATUI_CONFIG", "GOATFLOW_PLUGIN_SOCKET", "GOATFLOW_URL", "GOATFLOW_TOKEN"):
         monkeypatch.delenv(name, raising=False)

@@ -19,6 +19,8 @@ NOT_FOR_CALL = (
     "sqlite3",  # the host's DBQuery/DBExec
     "tomllib",  # only when a config file exists
     "grpc_health.v1",  # probes, not calls (grpc itself imports the bare package)
+    "wasmtime",  # only when a WASM plugin is used
+    "goatui.core.backends.wasm",
     "goatui.core.hosting.host",
     "goatui.core.hosting.launcher",
     "goatui.core.backends.gateway.rest",

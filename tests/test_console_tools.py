@@ -392,6 +392,7 @@ async def test_fleet_shows_where_each_plugin_lives(
 
 def test_demo_session_honours_db(tmp_path: Path) -> None:
     import argparse
+    import sqlite3
 
     import pytest
 
@@ -399,11 +400,16 @@ def test_demo_session_honours_db(tmp_path: Path) -> None:
     from goatui.core.errors import UsageError
 
     def options(db: str | None) -> argparse.Namespace:
-        return argparse.Namespace(read_only=False, max_message_mb=None, db=db)
+        return argparse.Namespace(read_only=False, max_message_mb=None, db=db, timeout=None)
 
     session = demo_session(options(str(tmp_path / "demo.db")), Config())
     assert session.db_path == (tmp_path / "demo.db").resolve()
-    assert demo_session(options(None), Config()).db_path is None
+    # Without --db, the demo's own small ticket database, in its private directory.
+    own = demo_session(options(None), Config())
+    assert own.db_path == own.private_dir() / "demo.db"
+    with sqlite3.connect(own.db_path) as db:
+        assert db.execute("SELECT COUNT(*) FROM tickets WHERE status = 'open'").fetchone() == (9,)
+    own.abandon()
     with pytest.raises(UsageError):
         demo_session(options(str(tmp_path / "missing" / "demo.db")), Config())
 

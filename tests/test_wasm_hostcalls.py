@@ -23,7 +23,7 @@ from goatui.core.backends.wasm.hostcalls import go_format, languages, translate
 from goatui.core.backends.wasm.runner import PluginRunner
 from goatui.core.config import Config
 from goatui.core.errors import NotFound
-from goatui.core.hosting.host import HostCache
+from goatui.core.hosting.stores import HostCache
 from goatui.core.logs import LogStore
 
 FAILED = {"host_call": "failed"}

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from typing import TYPE_CHECKING
 
 from goatui.core.errors import UsageError
+from goatui.core.sanitize import sanitize_line
 
 if TYPE_CHECKING:
     from jsonpath_ng import JSONPath
@@ -14,6 +16,10 @@ if TYPE_CHECKING:
     from goatui.cli.parser import CommandFactory
     from goatui.core.calls.results import ResultView
     from goatui.core.config import Config
+    from goatui.core.session import Session
+
+# What --trace prints at most; a call that did more says how many it left out.
+TRACE_LINES = 1000
 
 
 def add_parser(command: CommandFactory) -> None:
@@ -31,6 +37,12 @@ def add_parser(command: CommandFactory) -> None:
         metavar="JSONPATH",
         help="print only what this JSONPath finds in a JSON result: one match as itself, "
         "several as a list, none as [] (e.g. '$.rows[*].id'; see README)",
+    )
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="then print on stderr the log lines and host calls the plugin made while "
+        "serving the call (WASM plugins, and plugins goatui hosts: --launch, --attach-host)",
     )
     parser.add_argument(
         "--print-command",
@@ -81,21 +93,54 @@ def run(options: argparse.Namespace, config: Config) -> int:
     async def work() -> int:
         from goatui.core.audit import audited, target
 
-        with audited(
-            "invoke",
-            target(options.plugin, options.function),
-            where=session.backend.label,
-            args=args,
-            on_problem=lambda problem: print(f"goatui: warning: {problem}", file=sys.stderr),
-        ):
-            result = await session.backend.call(options.plugin, options.function, args, timeout)
+        started = time.time()  # the wall clock the host's trace and the log stream keep
+        try:
+            with audited(
+                "invoke",
+                target(options.plugin, options.function),
+                where=session.backend.label,
+                args=args,
+                on_problem=lambda problem: print(f"goatui: warning: {problem}", file=sys.stderr),
+            ):
+                result = await session.backend.call(options.plugin, options.function, args, timeout)
+        except Exception:
+            if options.trace:  # what it did before failing, then the error line
+                print_trace(session, options.plugin, options.function, started)
+            raise
         view = classify_result(result.data)
         if query is not None:
             view = apply_query(view, query)
         print_result(view)
+        if options.trace:
+            sys.stdout.flush()
+            print_trace(session, options.plugin, options.function, started)
         return ExitCode.OK
 
     return run_in_session(session, work)
+
+
+def print_trace(session: Session, plugin: str, function: str, started: float) -> None:
+    """--trace: the plugin's log lines and host calls since started, on stderr."""
+    ended = time.time()
+    if not (session.backend.runs_inside(plugin) or plugin in session.attached):
+        print(
+            f"goatui: --trace: goatui is not the host of {sanitize_line(plugin)}, so it saw "
+            "none of its log lines or host calls; run it with --wasm FILE, --launch or "
+            "--attach-host",
+            file=sys.stderr,
+        )
+        return
+    from goatui.core.hosting.timeline import during, timeline_lines
+
+    host = session.host_state
+    calls, logs = during(plugin, started, ended, host.trace if host else (), session.logs)
+    heading = (
+        f"trace of {sanitize_line(plugin)}.{sanitize_line(function)}: "
+        f"{len(logs)} log line{'s' * (len(logs) != 1)}, "
+        f"{len(calls)} host call{'s' * (len(calls) != 1)}"
+    )
+    lines = timeline_lines(calls, started, logs=logs, heading=heading, limit=TRACE_LINES)
+    print("\n".join(lines), file=sys.stderr, flush=True)
 
 
 def apply_query(view: ResultView, query: JSONPath) -> ResultView:
@@ -150,6 +195,7 @@ def print_command(options: argparse.Namespace, config: Config, args_text: str) -
         gateway=None if context else gateway,
         context=context,
         query=options.query,
+        wasm=options.wasm,
     )
     print(line)
     if gateway:

@@ -1,9 +1,13 @@
-"""`goatui demo`: the bundled demo plugins, launched as GoatFlow would, with the console."""
+"""`goatui demo`: the bundled demo plugins, launched as GoatFlow would, with the console.
+
+Three gRPC plugins goatui launches (and hosts), one WebAssembly plugin it runs itself,
+and, unless --db names one, a small ticket database for their host to answer from."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +18,7 @@ if TYPE_CHECKING:
     from goatui.core.session import Session
 
 DEMO_PLUGINS_DIR = Path(__file__).resolve().parent.parent / "demo" / "plugins"
+DEMO_WASM = DEMO_PLUGINS_DIR.parent / "wasm" / "ticket-stats.wasm"
 
 
 def add_parser(command: CommandFactory) -> None:
@@ -27,15 +32,25 @@ def add_parser(command: CommandFactory) -> None:
 
 
 def demo_session(options: argparse.Namespace, config: Config) -> Session:
-    from goatui.cli.common import max_message_mb
-    from goatui.core.backends.contexts import launched_only_backend
+    from goatui.cli.common import call_timeout, max_message_mb
+    from goatui.core.backends.contexts import launched_only_backend, with_wasm
     from goatui.core.backends.sockets.discovery import read_plugins_dir
     from goatui.core.session import Session
 
     installed = read_plugins_dir(str(DEMO_PLUGINS_DIR))
-    backend = launched_only_backend(
+    sockets = launched_only_backend(
         str(DEMO_PLUGINS_DIR), max_message_mb=max_message_mb(options, config)
     )
+    # And a WebAssembly plugin, which goatui runs itself.
+    backend = with_wasm(
+        sockets,
+        [str(DEMO_WASM)],
+        None,
+        config,
+        allow_http=bool(getattr(options, "allow_http", False)),
+        timeout=call_timeout(options, config),
+    )
+    assert backend is not None
     session = Session(
         backend=backend,
         config=config,
@@ -49,7 +64,24 @@ def demo_session(options: argparse.Namespace, config: Config) -> Session:
         from goatui.cli.common import apply_hosting
 
         apply_hosting(session, Namespace(db=options.db), None)
+    else:
+        session.db_path = demo_database(session.private_dir())
     return session
+
+
+def demo_database(directory: Path) -> Path:
+    """A small ticket database for the demo's host (goatui removes it on exit)."""
+    import sqlite3
+
+    path = directory / "demo.db"
+    counts = {"new": 3, "open": 9, "pending": 2, "closed": 41}
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.execute("CREATE TABLE tickets (id INTEGER PRIMARY KEY, status TEXT, title TEXT)")
+        db.executemany(
+            "INSERT INTO tickets (status, title) VALUES (?, ?)",
+            [(status, f"{status} ticket {n}") for status, k in counts.items() for n in range(k)],
+        )
+    return path
 
 
 def run(options: argparse.Namespace, config: Config) -> int:

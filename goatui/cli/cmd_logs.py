@@ -103,11 +103,14 @@ def run(options: argparse.Namespace, config: Config) -> int:
     capabilities = session.backend.capabilities
     # Read from the backend's log buffer, unless goatui can host the plugins itself (a
     # backend that can do neither says so there).
-    gateway = capabilities.logs is LogSource.BUFFER or not capabilities.hosting
-    if not (gateway or session.to_launch or session.attach_host):
+    gateway = capabilities.logs is LogSource.BUFFER or not (
+        capabilities.hosting or capabilities.in_process
+    )
+    hosts_some = session.to_launch or session.attach_host or capabilities.in_process
+    if not (gateway or hosts_some):
         raise UsageError(
             "logs come only from plugins goatui hosts",
-            "add --launch --plugins-dir DIR, or --attach-host",
+            "add --launch --plugins-dir DIR, --attach-host, or --wasm FILE",
         )
     colour = not options.json and use_colour()
 
@@ -127,6 +130,12 @@ def run(options: argparse.Namespace, config: Config) -> int:
         session.logs.subscribe(queue.put_nowait)
         try:
             await session.start()
+            if capabilities.in_process:
+                # Load the plugins goatui runs itself: their start-up output is shown,
+                # and a change of their files on disk is followed (and said).
+                for info in await session.backend.list_plugins():
+                    if info.error:
+                        session.problems.append(f"plugin {info.name}: {info.error}")
             for line in [*session.problems, *session.notices]:
                 print(f"goatui: {sanitize_line(line)}", file=sys.stderr, flush=True)
             if gateway:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from goatui.core.backends.base import Backend
-from goatui.core.backends.contexts import select_backend, sockets_backend
-from goatui.core.backends.sockets.discovery import read_plugins_dir
+from goatui.core.backends.contexts import select_backend, sockets_backend, with_wasm
+from goatui.core.backends.sockets.discovery import SOCKET_ENV, read_plugins_dir
 from goatui.core.config import Config, load_config
 from goatui.core.errors import UsageError
 from goatui.core.sanitize import sanitize_line
@@ -25,16 +26,59 @@ def build_session(options: argparse.Namespace, config: Config) -> Session:
     """The backend the options and config name, in a Session."""
     plugins_dir = options.plugins_dir or config.plugins_dir
     read_only = options.read_only or config.read_only
+    given = wasm_files(options)
     backend = remote_backend(options, config, read_only)
-    if backend is None:
-        backend = sockets_backend(
-            [*options.socket, *config.sockets],
-            config.globs,
+    if backend is not None and given and not backend.capabilities.hosting:
+        raise UsageError(
+            "--wasm runs plugins inside goatui, beside plugin sockets, not with a gateway",
+            "drop --wasm, or --gateway/--context/--fleet",
+        )
+    if backend is None or backend.capabilities.hosting:
+        local = backend
+        # --wasm alone names the plugins wanted: the default socket glob would mix in
+        # every plugin on this machine (as with --launch).
+        if local is None and not (given and not wants_sockets(options, config)):
+            local = sockets_backend(
+                [*options.socket, *config.sockets],
+                config.globs,
+                plugins_dir,
+                max_message_mb=max_message_mb(options, config),
+            )
+        backend = with_wasm(
+            local,
+            [*given, *(config.wasm if backend is None else ())],
             plugins_dir,
+            config,
+            allow_http=bool(getattr(options, "allow_http", False)),
+            timeout=call_timeout(options, config),
             max_message_mb=max_message_mb(options, config),
         )
+        assert backend is not None  # given, or sockets
     session = Session(backend=backend, config=config, read_only=read_only)
     return apply_hosting(session, options, plugins_dir)
+
+
+def wants_sockets(options: argparse.Namespace, config: Config) -> bool:
+    """Whether the options or config name plugin sockets, or something that needs them."""
+    return bool(
+        options.socket
+        or config.sockets
+        or config.globs
+        or os.environ.get(SOCKET_ENV)
+        or getattr(options, "launch", False)
+        or getattr(options, "attach_host", False)
+    )
+
+
+def wasm_files(options: argparse.Namespace) -> list[str]:
+    """--wasm FILE, each checked: a missing file is a usage error, before anything runs."""
+    files = list(getattr(options, "wasm", None) or [])
+    for file in files:
+        path = Path(file).expanduser()
+        if not path.is_file():
+            what = "is not a file" if path.exists() else "does not exist"
+            raise UsageError(f"--wasm {file}: {what}", "give the path of a .wasm module")
+    return files
 
 
 def remote_backend(options: argparse.Namespace, config: Config, read_only: bool) -> Backend | None:

@@ -124,7 +124,15 @@ def add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
         "--plugins-dir",
         metavar="DIR",
         default=default(None),
-        help="GoatFlow plugins dir (DIR/<name>/manifest.json) for manifests",
+        help="GoatFlow plugins dir: DIR/<name>/manifest.json for manifests, and its *.wasm "
+        "plugins, which goatui runs itself",
+    )
+    group.add_argument(
+        "--wasm",
+        action="append",
+        metavar="FILE",
+        default=default([]),
+        help="a WebAssembly plugin (.wasm) to run inside goatui, as GoatFlow would; repeatable",
     )
     group.add_argument(
         "--config", metavar="FILE", default=default(None), help="config file to read"
@@ -210,14 +218,20 @@ def add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
         "--db",
         metavar="FILE",
         default=default(None),
-        help="SQLite file the host answers DBQuery/DBExec from",
+        help="SQLite file the host answers DBQuery/DBExec (and WASM db_query/db_exec) from",
+    )
+    hosting.add_argument(
+        "--allow-http",
+        action="store_true",
+        default=default(False),
+        help="let WASM plugins make HTTP requests (http_request); refused otherwise",
     )
 
 
 def build_parser() -> Parser:
     parser = Parser(
         prog="goatui",
-        description="A terminal admin console for GoatFlow's gRPC plugins. "
+        description="A terminal admin console for GoatFlow's plugins (gRPC and WebAssembly). "
         "With no command, opens the console.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -8,7 +8,7 @@ Append-only JSON Lines at $XDG_STATE_HOME/goatui/audit.jsonl (file 0600, directo
      "where": "https://goatflow.example.com", "args": {"id": "x", "api_key": "***"},
      "args_note": ""}
 
-Actions: invoke, job-trigger, enable, disable, attach-host, launch, restart, stop.
+Actions: invoke, job-trigger, enable, disable, attach-host, launch, restart, reload, stop.
 Outcome: ok, error (with `error`, one sanitised line, and the CLI `exit_code` it maps
 to) or cancelled. `where` is the backend's label (a gateway's base URL, never a token).
 
@@ -63,6 +63,7 @@ ACTIONS = (
     "attach-host",
     "launch",
     "restart",
+    "reload",
     "stop",
 )
 OUTCOMES = ("ok", "error", "cancelled")

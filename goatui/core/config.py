@@ -15,6 +15,10 @@ Command-line options override the file.
 | read_only        | disable invoking, job triggers and other changes          | false   |
 | bell             | ring the terminal bell on a plugin state change           | false   |
 | log_buffer       | log entries kept in memory (1 to 1000000)                 | 10000   |
+| wasm             | WebAssembly plugin files goatui runs itself (list; relative paths are relative to the config file) | [] |
+| wasm_memory_mb   | memory limit of each WASM plugin, MiB (GoatFlow's: 16)    | 16      |
+| allow_http       | let WASM plugins make HTTP requests (http_request)        | false   |
+| language         | language of WASM plugins' translations (else LANG's, en)  | none    |
 | [plugins.NAME]   | values the host answers to that plugin's ConfigGet        | {}      |
 | [contexts.NAME]  | named contexts: gateway + token_file, or sockets          | {}      |
 
@@ -80,6 +84,10 @@ class Config:
     read_only: bool = False
     bell: bool = False
     log_buffer: int = 10_000
+    wasm: list[str] = field(default_factory=list)
+    wasm_memory_mb: int = 16  # GoatFlow's 256 pages of 64 KiB
+    allow_http: bool = False
+    language: str | None = None
     plugins: dict[str, dict[str, str]] = field(default_factory=dict)
     contexts: dict[str, dict[str, Any]] = field(default_factory=dict)
     path: Path | None = None
@@ -162,6 +170,13 @@ def log_entries(value: Any, where: str) -> int:
     return check_count(value, where, low=1, high=MAX_LOG_BUFFER)
 
 
+def memory_mb(value: Any, where: str) -> int:
+    """A WASM plugin's memory limit: wasm32 addresses at most 4 GiB."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _wrong(where, "a whole number of MiB", value)
+    return check_count(value, where, low=1, high=4096)
+
+
 def _scalar_text(value: Any, where: str) -> str:
     """A plugin's config value as the string ConfigGet answers (TOML's spelling)."""
     if isinstance(value, str):
@@ -217,6 +232,10 @@ SETTINGS: dict[str, Setting] = {
     "read_only": Setting(flag),
     "bell": Setting(flag),
     "log_buffer": Setting(log_entries),
+    "wasm": Setting(strings),
+    "wasm_memory_mb": Setting(memory_mb),
+    "allow_http": Setting(flag),
+    "language": Setting(text),
     "plugins": Setting(plugin_tables),
     "contexts": Setting(tables),
 }
@@ -258,6 +277,8 @@ def load_config(path: Path | None = None) -> Config:
     config = Config(path=path)
     for key, value in check_table(document, schema, f"config {shown}").items():
         setattr(config, key, value)
+    # A relative module path is relative to the config file.
+    config.wasm = [str(path.parent / Path(item).expanduser()) for item in config.wasm]
     return config
 
 

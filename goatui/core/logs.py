@@ -29,6 +29,13 @@ DEFAULT_CAPACITY = 10_000
 # per interval, not one per entry.
 NOTIFY_INTERVAL_S = 0.1
 
+#: goatui's own lines in the log stream carry the field `goatui`: "gap" (a gateway's
+#: buffer moved past entries before they were read), "reload" (a WASM plugin's file was
+#: loaded again, with `by`: "file" when it changed on disk, which the console shows at
+#: once, or "operator").
+GOATUI_FIELD = "goatui"
+RELOAD = "reload"
+
 LEVELS: dict[str, int] = {"debug": 10, "info": 20, "warn": 30, "error": 40}
 LEVEL_NAMES = tuple(LEVELS)
 # Launched plugins' output: as loud as info (GoatFlow has no such levels).

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from goatui.core.hosting.host import Host
     from goatui.core.hosting.launcher import LaunchedPlugin, Launcher, OutputSink
     from goatui.core.hosting.runtime import RuntimeDir
+    from goatui.core.hosting.stores import HostState
 
 # Said to the operator whenever goatui takes over a plugin it did not launch.
 ATTACH_WARNING = (
@@ -58,6 +59,9 @@ class Session:
     # SQLite file the host answers DBQuery/DBExec from (--db).
     db_path: Path | None = None
     logs: LogStore = field(init=False)
+    # What hosted plugins' calls reach (cache, database, config, trace), made on first
+    # use; the HostService (`host`) and WASM plugins share it.
+    host_state: HostState | None = None
     host: Host | None = None
     # Plugins goatui is the host of, by name → endpoint address.
     attached: dict[str, str] = field(default_factory=dict)
@@ -78,6 +82,10 @@ class Session:
             # out), the interpreter's exit still stops the plugins and removes the dir.
             atexit.register(self._last_resort)
         return self.runtime
+
+    def private_dir(self) -> Path:
+        """goatui's private runtime directory (0700), made on first use, removed at close."""
+        return self._runtime().path
 
     def abandon(self) -> None:
         """Synchronous cleanup for when the event loop cannot be trusted to finish."""
@@ -101,6 +109,13 @@ class Session:
             )
         return self.launcher
 
+    def enable_host_state(self) -> HostState:
+        if self.host_state is None:
+            from goatui.core.hosting.stores import HostState
+
+            self.host_state = HostState(self.config, self.logs, db_path=self.db_path)
+        return self.host_state
+
     def enable_host(self) -> Host:
         if self.host is None:
             from goatui.core.hosting.host import Host
@@ -109,8 +124,8 @@ class Session:
                 self._runtime(),
                 self.config,
                 self.logs,
-                db_path=self.db_path,
                 max_message_mb=self.backend.max_message_mb,
+                state=self.enable_host_state(),
             )
         return self.host
 
@@ -132,6 +147,7 @@ class Session:
 
     async def start(self) -> None:
         """Launch what was asked, attach the host where allowed, tell the backend."""
+        self.backend.bind(_SessionHosting(self))
         if self.to_launch:
             await self._launch_all()
         if self.attach_host:
@@ -206,6 +222,15 @@ class Session:
     def is_launched(self, name: str) -> bool:
         return self.launcher is not None and name in self.launcher.plugins
 
+    def can_restart(self, name: str) -> bool:
+        """Whether R works: a plugin goatui launched (restart) or runs itself (reload)."""
+        return self.is_launched(name) or self.backend.runs_inside(name)
+
+    async def reload_plugin(self, name: str) -> str:
+        """Load a plugin goatui runs itself (a WASM module) from its file again."""
+        with self._audited("reload", name):
+            return await self.backend.reload(name)
+
     async def restart_plugin(self, name: str) -> LaunchedPlugin:
         """Restart a plugin goatui launched, and attach the host to the new process."""
         with self._audited("restart", name):
@@ -257,3 +282,20 @@ class Session:
             if self.runtime is not None:
                 self.runtime.remove()
                 atexit.unregister(self._last_resort)
+
+
+class _SessionHosting:
+    """What the session gives backends that run plugins inside goatui (`Backend.bind`)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def host_state(self) -> HostState:
+        return self.session.enable_host_state()
+
+    def private_dir(self) -> Path:
+        return self.session.private_dir()
+
+    async def call_plugin(self, plugin: str, function: str, args: bytes, timeout: float) -> bytes:
+        result = await self.session.backend.call(plugin, function, args, timeout)
+        return result.data

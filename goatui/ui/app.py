@@ -31,6 +31,7 @@ from goatui.core.backends.contexts import available_contexts, backend_for_contex
 from goatui.core.calls.history import History
 from goatui.core.config import save_setting
 from goatui.core.errors import GoatError
+from goatui.core.logs import GOATUI_FIELD, RELOAD, LogEntry
 from goatui.core.models import Health
 from goatui.core.monitor import GONE, PluginMonitor
 from goatui.core.sanitize import sanitize_line
@@ -163,9 +164,19 @@ class GoatApp(TypedAheadKeys, App[int]):
         # Views are switched with 1-5; keep the tab strip out of the focus chain.
         self.query_one(Tabs).can_focus = False
         self.ctx.hub.subscribe(self)
+        # goatui's own lines in the log stream that the operator must see now (a WASM
+        # plugin reloaded because its file changed).
+        self.ctx.session.logs.subscribe(self._announce)
         self._update_subtitle()
         self._show_warnings()
         self._start()
+
+    def _announce(self, entries: list[LogEntry]) -> None:
+        for entry in entries:
+            # The operator's own R is answered where it was pressed.
+            if entry.fields.get(GOATUI_FIELD) == RELOAD and entry.fields.get("by") == "file":
+                severity: SeverityLevel = "error" if entry.level == "error" else "information"
+                toast(self, entry.message, title="reload", severity=severity)
 
     def begin_start(self) -> None:
         """Start the session and the monitor now. run_console calls it before the app

@@ -17,8 +17,8 @@ from goatui.core.backends.wasm.engine import WasmEngine
 from goatui.core.backends.wasm.runner import PluginRunner
 from goatui.core.backends.wasm.services import GoatuiHostServices, PluginCaller
 from goatui.core.config import Config
-from goatui.core.hosting.host import Host
 from goatui.core.hosting.runtime import RuntimeDir
+from goatui.core.hosting.stores import HostState
 from goatui.core.logs import LogEntry, LogStore
 
 TESTS_DIR = Path(__file__).resolve().parent.parent
@@ -51,6 +51,11 @@ def wat_file(directory: Path, name: str, text: str) -> Path:
     return path
 
 
+def wat_string(data: bytes) -> str:
+    """Bytes as a WebAssembly text string literal's contents (every byte escaped)."""
+    return "".join(f"\\{byte:02x}" for byte in data)
+
+
 def faults_module(directory: Path) -> Path:
     return wat_file(directory, "faults", FAULTS_WAT.read_text())
 
@@ -62,7 +67,7 @@ class Hosting:
     engine: WasmEngine
     config: Config
     runtime: RuntimeDir
-    host: Host
+    host: HostState
     services: GoatuiHostServices
     runners: list[PluginRunner] = field(default_factory=list)
 
@@ -79,7 +84,7 @@ class Hosting:
     ) -> Hosting:
         config = config or Config()
         runtime = RuntimeDir()
-        host = Host(runtime, config, LogStore(), db_path=db_path)
+        host = HostState(config, LogStore(), db_path=db_path)
         services = GoatuiHostServices(
             host,
             asyncio.get_running_loop(),
@@ -104,5 +109,4 @@ class Hosting:
     async def close(self) -> None:
         for runner in self.runners:
             await runner.close()
-        await self.host.close()
         self.runtime.remove()

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from goatui.core.errors import GoatError, RemoteError, UsageError
 from goatui.core.limits import DEFAULT_CALL_TIMEOUT_S, DEFAULT_MAX_MESSAGE_MB
@@ -24,7 +24,10 @@ from goatui.core.models import CallResult, Health, PluginInfo, Probe
 from goatui.core.sanitize import clip, sanitize_line
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from goatui.core.backends.sockets.client import PluginClient
+    from goatui.core.hosting.stores import HostState
     from goatui.core.logs import LogStore
 
 
@@ -50,6 +53,9 @@ class Capabilities:
     #: One answer holds every plugin's state (a gateway's list): `probe_all` costs one
     #: request, so the console probes all plugins together rather than each on its own.
     probes_together: bool = False
+    #: Some plugins run inside goatui (WebAssembly modules): goatui is always their host,
+    #: so their log lines and host calls come to it; `runs_inside` and `reload` work.
+    in_process: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,25 @@ class Origin:
     context: str | None = None
     #: The plugin's name there, when it differs from the name shown (`alpha@prod`).
     name: str | None = None
+    #: WebAssembly module files goatui runs the plugin from (`--wasm FILE`).
+    wasm: tuple[str, ...] = ()
+
+
+class InProcessHosting(Protocol):
+    """What a session gives a backend that runs plugins inside goatui (`bind`)."""
+
+    def host_state(self) -> HostState:
+        """What goatui's host answers from: the cache, database, config, log stream and
+        host-call trace the gRPC HostService uses too (made on first use)."""
+        ...
+
+    def private_dir(self) -> Path:
+        """goatui's private runtime directory (0700), removed when the session ends."""
+        ...
+
+    async def call_plugin(self, plugin: str, function: str, args: bytes, timeout: float) -> bytes:
+        """Call any plugin the session knows, whatever backend it is on (plugin_call)."""
+        ...
 
 
 class Backend(ABC):
@@ -123,6 +148,20 @@ class Backend(ABC):
     ) -> LogPoller | None:
         """What follows this backend's log buffer (`LogSource.BUFFER`), else None."""
         return None
+
+    # -- plugins running inside goatui (`capabilities.in_process`) ------------------------
+
+    def bind(self, hosting: InProcessHosting) -> None:  # noqa: B027 - optional hook
+        """The session starts: what plugins running inside goatui need from it."""
+
+    def runs_inside(self, plugin: str) -> bool:
+        """Whether goatui runs this plugin itself (a WASM module): it is the plugin's
+        host, and `reload` works."""
+        return False
+
+    async def reload(self, plugin: str) -> str:
+        """Load the plugin's file again; returns what happened, for the operator."""
+        raise UsageError(f"plugin {plugin!r} does not run inside goatui: it cannot be reloaded")
 
     # -- hosting (`capabilities.hosting`) ------------------------------------------------
 

@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from goatui.core.backends.base import Backend
-from goatui.core.backends.sockets.backend import SocketBackend
 from goatui.core.backends.sockets.discovery import Sources
 from goatui.core.config import Check, Config, check_table, flag, strings, text
 from goatui.core.errors import UsageError
@@ -203,16 +202,62 @@ def sockets_backend(
 ) -> Backend:
     """Plugins on Unix sockets: these paths, these globs, $GOATFLOW_PLUGIN_SOCKET, else
     the default glob (`Sources.resolve`); manifests from plugins_dir."""
+    from goatui.core.backends.sockets.backend import SocketBackend
+
     sources = Sources.resolve(
         sockets=sockets, globs=globs, plugins_dir=plugins_dir, environ=environ
     )
     return SocketBackend(sources, max_message_mb=max_message_mb)
 
 
+def wasm_sources(files: Sequence[str], plugins_dir: str | None) -> bool:
+    """Whether there are WASM modules to run: files given, or *.wasm in the plugins dir."""
+    if files:
+        return True
+    if not plugins_dir:
+        return False
+    return any(path.is_file() for path in Path(plugins_dir).expanduser().rglob("*.wasm"))
+
+
+def with_wasm(
+    backend: Backend | None,
+    files: Sequence[str],
+    plugins_dir: str | None,
+    config: Config,
+    *,
+    allow_http: bool = False,
+    timeout: float = DEFAULT_CALL_TIMEOUT_S,
+    max_message_mb: int = DEFAULT_MAX_MESSAGE_MB,
+) -> Backend | None:
+    """The WASM modules goatui runs itself, beside local plugin sockets (`backend`) or
+    alone (None); `backend` unchanged when there are none. wasmtime is imported only
+    when there are."""
+    if not wasm_sources(files, plugins_dir):
+        return backend
+    from goatui.core.backends.wasm.backend import WasmBackend
+
+    wasm = WasmBackend(
+        files,
+        plugins_dir,
+        memory_mb=config.wasm_memory_mb,
+        max_message_mb=backend.max_message_mb if backend is not None else max_message_mb,
+        allow_http=allow_http or config.allow_http,
+        language=config.language or "",
+        load_timeout=timeout,
+    )
+    if backend is None:
+        return wasm
+    from goatui.core.backends.local import LocalBackend
+
+    return LocalBackend({"sockets": backend, "wasm": wasm})
+
+
 def launched_only_backend(
     plugins_dir: str, *, max_message_mb: int = DEFAULT_MAX_MESSAGE_MB
 ) -> Backend:
     """Sockets of the plugins goatui launches from plugins_dir, and nothing else (`demo`)."""
+    from goatui.core.backends.sockets.backend import SocketBackend
+
     sources = Sources(sockets=[], globs=[], plugins_dir=plugins_dir)
     return SocketBackend(sources, max_message_mb=max_message_mb)
 

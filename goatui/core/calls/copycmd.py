@@ -71,11 +71,14 @@ def as_goatui_call(
     gateway: str | None = None,
     context: str | None = None,
     query: str | None = None,
+    wasm: Sequence[str] | None = None,
 ) -> str:
-    """`goatui [--context C | --gateway URL | --socket P…] call PLUGIN FUNCTION ARGS`.
+    """`goatui [--context C | --gateway URL | --socket P… | --wasm F…] call PLUGIN
+    FUNCTION ARGS`.
 
     Where the plugins are is spelled out, so the line works for whoever runs it; give
-    at most one of context, gateway and sockets (context wins, then gateway).
+    at most one of context, gateway and sockets or WASM files (context wins, then
+    gateway).
     """
     words = ["goatui"]
     if context:
@@ -85,6 +88,8 @@ def as_goatui_call(
     else:
         for path in sockets or ():
             words += ["--socket", path]
+        for file in wasm or ():
+            words += ["--wasm", file]
     words += ["call", plugin, function, compact_args(args_text)]
     if query:
         words += ["--query", query]

@@ -96,6 +96,17 @@ static inline void gk_buf_json(gk_buf *b, const char *s, size_t n) {
 }
 static inline void gk_buf_json_str(gk_buf *b, const char *s) { gk_buf_json(b, s, strlen(s)); }
 
+/* Text for HTML: &, <, > and quotes as entities. */
+static inline void gk_buf_html(gk_buf *b, const char *s) {
+    for (; *s; s++) {
+        if (*s == '&') gk_buf_puts(b, "&amp;");
+        else if (*s == '<') gk_buf_puts(b, "&lt;");
+        else if (*s == '>') gk_buf_puts(b, "&gt;");
+        else if (*s == '"') gk_buf_puts(b, "&quot;");
+        else gk_buf_put(b, s, 1);
+    }
+}
+
 /* Hand the buffer to the host as gk_call's result (the host frees it with gk_free). */
 static inline uint64_t gk_buf_result(gk_buf *b) {
     if (b->failed || !b->data) {

@@ -185,13 +185,17 @@ static uint64_t overview_widget(void) {
         host_value("translate", "{\"key\":\"overview.title\"}", title, sizeof title,
                    "Open tickets");
         config_value("team", team, sizeof team, "Support");
+        /* Translations, config and database rows are text: escaped for HTML. */
         gk_buf_puts(&html, "<h3>");
-        gk_buf_puts(&html, title);
+        gk_buf_html(&html, title);
         gk_buf_puts(&html, " · ");
-        gk_buf_puts(&html, team);
+        gk_buf_html(&html, team);
         gk_buf_puts(&html, "</h3><ul>");
-        for (int i = 0; i < c.n; i++)
-            gk_buf_printf(&html, "<li><b>%s</b>: %ld</li>", c.status[i], c.count[i]);
+        for (int i = 0; i < c.n; i++) {
+            gk_buf_puts(&html, "<li><b>");
+            gk_buf_html(&html, c.status[i]);
+            gk_buf_printf(&html, "</b>: %ld</li>", c.count[i]);
+        }
         gk_buf_printf(&html, "</ul><p><i>%ld open, %s; cached for %ds</i></p>", c.open,
                       c.from_db ? "from the database" : "sample figures (no --db)",
                       WIDGET_TTL_S);

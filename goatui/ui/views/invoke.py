@@ -42,7 +42,7 @@ from goatui.core.calls.results import (
     parse_args,
 )
 from goatui.core.errors import GoatError, InvalidArgs, UsageError
-from goatui.core.hosting.host import HostCall
+from goatui.core.hosting.timeline import during, timeline_lines
 from goatui.core.models import CallResult
 from goatui.core.sanitize import safe_text, sanitize_line
 from goatui.ui import auditing
@@ -63,8 +63,6 @@ from goatui.ui.widgets.search_bar import SearchBar
 _EXTENSIONS = {"json": ".json", "text": ".txt", "binary": ".bin", "empty": ".txt"}
 # Results of this session kept in memory for diffs (the history file keeps none).
 KEPT_RESULTS = 20
-# Host calls listed under a result (the trace itself keeps more).
-TIMELINE_CALLS = 50
 
 
 @dataclass(frozen=True)
@@ -104,21 +102,6 @@ def json_highlighting() -> bool:
     `textual[syntax]` extra is installed, so ask for the modules themselves.
     """
     return all(importlib.util.find_spec(m) is not None for m in ("tree_sitter", "tree_sitter_json"))
-
-
-def timeline_lines(calls: list[HostCall], started: float) -> list[str]:
-    """Host calls made while serving a call: offset from its start, method, duration."""
-    lines = [f"host calls while serving it ({len(calls)}):"]
-    for call in calls[:TIMELINE_CALLS]:
-        offset = (call.timestamp - started) * 1000
-        detail = sanitize_line(call.detail)
-        lines.append(
-            f"  +{offset:7.1f}ms  {call.method:<11} {call.duration_ms:7.2f}ms  "
-            f"{sanitize_line(call.outcome)}  {detail}"
-        )
-    if len(calls) > TIMELINE_CALLS:
-        lines.append(f"  … {len(calls) - TIMELINE_CALLS} more (Logs view, t)")
-    return lines
 
 
 def default_save_name(plugin: str, function: str, kind: str, now: float) -> str:
@@ -356,14 +339,11 @@ class InvokeView(View):
 
     def _show_timeline(self, plugin: str, started: float, ended: float) -> None:
         """The host calls this plugin made between the call's start and end."""
-        host = self.ctx.session.host
-        calls = [
-            c
-            for c in (host.trace if host is not None else ())
-            if c.plugin == plugin and started <= c.timestamp <= ended
-        ]
+        host = self.ctx.session.host_state
+        calls, _ = during(plugin, started, ended, host.trace if host is not None else ())
         widget = self.query_one("#invoke-timeline", Static)
-        widget.update(Text("\n".join(timeline_lines(calls, started))) if calls else "")
+        lines = timeline_lines(calls, started, more=" (Logs view, t)")
+        widget.update(Text("\n".join(lines)) if calls else "")
         widget.display = bool(calls)
 
     def _succeeded(
@@ -554,6 +534,7 @@ class InvokeView(View):
             sockets=origin.sockets,
             gateway=origin.gateway,
             context=origin.context,
+            wasm=origin.wasm,
         )
         self._copy_line(line)
 

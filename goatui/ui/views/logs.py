@@ -25,7 +25,7 @@ from textual.widgets import Checkbox, Input, Log, Select, Static
 
 from goatui.core.backends.base import LogSource
 from goatui.core.errors import GoatError
-from goatui.core.hosting.host import HostCall
+from goatui.core.hosting.stores import HostCall
 from goatui.core.logs import (
     LEVEL_NAMES,
     LogEntry,
@@ -247,7 +247,7 @@ class LogsView(View):
             self.log_widget.write_lines([format_line(e) for e in shown], scroll_end=self.following)
 
     def _pull_trace(self) -> None:
-        host = self.ctx.session.host
+        host = self.ctx.session.host_state
         if host is None:
             return
         calls, _missed = host.trace.since(self._trace_seen)
@@ -300,11 +300,16 @@ class LogsView(View):
         ]
         if not self.filter.is_empty:
             parts.append(f"{len(self.log_widget.lines):,} lines shown (filtered)")
-        host = self.ctx.session.host
+        host = self.ctx.session.host_state
         if host is not None:
-            parts.append(
-                f"host of {len(self.ctx.session.attached)} · {host.trace.last_seq:,} host calls"
-            )
+            hosted = len(self.ctx.session.attached)
+            if self.ctx.backend.capabilities.in_process:
+                hosted += sum(
+                    1
+                    for s in self.ctx.monitor.states.values()
+                    if self.ctx.backend.runs_inside(s.name)
+                )
+            parts.append(f"host of {hosted} · {host.trace.last_seq:,} host calls")
         if self._gateway_error:
             parts.append(f"gateway: {self._gateway_error}")
         status = " · ".join(p for p in parts if p)
@@ -315,8 +320,8 @@ class LogsView(View):
             status_line = self.query_one("#logs-status", Static)
             status_line.update(safe_text(status, one_line=True), layout=False)
         hint = ""
-        hosting = self.ctx.session.attached or self.ctx.session.to_launch
         capabilities = self.ctx.backend.capabilities
+        hosting = self.ctx.session.attached or self.ctx.session.to_launch or capabilities.in_process
         logs_need_host = capabilities.logs is LogSource.HOSTED and capabilities.hosting
         if len(store) == 0 and logs_need_host and not hosting:
             hint = (
@@ -461,8 +466,11 @@ class LogsView(View):
         self._trace_mode = (self._trace_mode + 1) % 3
         self.set_class(self._trace_mode > 0, "-trace")
         self.set_class(self._trace_mode == 2, "-trace-only")
-        if self._trace_mode and self.ctx.session.host is None:
-            toast(self, "no host calls yet: goatui hosts no plugin (--launch, --attach-host, a)")
+        if self._trace_mode and self.ctx.session.host_state is None:
+            toast(
+                self,
+                "no host calls yet: goatui hosts no plugin (--launch, --attach-host, --wasm, a)",
+            )
 
     def action_export(self) -> None:
         entries = self.visible_entries()

@@ -69,7 +69,13 @@ class PluginsView(View):
             id="plugins.sort",
         ),
         Binding("escape", "clear_filter", "Clear filter", id="plugins.clear_filter"),
-        Binding("R", "restart_plugin", "Restart (launched)", show=False, id="plugins.restart"),
+        Binding(
+            "R",
+            "restart_plugin",
+            "Restart (launched) / reload (WASM)",
+            show=False,
+            id="plugins.restart",
+        ),
         Binding("S", "stop_plugin", "Stop (launched)", show=False, id="plugins.stop"),
         Binding(
             "e", "toggle_enabled", "Enable / disable (gateway)", show=False, id="plugins.enable"
@@ -181,13 +187,18 @@ class PluginsView(View):
         """Redraw the detail pane when what it shows changed (selection, state, second)."""
         state = self.selected()
         process = self.process_line(state.name) if state else ""
-        drawn = (*detail_signature(state, now), process) if state else None
+        inside = state is not None and self.ctx.backend.runs_inside(state.name)
+        drawn = (*detail_signature(state, now), process, inside) if state else None
         if force or drawn != self._detail_drawn:
             self._detail_drawn = drawn
-            self.query_one(PluginDetail).show(state, now, self._colours, process=process)
+            detail = self.query_one(PluginDetail)
+            detail.show(state, now, self._colours, process=process, in_process=inside)
 
     def process_line(self, name: str) -> str:
-        """For a plugin goatui launched: its pid, or how it exited ("" for the others)."""
+        """For a plugin goatui launched: its pid, or how it exited; for one it runs itself,
+        how it is reloaded ("" for the others)."""
+        if self.ctx.backend.runs_inside(name):
+            return "a WebAssembly module goatui runs (R reloads it; so does a change of its file)"
         launcher = self.ctx.session.launcher
         launched = launcher.plugins.get(name) if launcher is not None else None
         if launched is None:
@@ -298,6 +309,9 @@ class PluginsView(View):
         state = self._changeable(f"{verb}ping plugins")
         if state is None:
             return
+        if verb == "restart" and self.ctx.backend.runs_inside(state.name):
+            self._reload(state.name)
+            return
         if not self.ctx.session.is_launched(state.name):
             toast(
                 self,
@@ -327,6 +341,17 @@ class PluginsView(View):
             toast(self, f"could not restart {name}: {exc.line()}", severity="error")
             return
         toast(self, f"{name} restarted (pid {restarted.pid})")
+        self.ctx.monitor.refresh()
+        self.redraw()
+
+    @work(group="plugins-lifecycle", exit_on_error=False)
+    async def _reload(self, name: str) -> None:
+        try:
+            said = await self.ctx.session.reload_plugin(name)
+        except GoatError as exc:
+            toast(self, f"could not reload {name}: {exc.line()}", severity="error")
+        else:
+            toast(self, said)
         self.ctx.monitor.refresh()
         self.redraw()
 

@@ -81,7 +81,7 @@ def _manifest_rows(manifest: Manifest) -> Iterable[tuple[str, Text]]:
 
 
 def detail_renderable(
-    state: PluginState, now: float, colours: Colours, process: str = ""
+    state: PluginState, now: float, colours: Colours, process: str = "", in_process: bool = False
 ) -> RenderableType:
     info = state.info
     status = state.status
@@ -98,7 +98,10 @@ def detail_renderable(
     about.add_row("target", _t(info.target))
     if info.where:
         about.add_row("where", _t(info.where))
-    via = "Health.Watch stream" if state.watching else "polled health check"
+    if in_process:
+        via = "loaded inside goatui (WASM has no health service); latency is the last call's"
+    else:
+        via = "Health.Watch stream" if state.watching else "polled health check"
     about.add_row("health", _join(via, _t(f"; {state.note}" if state.note else "", "dim")))
     if state.latency_at is not None:
         about.add_row(
@@ -145,10 +148,16 @@ class PluginDetail(VerticalScroll):
         yield Static("Select a plugin to see its details.", id="detail-body")
 
     def show(
-        self, state: PluginState | None, now: float, colours: Colours, *, process: str = ""
+        self,
+        state: PluginState | None,
+        now: float,
+        colours: Colours,
+        *,
+        process: str = "",
+        in_process: bool = False,
     ) -> None:
         body = self.query_one("#detail-body", Static)
         if state is None:
             body.update("No plugin selected.")
         else:
-            body.update(detail_renderable(state, now, colours, process))
+            body.update(detail_renderable(state, now, colours, process, in_process))

@@ -7,7 +7,8 @@
     runner     a plugin on its own thread, serialised, awaited from the event loop
     output     a plugin's stdout/stderr as log lines
     services   the host calls answered from goatui's hosting stores
+    backend    the `Backend` over all of it: files, names, reloading
 
-wasmtime is imported by engine, instance and runner only: import them where a WASM
+wasmtime is imported by engine, instance, runner and backend: import them where a WASM
 plugin is used, so the CLI's other commands do not pay for it.
 """

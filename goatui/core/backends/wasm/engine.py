@@ -76,8 +76,15 @@ class EpochTicker:
             with self._wake:
                 while self._running == 0:
                     self._wake.wait()
-            time.sleep(self.tick)
-            self._engine.increment_epoch()
+            # Ticks follow the clock, not the sleeps: a late wake-up (a busy machine)
+            # catches up, so a deadline of N ticks is N ticks of real time.
+            started = time.monotonic()
+            ticked = 0
+            while self._running:
+                time.sleep(self.tick)
+                due = int((time.monotonic() - started) / self.tick)
+                self.advance(due - ticked)
+                ticked = due
 
 
 class WasmEngine:

@@ -26,6 +26,8 @@ from typing import Any, Protocol
 
 from goatui.core.errors import GoatError
 
+#: What a call's scope keeps of its host calls and of its log lines, each.
+SCOPE_KEEP = 1000
 # What a trace row or log line keeps of a key, query or URL.
 _DETAIL_MAX = 200
 # What the log stream keeps of a mail's body.
@@ -44,12 +46,17 @@ class CallScope:
     function: str  # "" while the module starts (_start / _initialize / gk_register)
     deadline: float  # time.monotonic()
     timeout: float  # what the deadline was set from, for "timed out after Ns"
-    #: What the plugin did while serving this call, for `goatui call --trace`.
+    #: What the plugin did while serving this call (the first SCOPE_KEEP of each).
     host_calls: list[HostCallRecord] = field(default_factory=list)
     log_lines: list[LogLine] = field(default_factory=list)
 
     def remaining(self) -> float:
         return max(0.0, self.deadline - time.monotonic())
+
+    def keep(self, kept: list[Any], item: Any) -> None:
+        # Bounded: a plugin logging a flood must not grow the call's own record.
+        if len(kept) < SCOPE_KEEP:
+            kept.append(item)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +154,7 @@ class HostCalls:
         fields = {"call": scope.function} if scope.function else {}
         fields.update(extra)
         line = LogLine(self.plugin, level, message, fields, time.time())
-        scope.log_lines.append(line)
+        scope.keep(scope.log_lines, line)
         self.services.log(line)
 
     def call(self, fn: str, raw_args: bytes, scope: CallScope) -> bytes | None:
@@ -188,7 +195,7 @@ class HostCalls:
         record = HostCallRecord(
             self.plugin, fn, detail[:_DETAIL_MAX], started_wall, duration, outcome
         )
-        scope.host_calls.append(record)
+        scope.keep(scope.host_calls, record)
         self.services.record(record)
 
 

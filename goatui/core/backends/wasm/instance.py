@@ -306,9 +306,18 @@ class PluginInstance:
             return 0
         malloc = self._exports.get(abi.MALLOC) or caller.get(abi.MALLOC)
         assert isinstance(malloc, wasmtime.Func)
-        # A trap in the plugin's own gk_malloc (the deadline, say) ends the call: let it out.
         # An empty answer still gets a pointer: a packed 0 would mean the call failed.
-        ptr = malloc(caller, max(len(answer), 1)) & 0xFFFFFFFF
+        try:
+            ptr = malloc(caller, max(len(answer), 1)) & 0xFFFFFFFF
+        except wasmtime.WasmtimeError as exc:
+            # Its own gk_malloc trapped (or its deadline passed in it). Raising would go
+            # through wasmtime's one exception slot shared by every thread: answer 0, and
+            # start the next call on a fresh instance. A deadline ends the call anyway.
+            self._needs_instance = True
+            cause = trap_message(exc) if isinstance(exc, wasmtime.Trap) else _first_line(exc)
+            why = f"the plugin's gk_malloc failed: {cause}"
+            self.host.log(scope, "error", f"host_call {fn} failed: {why}")
+            return 0
         if ptr == 0 or ptr + len(answer) > memory.data_len(caller):
             why = f"the plugin could not allocate {len(answer):,} bytes for the answer"
             self.host.log(scope, "error", f"host_call {fn} failed: {why}")

@@ -19,6 +19,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import contextvars
+import copy
 import queue
 import threading
 import time
@@ -34,10 +35,22 @@ from goatui.core.backends.wasm.instance import (
     PluginInstance,
     Served,
 )
-from goatui.core.errors import RemoteError, TimedOut, Unreachable
+from goatui.core.errors import GoatError, RemoteError, TimedOut, Unreachable
 
 T = TypeVar("T")
 _STOP = object()
+#: What tells one version of a file from the next: modification time, size, inode.
+FileSignature = tuple[int, int, int]
+
+
+def file_signature(path: Path) -> FileSignature | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
 #: The WASM plugins the current call came through, outermost first.
 CALL_CHAIN: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
     "goatui_wasm_call_chain", default=()
@@ -72,6 +85,12 @@ class PluginRunner:
         )
         self._thread.start()
         self._closed = False
+        #: Why the last load failed (calls answer with it until a load works).
+        self.failure: GoatError | None = None
+        #: The file as it was when last loaded (see `file_signature`).
+        self.loaded_signature: FileSignature | None = None
+        #: How long the last call took, ms.
+        self.last_call_ms: float | None = None
 
     @property
     def name(self) -> str:
@@ -82,14 +101,32 @@ class PluginRunner:
         return self.instance.manifest
 
     async def load(self, timeout: float) -> None:
-        """Compile and start the plugin (again, for a reload). Raises GoatError."""
-        await self._submit(lambda deadline: self.instance.load(timeout), timeout)
+        """Compile and start the plugin (again, for a reload). Raises GoatError, and
+        keeps it: calls answer with it until a load works."""
+        signature = file_signature(self.path)
+        try:
+            await self._submit(lambda deadline: self.instance.load(timeout), timeout)
+        except GoatError as exc:
+            self.failure = exc
+            raise
+        else:
+            self.failure = None
+        finally:
+            self.loaded_signature = signature
 
     async def call(self, function: str, args: bytes, timeout: float) -> Served:
         """Call a handler. Raises GoatError (TimedOut once the deadline has passed)."""
-        return await self._submit(
+        if self.failure is not None:
+            raise copy.copy(self.failure)
+        served = await self._submit(
             lambda deadline: self.instance.call(function, args, timeout, deadline), timeout
         )
+        self.last_call_ms = served.duration_ms
+        return served
+
+    def changed_on_disk(self) -> bool:
+        """Whether the file is not what was last loaded (rebuilt, replaced, removed)."""
+        return file_signature(self.path) != self.loaded_signature
 
     async def _submit(self, job: Callable[[float], T], timeout: float) -> T:
         if self._closed:

@@ -1,8 +1,9 @@
 """The host a WASM plugin gets: goatui's own hosting stores, reached from its thread.
 
 The cache, the SQLite file, the config and the log stream are the ones the gRPC
-HostService answers socket plugins from (goatui.core.hosting.host), not copies: a WASM
-plugin and a socket plugin see the same database and the same [plugins.NAME] config.
+HostService answers socket plugins from (goatui.core.hosting.stores.HostState), not
+copies: a WASM plugin and a socket plugin see the same database and the same
+[plugins.NAME] config.
 They live in the event loop, and a plugin runs on its own thread, so each host call is
 handed to the loop and waited for under the call's deadline. Log lines and trace
 records go the other way in batches (one loop wake-up per burst, not per line), so a
@@ -18,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from goatui.core.backends.wasm.hostcalls import HostCallFailed, HostCallRecord, LogLine
-from goatui.core.hosting.host import NO_DB_MESSAGE, Host, HostCall, HostFailure
+from goatui.core.hosting.stores import Database, HostCall, HostState, StoreError
 
 T = TypeVar("T")
 
@@ -29,11 +30,11 @@ PluginCaller = Callable[[str, str, bytes, float], Awaitable[bytes]]
 
 
 class GoatuiHostServices:
-    """HostServices on goatui's Host, for plugins running on other threads."""
+    """HostServices on goatui's host state, for plugins running on other threads."""
 
     def __init__(
         self,
-        host: Host,
+        host: HostState,
         loop: asyncio.AbstractEventLoop,
         *,
         allow_http: bool = False,
@@ -110,22 +111,24 @@ class GoatuiHostServices:
         except concurrent.futures.TimeoutError:
             future.cancel()
             raise HostCallFailed(f"{what} timed out (the call's deadline)") from None
-        except HostFailure as exc:
+        except StoreError as exc:
             raise HostCallFailed(exc.message) from None
 
     def db_query(
         self, plugin: str, sql: str, args: list[Any], timeout: float
     ) -> list[dict[str, Any]]:
-        database = self.host.db
-        if database is None:
-            raise HostCallFailed(NO_DB_MESSAGE)
+        database = self._database()
         return self._on_loop(lambda: database.query(sql, args), timeout, "the query")
 
     def db_exec(self, plugin: str, sql: str, args: list[Any], timeout: float) -> int:
-        database = self.host.db
-        if database is None:
-            raise HostCallFailed(NO_DB_MESSAGE)
+        database = self._database()
         return self._on_loop(lambda: database.execute(sql, args), timeout, "the statement")
+
+    def _database(self) -> Database:
+        try:
+            return self.host.database()
+        except StoreError as exc:
+            raise HostCallFailed(exc.message) from None
 
     def cache_get(self, plugin: str, key: str) -> bytes | None:
         async def get() -> bytes | None:
