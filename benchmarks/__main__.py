@@ -25,6 +25,9 @@ BENCHMARKS = [
     "bench_gateway",
     "bench_logs",
     "bench_result_viewer",
+    "bench_wasm_cli",
+    "bench_wasm_calls",
+    "bench_wasm_logs",
 ]
 RESULTS_START = "<!-- results:start -->"
 RESULTS_END = "<!-- results:end -->"
