@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,8 @@ from goatui.core.errors import GoatError, RemoteError, ResultTooLarge, TimedOut,
 
 MiB = 1024 * 1024
 DEFAULT_MAX_RESULT_BYTES = 64 * MiB
+#: Output lines kept while a module starts (they are logged once it has its name).
+HELD_OUTPUT_LINES = 1000
 #: The longest gk.log message kept; a longer one is cut (and said so).
 MAX_LOG_BYTES = 16 * 1024
 _WASI = "wasi_snapshot_preview1"
@@ -88,6 +91,9 @@ class PluginInstance:
         #: How many instances were started (a fault makes the next call start one).
         self.instantiations = 0
         self._output_dir = output_dir
+        # Output read while the module starts waits for the name gk_register gives it.
+        self._output_lock = threading.Lock()
+        self._held: list[LogLine] | None = None
         self._pipes: OutputPipes | None = None
         self._module: wasmtime.Module | None = None
         self._linker: wasmtime.Linker | None = None
@@ -161,6 +167,18 @@ class PluginInstance:
         store.set_wasi(self._wasi())
         self._store = store
         self._needs_instance = True
+        with self._output_lock:
+            self._held = []
+        try:
+            self._start_instance(store, deadline, timeout)
+        finally:
+            with self._output_lock:
+                held, self._held = self._held or [], None
+            for line in held:
+                self.host.services.log(replace(line, plugin=self.host.plugin))
+
+    def _start_instance(self, store: wasmtime.Store, deadline: float, timeout: float) -> None:
+        assert self._module is not None and self._linker is not None
         scope = CallScope("", deadline, timeout)
         with self._running(scope, "starting the module"):
             try:
@@ -350,7 +368,13 @@ class PluginInstance:
     def _output(self, stream: str, line: str) -> None:
         scope = self._scope
         fields = {"call": scope.function} if scope.function else {}
-        self.host.services.log(LogLine(self.host.plugin, stream, line, fields, time.time()))
+        said = LogLine(self.host.plugin, stream, line, fields, time.time())
+        with self._output_lock:
+            if self._held is not None:
+                if len(self._held) < HELD_OUTPUT_LINES:  # bounded: a flood waits for nobody
+                    self._held.append(said)
+                return
+        self.host.services.log(said)
 
     # -- the end -------------------------------------------------------------------------
 
