@@ -24,7 +24,6 @@ from goatui.core.backends.wasm.runner import PluginRunner
 from goatui.core.config import Config
 from goatui.core.errors import NotFound
 from goatui.core.hosting.stores import HostCache
-from goatui.core.logs import LogStore
 
 FAILED = {"host_call": "failed"}
 
@@ -454,8 +453,7 @@ async def test_a_long_log_message_is_cut(hosting: Hosting) -> None:
 
 
 async def test_a_log_flood_keeps_the_newest_lines_within_the_buffer() -> None:
-    hosting = Hosting.start(shared_test_engine())
-    hosting.host.logs = LogStore(capacity=500)
+    hosting = Hosting.start(shared_test_engine(), log_capacity=500)
     try:
         runner = await hosting.load(COMMAND)
         await runner.call("flood", b'{"lines": 5000}', 10)

@@ -412,6 +412,34 @@ async def test_a_call_cancelled_while_it_waits_never_runs(hosting: Hosting, tmp_
     assert (await runner.call("count", b"{}", 5)).data == b'{"calls":2}'
 
 
+# -- gk.log through wasmtime's C API ---------------------------------------------------------
+
+
+async def test_gk_log_takes_the_fast_path(hosting: Hosting) -> None:
+    """fastlog uses the wasmtime package's private _ffi; this fails the day it changes."""
+    runner = await hosting.load(COMMAND)
+    assert runner.instance.fast_log
+    await runner.call("log", b'{"level": 2, "message": "fast"}', 5)
+    assert [(e.level, e.message) for e in hosting.logs("command-test")][-1] == ("warn", "fast")
+
+
+async def test_gk_log_outside_memory_is_said_not_read(hosting: Hosting, tmp_path: Path) -> None:
+    body = (
+        '(import "gk" "log" (func $log (param i32 i32 i32)))'
+        + _MEMORY_AND_ALLOC
+        + _REGISTER
+        + '(func (export "gk_call") (param i32 i32 i32 i32) (result i64)'
+        + "  (call $log (i32.const 1) (i32.const 65000) (i32.const 1000)) (i64.const 0))"
+    )
+    runner = await hosting.load(wat_file(tmp_path, "reckless", f"(module {body})"))
+    assert (await runner.call("x", b"", 5)).data == b""
+    entry = hosting.logs("x")[-1]
+    assert (entry.level, entry.message) == (
+        "warn",
+        "gk.log with a message outside the plugin's memory",
+    )
+
+
 # -- output --------------------------------------------------------------------------------
 
 

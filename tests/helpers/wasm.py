@@ -81,10 +81,11 @@ class Hosting:
         allow_http: bool = False,
         language: str = "",
         plugin_caller: PluginCaller | None = None,
+        log_capacity: int = 10_000,
     ) -> Hosting:
         config = config or Config()
         runtime = RuntimeDir()
-        host = HostState(config, LogStore(), db_path=db_path)
+        host = HostState(config, LogStore(log_capacity), db_path=db_path)
         services = GoatuiHostServices(
             host,
             asyncio.get_running_loop(),

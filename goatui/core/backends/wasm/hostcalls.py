@@ -73,7 +73,7 @@ class HostCallRecord:
         return self.outcome in ("ok", "not found")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made once per gk.log, which is a hot path
 class LogLine:
     plugin: str
     level: str

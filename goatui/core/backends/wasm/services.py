@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -46,8 +47,12 @@ class GoatuiHostServices:
         self._allow_http = allow_http
         self._language = language
         self.plugin_caller = plugin_caller
-        self._pending_lines: list[LogLine] = []
-        self._pending_calls: list[HostCallRecord] = []
+        # Bounded like the stores they go to: while the loop is busy, a flood keeps only
+        # what the log stream and the trace could hold anyway, and counts the rest.
+        self._pending_lines: deque[LogLine] = deque(maxlen=host.logs.capacity)
+        self._pending_calls: deque[HostCallRecord] = deque(maxlen=host.trace.capacity)
+        self._overflow_lines = 0
+        self._overflow_calls = 0
         self._flush_scheduled = False
         self._lock = threading.Lock()
 
@@ -63,12 +68,18 @@ class GoatuiHostServices:
 
     def log(self, line: LogLine) -> None:
         with self._lock:
-            self._pending_lines.append(line)
+            pending = self._pending_lines
+            if len(pending) == pending.maxlen:
+                self._overflow_lines += 1
+            pending.append(line)
             self._schedule_flush()
 
     def record(self, call: HostCallRecord) -> None:
         with self._lock:
-            self._pending_calls.append(call)
+            pending = self._pending_calls
+            if len(pending) == pending.maxlen:
+                self._overflow_calls += 1
+            pending.append(call)
             self._schedule_flush()
 
     def _schedule_flush(self) -> None:
@@ -79,10 +90,17 @@ class GoatuiHostServices:
     def flush(self) -> None:
         """Hand what is pending to the log stream and the trace (on the loop)."""
         with self._lock:
-            lines, self._pending_lines = self._pending_lines, []
-            calls, self._pending_calls = self._pending_calls, []
+            lines, calls = list(self._pending_lines), list(self._pending_calls)
+            self._pending_lines.clear()
+            self._pending_calls.clear()
+            lost_lines, lost_calls = self._overflow_lines, self._overflow_calls
+            self._overflow_lines = self._overflow_calls = 0
             self._flush_scheduled = False
         logs = self.host.logs
+        # What overflowed counts as arrived and dropped: followers see the gap.
+        for ring, lost in ((logs, lost_lines), (self.host.trace, lost_calls)):
+            ring.last_seq += lost
+            ring.dropped += lost
         for line in lines:
             logs.add(line.plugin, line.level, line.message, dict(line.fields), line.timestamp)
         trace = self.host.trace
