@@ -1,4 +1,5 @@
-"""Canaries: every private internal of Textual or the standard library goatui relies on.
+"""Canaries: every private internal of Textual, wasmtime or the standard library goatui
+relies on.
 
 Textual is pinned to the minor version these were checked against (pyproject.toml).
 Each test here fails, naming the internal, the day an upgrade renames it or changes
@@ -127,3 +128,26 @@ def test_goatuis_deferred_options_still_parse(args: list[str]) -> None:
             parser.parse_args(args)
     else:
         assert parser.parse_args(args).timeout == 2.0
+
+
+def test_wasmtime_c_api_for_gk_log() -> None:
+    """goatui/core/backends/wasm/fastlog.py defines gk.log with the wasmtime package's
+    private `_ffi` (the C API's unchecked functions) and reads `Memory._memory`; wasmtime
+    is pinned to one major version (pyproject.toml). tests/test_wasm_runtime.py checks
+    that a real plugin's gk.log goes through it."""
+    import wasmtime
+    from wasmtime import _ffi
+
+    where = "a wasmtime internal changed: see goatui/core/backends/wasm/fastlog.py"
+    for name in (
+        "wasmtime_func_unchecked_callback_t",
+        "wasmtime_linker_define_func_unchecked",
+        "wasmtime_caller_context",
+        "wasmtime_memory_data",
+        "wasmtime_memory_data_size",
+    ):
+        assert hasattr(_ffi, name), f"{where} ({name})"
+    store = wasmtime.Store()
+    memory = wasmtime.Memory(store, wasmtime.MemoryType(wasmtime.Limits(1, None)))
+    assert hasattr(memory, "_memory"), where
+    store.close()

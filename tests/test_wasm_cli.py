@@ -133,7 +133,7 @@ def test_wasm_memory_mb_in_the_config(cli: Any, tmp_path: Path) -> None:
     config.write_text("wasm_memory_mb = 0\n")
     ran = cli("--config", str(config), "--wasm", str(COMMAND), "ls")
     assert ran.returncode == 2
-    assert "wasm_memory_mb must be a positive number of MiB" in one_line(ran.stderr)
+    assert "wasm_memory_mb must be a whole number from 1 to 4096" in one_line(ran.stderr)
 
 
 # -- the other commands --------------------------------------------------------------------
