@@ -65,7 +65,15 @@ async def open_jobs(pilot: Any, eventually: Any) -> JobsView:
     await pilot.press("4")
     await pilot.pause()
     assert pilot.app.focused is view.table
+    await next_runs_known(view, eventually)
     return view
+
+
+async def next_runs_known(view: JobsView, eventually: Any) -> None:
+    """Next runs are computed in a thread (a manifest may declare thousands of jobs)."""
+    for job in JOBS:
+        cell(view, job["id"], "next")  # every row made, as if drawn
+    await eventually(lambda: not view.computing_next, 5, "next runs computed")
 
 
 def cell(view: JobsView, job_id: str, column: str) -> str:
@@ -115,6 +123,7 @@ async def test_rows_schedules_and_the_invalid_one(
 
         # u: the same instants in UTC.
         await pilot.press("u")
+        await next_runs_known(view, eventually)
         assert cell(view, "hourly-echo", "next") == "2026-10-24 22:00 (in 50m)"
         assert "times in UTC" in str(view.query_one("#jobs-header", Static).content)
         await pilot.press("u")
@@ -212,6 +221,12 @@ def test_snapshot(jobber: Any, make_console: Any, snap_compare: Any) -> None:
                 break
             await asyncio.sleep(0.02)
         await pilot.press("4")
+        for job in JOBS:
+            cell(view, job["id"], "next")  # every row made: their next runs wanted
+        for _ in range(250):
+            if not view.computing_next:
+                break
+            await asyncio.sleep(0.02)
         view.select("jobber", "hourly-echo")
         await pilot.press("n")
 

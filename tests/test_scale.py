@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -272,3 +274,91 @@ class CountingRegister(SocketBackend):
         self.registered = getattr(self, "registered", {})
         self.registered[path] = self.registered.get(path, 0) + 1
         return await super()._register(path)
+
+
+# -- views of long lists: rows made when drawn, next runs off the UI thread ------------------
+
+
+async def test_ten_thousand_jobs_make_only_the_rows_drawn_off_the_ui_thread(
+    plugins: Any, make_console: Any, eventually: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """10,000 jobs in one manifest froze the console 3-10 s a key (issue #18): every
+    row was made, and every next run computed, on the UI thread at each change."""
+    import goatui.ui.views.jobs as jobs_view
+
+    jobs = [
+        {"id": f"job-{i:05d}", "schedule": f"{i % 60} {i % 24} * * *", "handler": "echo"}
+        for i in range(10_000)
+    ]
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"name": "busy", "jobs": jobs}))
+    busy = plugins.start("busy", TESTPLUGIN_MANIFEST=str(manifest))
+    computed: list[bool] = []  # per next run computed: on the UI thread?
+    real_next_run = jobs_view.next_run
+
+    def counted(spec: Any, now: Any) -> Any:
+        computed.append(threading.current_thread() is threading.main_thread())
+        return real_next_run(spec, now)
+
+    monkeypatch.setattr(jobs_view, "next_run", counted)
+    app = make_console(busy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = app.query_one(jobs_view.JobsView)
+        await eventually(lambda: view.table.row_count == 10_000, 10, "10,000 rows")
+        await pilot.press("4")
+        await pilot.pause()
+        shown = view.table.size.height - 1
+        first = view.table.rows_in_view()
+
+        def known(keys: list[str]) -> bool:
+            return all(view.table.get_cell(k, "next").plain != "…" for k in keys)
+
+        await eventually(lambda: known(first), 10, "next runs of the rows drawn")
+        assert not any(computed), "a next run was computed on the UI thread"
+        assert 0 < len(computed) <= 3 * shown
+        assert len(view.table.made_rows()) <= 3 * shown
+        await pilot.press("end")
+        await pilot.pause()
+        last = view.table.rows_in_view()[-1]
+        await eventually(lambda: known([last]), 10, "the last row's next run")
+        assert view.table.get_cell(last, "job").plain == "job-09999"
+        assert len(computed) <= 6 * shown and not any(computed)
+
+
+async def test_two_thousand_widgets_mount_a_page_and_fetch_only_what_is_on_screen(
+    plugins: Any, make_console: Any, eventually: Any, tmp_path: Path
+) -> None:
+    """2,000 widgets froze the console (issue #18): 2,000 panels mounted and laid out,
+    and 2,000 calls at once when the view was shown."""
+    from goatui.ui.views.widgets import WidgetPanel, WidgetsView
+
+    page = 30  # a page of panels; what fills the screen and one below is a few
+    widgets = [
+        {"id": f"w{i:04d}", "title": f"W {i}", "handler": "widget_json", "size": "small"}
+        for i in range(2000)
+    ]
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"name": "board", "widgets": widgets}))
+    board = plugins.start("board", TESTPLUGIN_MANIFEST=str(manifest))
+    app = make_console(board)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = app.query_one(WidgetsView)
+        await eventually(lambda: len(view.panels) > 0, 10, "the first page")
+        assert len(view.panels) <= page + 2  # a page, rounded up to whole rows
+        await pilot.press("3")
+        fetched = lambda: [p for p in view.panels if p.memory.last is not None]  # noqa: E731
+        await eventually(lambda: fetched() and not any(p.fetching for p in view.panels), 10, "")
+        # Pages mounted until they fill the screen and one below; fetched: only those.
+        mounted = len(view.panels)
+        assert len(fetched()) <= mounted <= 4 * page
+        assert "2,000 widgets" in str(view.query_one("#widgets-header").content)  # type: ignore[attr-defined]
+        # Moving past the last panel mounted mounts the next page (and what fills the
+        # screen below it): what is mounted follows where the operator is.
+        last = view.panels[-1]
+        last.focus()
+        await pilot.press("right")
+        await eventually(lambda: len(view.panels) > mounted, 5, "the next page")
+        await eventually(lambda: app.focused is not last, 5, "focus moved on")
+        assert isinstance(app.focused, WidgetPanel)
+        assert app.focused.spec.id == f"w{int(last.spec.id[1:]) + 1:04d}"
+        assert len(view.panels) <= 3 * mounted

@@ -4,14 +4,19 @@ Widgets come from the manifests the monitor holds, grouped by location, one focu
 `WidgetPanel` each, in rows whose widths follow the manifest's `size` (see
 `goatui.core.widgets.SIZE_SPANS`; below 80 columns every panel takes the full width).
 Each panel fetches in its own exclusive worker under the call deadline, so a slow or
-failing widget only affects its own panel. Nothing is fetched until the view is first
-shown, and refresh timers are paused while it is hidden.
+failing widget only affects its own panel. A panel fetches (and its refresh timer runs)
+only while it is on screen, or within a screen below it, and the view is shown.
+
+Manifests may declare thousands of widgets (2,000 froze the console 3-10 s a key,
+issue #18): panels are mounted `PAGE` at a time, the next page when the operator
+scrolls or moves near the end; the rest are counted on a line below them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
@@ -47,6 +52,10 @@ from goatui.ui.messages import PluginsChanged, RefreshRequested
 from goatui.ui.views.base import View
 
 WidgetKey = tuple[str, str, int]
+# Panels mounted at a time (and fetched only while on screen).
+PAGE = 30
+# What the view mounts, in order: a location's heading (location, its count) or a row.
+Item = tuple[str, int] | list[WidgetSpec]
 
 
 @dataclass
@@ -107,6 +116,8 @@ class WidgetPanel(KeysInOrder, Widget, can_focus=True):
         self.memory = memory
         self._view = view
         self.fetching = False
+        # On screen (or about to be) while the view is shown: fetches and refreshes.
+        self.active = False
         # Bumped per fetch: an answer from a replaced fetch is dropped, not shown.
         self._generation = 0
         self._timer: Timer | None = None
@@ -117,17 +128,15 @@ class WidgetPanel(KeysInOrder, Widget, can_focus=True):
         if self.spec.description:
             self.tooltip = safe_text(f"{self.spec.title}\n{self.spec.description}")
         if self.spec.refresh_s is not None:
-            self._timer = self.set_interval(
-                self.spec.refresh_s, self._tick, pause=not self._view.active
-            )
+            self._timer = self.set_interval(self.spec.refresh_s, self._tick, pause=True)
         self._draw()
-        if self._view.active:
-            self.activate()
+        self._view.check_visibility()
 
     # -- fetching ----------------------------------------------------------------------
 
     def activate(self) -> None:
-        """The view is shown: fetch if never fetched or stale, and let the timer run."""
+        """On screen: fetch if never fetched or stale, and let the timer run."""
+        self.active = True
         if self._timer is not None:
             self._timer.resume()
         if self.fetching:
@@ -139,6 +148,7 @@ class WidgetPanel(KeysInOrder, Widget, can_focus=True):
             self.reload()
 
     def deactivate(self) -> None:
+        self.active = False
         if self._timer is not None:
             self._timer.pause()
 
@@ -246,8 +256,15 @@ class WidgetsView(View):
         #: True while the view is on screen: panels fetch and refresh only then.
         self.active = False
         self._specs: list[WidgetSpec] = []
+        # The plugins (and their infos) the widgets were read from: read again on a change.
+        self._read_from: tuple[tuple[str, object], ...] | None = None
         self._memory: dict[WidgetKey, PanelMemory] = {}
         self._last_focused: WidgetKey | None = None
+        # What to mount, in order, and how much of it is mounted (a page at a time).
+        self._items: list[Item] = []
+        self._mounted_items = 0
+        self._visibility_due = False
+        self._showing_more = asyncio.Lock()
 
     # -- state -------------------------------------------------------------------------
 
@@ -275,6 +292,13 @@ class WidgetsView(View):
     def _current_specs(self) -> list[WidgetSpec]:
         return widgets_from(s.info for s in self.ctx.live_plugins())
 
+    def _plugins_changed(self) -> bool:
+        """The plugins or their manifests changed since the widgets were read."""
+        read_from = tuple((s.key, s.info) for s in self.ctx.live_plugins())
+        changed = read_from != self._read_from
+        self._read_from = read_from
+        return changed
+
     def _focused_panel(self) -> WidgetPanel | None:
         focused = self.app.focused
         if isinstance(focused, WidgetPanel) and focused in self.panels:
@@ -298,23 +322,67 @@ class WidgetsView(View):
                 classes="placeholder",
             )
             return
+        self._items = []
         for location, specs in group_by_location(self._specs):
-            count = f"{len(specs)} widget{'s' * (len(specs) != 1)}"
-            heading = safe_text(f"{location} · {count}", one_line=True)
-            yield Static(heading, classes="widgets-location")
-            for row in pack_rows(specs):
-                cells: list[Widget] = [
-                    WidgetPanel(spec, self._memory.setdefault(spec.key, PanelMemory()), self)
-                    for spec in row
-                ]
-                rest = GRID_COLUMNS - sum(spec.span for spec in row)
-                if rest:
-                    cells.append(Static(classes=f"widgets-spacer -span-{rest}"))
-                # Built whole, not with `with`: _rebuild mounts these outside compose.
-                yield Horizontal(*cells, classes="widgets-row")
+            self._items.append((location, len(specs)))
+            self._items.extend(pack_rows(specs))
+        self._mounted_items = 0
+        yield from self._next_page()
+        if self._mounted_items < len(self._items):
+            yield Static(self._more_text(), id="widgets-more", classes="placeholder")
+
+    def _next_page(self) -> Iterator[Widget]:
+        """The widgets of the next PAGE panels (and the headings among them)."""
+        panels = 0
+        while self._mounted_items < len(self._items) and panels < PAGE:
+            item = self._items[self._mounted_items]
+            self._mounted_items += 1
+            if isinstance(item, tuple):
+                location, count = item
+                text = f"{location} · {count:,} widget{'s' * (count != 1)}"
+                yield Static(safe_text(text, one_line=True), classes="widgets-location")
+                continue
+            panels += len(item)
+            yield self._row(item)
+
+    def _row(self, row: Sequence[WidgetSpec]) -> Horizontal:
+        cells: list[Widget] = [
+            WidgetPanel(spec, self._memory.setdefault(spec.key, PanelMemory()), self)
+            for spec in row
+        ]
+        rest = GRID_COLUMNS - sum(spec.span for spec in row)
+        if rest:
+            cells.append(Static(classes=f"widgets-spacer -span-{rest}"))
+        # Built whole, not with `with`: pages are mounted outside compose.
+        return Horizontal(*cells, classes="widgets-row")
+
+    def _more_text(self) -> str:
+        mounted = sum(len(i) for i in self._items[: self._mounted_items] if isinstance(i, list))
+        more = len(self._specs) - mounted
+        return f"… {more:,} more widget{'s' * (more != 1)}: scroll down or move past the last"
+
+    async def show_more(self) -> bool:
+        """Mount the next page of panels; False when every panel is mounted already."""
+        async with self._showing_more:  # one page at a time, whoever asks
+            if self._mounted_items >= len(self._items):
+                return False
+            page = list(self._next_page())
+            more = self.query_one("#widgets-more", Static)
+            scroll = self.query_one("#widgets-scroll", VerticalScroll)
+            await scroll.mount_all(page, before=more)
+            if self._mounted_items >= len(self._items):
+                await more.remove()
+            else:
+                more.update(self._more_text())
+        self._draw_header()
+        self.check_visibility()
+        return True
 
     def on_mount(self) -> None:
+        self._plugins_changed()
         self._specs = self._current_specs()
+        scroll = self.query_one("#widgets-scroll", VerticalScroll)
+        self.watch(scroll, "scroll_y", self._scrolled, init=False)
         self.call_after_refresh(self._rebuild)
 
     async def _rebuild(self) -> None:
@@ -325,7 +393,7 @@ class WidgetsView(View):
         for key in [k for k in self._memory if k not in keys]:
             del self._memory[key]
         scroll = self.query_one("#widgets-scroll", VerticalScroll)
-        async with self.batch():
+        async with self._showing_more, self.batch():
             await scroll.remove_children()
             await scroll.mount_all(list(self._body()))
         self._draw_header()
@@ -335,15 +403,17 @@ class WidgetsView(View):
                     panel.focus()
 
     def _draw_header(self) -> None:
-        plugins = sorted({s.plugin for s in self._specs})
+        plugins = {s.plugin for s in self._specs}
         count = len(self._specs)
         text = (
-            f"{count} widget{'s' * (count != 1)} from {len(plugins)} "
-            f"plugin{'s' * (len(plugins) != 1)} · r refreshes the focused one, R all"
+            f"{count:,} widget{'s' * (count != 1)} from {len(plugins):,} "
+            f"plugin{'s' * (len(plugins) != 1)} · r refreshes the focused one, R all shown"
         )
-        bare = sorted(s.name for s in self.ctx.live_plugins() if s.info.manifest is None)
-        if bare:
-            text += f" · no manifest: {', '.join(bare)}"
+        bare = [s.name for s in self.ctx.live_plugins() if s.info.manifest is None]
+        if len(bare) > 10:  # a fleet of them: a count, not a screenful of names
+            text += f" · no manifest: {len(bare):,} plugins"
+        elif bare:
+            text += f" · no manifest: {', '.join(sorted(bare))}"
         if text == getattr(self, "_header_text", None):
             return  # every probe lands here: lay the screen out again only on a change
         self._header_text = text
@@ -355,8 +425,7 @@ class WidgetsView(View):
     @on(events.Show)
     def _shown(self) -> None:
         self.active = True
-        for panel in self.panels:
-            panel.activate()
+        self.check_visibility()
 
     @on(events.Hide)
     def _hidden(self) -> None:
@@ -366,6 +435,33 @@ class WidgetsView(View):
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < STACK_BELOW_COLUMNS, "-stacked")
+        self.check_visibility()
+
+    def _scrolled(self) -> None:
+        self.check_visibility()
+
+    def check_visibility(self) -> None:
+        """Soon (after the layout): panels on screen, or within a screen below, fetch
+        and refresh; the others do not."""
+        if not self._visibility_due:
+            self._visibility_due = True
+            self.call_after_refresh(self._apply_visibility)
+
+    def _apply_visibility(self) -> None:
+        self._visibility_due = False
+        scroll = self.query_one("#widgets-scroll", VerticalScroll)
+        viewport = scroll.region
+        near = viewport._replace(height=viewport.height * 2)
+        for panel in self.panels:
+            if self.active and viewport and panel.region.overlaps(near):
+                if not panel.active:
+                    panel.activate()
+            elif panel.active:
+                panel.deactivate()
+        # Within a screen of the end of what is mounted: the next page.
+        near_end = scroll.scroll_y >= scroll.max_scroll_y - scroll.size.height
+        if self.active and viewport and near_end and self._mounted_items < len(self._items):
+            self.run_worker(self.show_more(), group="widgets-more", exclusive=True)
 
     def default_focus(self) -> Widget | None:
         panels = self.panels
@@ -380,10 +476,22 @@ class WidgetsView(View):
             self._last_focused = event.widget.spec.key
 
     def move_focus(self, panel: WidgetPanel, direction: str) -> None:
-        """Arrow keys: left/right along the order, up/down to the nearest panel there."""
+        """Arrow keys: left/right along the order, up/down to the nearest panel there;
+        past the last panel mounted, the next page is mounted first."""
         panels = self.panels
         if panel not in panels:
             return
+        more = self._mounted_items < len(self._items)
+        if more and direction in ("down", "right") and panel in panels[-GRID_COLUMNS:]:
+            self.run_worker(self._more_then_move(panel, direction), group="widgets-move")
+            return
+        self._move_focus(panels, panel, direction)
+
+    async def _more_then_move(self, panel: WidgetPanel, direction: str) -> None:
+        await self.show_more()
+        self._move_focus(self.panels, panel, direction)
+
+    def _move_focus(self, panels: list[WidgetPanel], panel: WidgetPanel, direction: str) -> None:
         target: WidgetPanel | None = None
         if direction in ("left", "right"):
             index = panels.index(panel) + (1 if direction == "right" else -1)
@@ -409,8 +517,10 @@ class WidgetsView(View):
     # -- messages and actions ----------------------------------------------------------
 
     async def on_plugins_changed(self, _message: PluginsChanged) -> None:
+        if not self._plugins_changed():
+            return  # most updates are probes: nothing to rebuild
         specs = self._current_specs()
-        if specs != self._specs:  # most updates are probes: nothing to rebuild
+        if specs != self._specs:
             self._specs = specs
             await self._rebuild()
         else:
@@ -424,5 +534,9 @@ class WidgetsView(View):
             self.action_refresh_all()
 
     def action_refresh_all(self) -> None:
+        """Every panel on screen fetches now; the others when next shown."""
         for panel in self.panels:
-            panel.reload()
+            if panel.active:
+                panel.reload()
+            else:
+                panel.memory.fetched_at = None

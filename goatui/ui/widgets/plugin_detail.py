@@ -45,11 +45,25 @@ def _grid() -> Table:
     return grid
 
 
+# Entries of each kind listed (a manifest may declare 10,000 jobs: the pane, redrawn
+# every second, froze the console; the Jobs and Widgets views list them all).
+MANIFEST_ROWS_SHOWN = 20
+
+
+def _more(entries: list[dict[str, Any]], kind: str, where: str = "") -> Iterable[tuple[str, Text]]:
+    """The line saying how many entries were not listed, if any."""
+    if len(entries) > MANIFEST_ROWS_SHOWN:
+        more = len(entries) - MANIFEST_ROWS_SHOWN
+        yield "", Text(f"… and {more:,} more {kind}{where}", style="dim")
+
+
 def _manifest_rows(manifest: Manifest) -> Iterable[tuple[str, Text]]:
-    for route in manifest.routes:
+    routes, widgets, jobs = manifest.routes, manifest.widgets, manifest.jobs
+    for route in routes[:MANIFEST_ROWS_SHOWN]:
         arrow = _join(_t(route.get("method")), " ", _t(route.get("path")), " → ")
         yield "route", _join(arrow, _t(route.get("handler"), "bold"))
-    for widget in manifest.widgets:
+    yield from _more(routes, "routes")
+    for widget in widgets[:MANIFEST_ROWS_SHOWN]:
         where = ", ".join(str(widget[k]) for k in ("location", "size") if widget.get(k))
         refresh = f", every {widget['refresh_sec']}s" if widget.get("refresh_sec") else ""
         yield (
@@ -63,7 +77,8 @@ def _manifest_rows(manifest: Manifest) -> Iterable[tuple[str, Text]]:
                 _t(f" ({where}{refresh})" if where or refresh else "", "dim"),
             ),
         )
-    for job in manifest.jobs:
+    yield from _more(widgets, "widgets", " (the Widgets view shows them)")
+    for job in jobs[:MANIFEST_ROWS_SHOWN]:
         disabled = job.get("enabled") is False
         yield (
             "job",
@@ -76,6 +91,7 @@ def _manifest_rows(manifest: Manifest) -> Iterable[tuple[str, Text]]:
                 _t(" (disabled)" if disabled else "", "dim"),
             ),
         )
+    yield from _more(jobs, "jobs", " (the Jobs view lists them)")
     if manifest.permissions:
         yield "permissions", _t(", ".join(manifest.permissions))
 

@@ -133,8 +133,10 @@ class RowTable(KeysInOrder, ScrollView, can_focus=True):
         # Every row's cells (set_rows), or the rows made so far by `_source` (show_keys).
         self._cells: dict[str, list[Text]] = {}
         self._source: RowSource | None = None
-        # With a source: the fitted columns' widths, as its owner measured them.
+        # With a source: the fitted columns' widths, as its owner measured them; fitted
+        # columns it did not measure are as wide as the widest of the rows made so far.
         self._fitted: dict[str, int] = {}
+        self._grown: dict[str, int] = {}
         self._widths: list[int] = [self._fixed_width(c) for c in self._columns]
         # Rendered rows without the row's own style; dropped when a cell or a width changes.
         self._strips: dict[str, Strip] = {}
@@ -210,10 +212,12 @@ class RowTable(KeysInOrder, ScrollView, can_focus=True):
 
     def show_keys(self, keys: Sequence[str], source: RowSource, widths: Mapping[str, int]) -> None:
         """Show these rows, each made by source(key) only when it is first drawn or read.
-        `widths` are the fitted columns' (those without a width of their own), measured
-        by the owner over every row; rows made before are made again when drawn."""
+        `widths` are fitted columns' (those without a width of their own), measured by
+        the owner over every row; the fitted columns it leaves out grow to fit the rows
+        made. Rows made before are made again when drawn."""
         self._source = source
         self._fitted = dict(widths)
+        self._grown = {}
         self._cells = {}
         self._replace_keys(list(keys))
 
@@ -252,8 +256,10 @@ class RowTable(KeysInOrder, ScrollView, can_focus=True):
             if row[index] != cell:
                 old, row[index] = row[index], cell
                 changed = True
-                if self._source is None:  # a source's owner measures its columns
+                if self._source is None:
                     self._rewidth(index, old, cell)
+                else:
+                    self._grow(index, cell)
         # A row without a cached strip was never drawn, or a full repaint is already due
         # (new rows, widths, columns or theme): only a drawn row needs its line repainted.
         if changed and self._strips.pop(key, None) is not None:
@@ -376,7 +382,23 @@ class RowTable(KeysInOrder, ScrollView, can_focus=True):
             if self._source is None or key not in self._index:
                 raise KeyError(key)
             row = self._cells[key] = self._row_of(self._source(key))
+            for index, cell in enumerate(row):
+                self._grow(index, cell)
         return row
+
+    def _grow(self, index: int, cell: Text) -> None:
+        """A fitted column its owner does not measure widens to a wider cell made."""
+        column = self._columns[index]
+        if column.width is not None or column.key in self._fitted:
+            return
+        if cell.cell_len > self._grown.get(column.key, 0):
+            self._grown[column.key] = cell.cell_len
+            if cell.cell_len > self._widths[index]:
+                self._widths[index] = cell.cell_len
+                self._strips.clear()
+                self._header = None
+                self._resize()
+                self.refresh()
 
     def _row_of(self, cells: Cells) -> list[Text]:
         if isinstance(cells, Mapping):
@@ -394,7 +416,7 @@ class RowTable(KeysInOrder, ScrollView, can_focus=True):
             return column.width
         label = Text(column.label).cell_len
         if self._source is not None:
-            return max(label, self._fitted.get(column.key, 0))
+            return max(label, self._fitted.get(column.key, self._grown.get(column.key, 0)))
         return max([label, *(row[index].cell_len for row in self._cells.values())])
 
     def _rewidth(self, index: int, old: Text, new: Text) -> None:
