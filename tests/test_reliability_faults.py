@@ -91,15 +91,27 @@ async def test_console_call_ends_and_only_that_row_goes_unreachable(
 # -- a hung plugin (SIGSTOP) -----------------------------------------------------------
 
 
-def test_cli_call_to_a_hung_plugin_times_out(plugins: Any) -> None:
+def test_cli_call_to_a_hung_plugin_says_it_did_not_answer(plugins: Any, cli: Any) -> None:
+    """A hung plugin accepts connections (the kernel does) and says nothing: that is what
+    goatui says, at the call's deadline, or at Register's (3 s) when it needed the
+    plugin's name first (it used to say "not found … cannot connect; is it running?")."""
     alpha = plugins.start("alpha")
     alpha.pause()
     try:
-        result = goatui("call", "alpha", "echo", "--timeout", "1", "--socket", alpha.target)
+        by_socket = cli("call", "alpha", "echo", "--timeout", "1", "--socket", alpha.target)
+        by_name = cli("call", "zzz", "echo", "--socket", alpha.target)
     finally:
         alpha.resume()
-    assert result.returncode == 3
-    assert "timed out after 1s" in one_line(result.stderr)
+    assert by_socket.returncode == 3
+    assert one_line(by_socket.stderr) == (
+        "goatui: call echo timed out after 1s: the plugin accepted the connection but did not"
+        " answer; is it hung? check the plugin, or restart it"
+    )
+    assert by_name.returncode == 3
+    assert one_line(by_name.stderr) == (
+        f"goatui: plugin 'zzz' not found: Register timed out after 3s: {alpha.socket} accepted"
+        " the connection but did not answer; is it hung? check the plugin, or restart it"
+    )
 
 
 async def test_console_answers_keys_while_a_plugin_is_hung(

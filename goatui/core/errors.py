@@ -72,6 +72,18 @@ class TimedOut(Unreachable):
     """No answer before the deadline."""
 
 
+class NoAnswer(TimedOut):
+    """Something accepted the connection and then said nothing: a hung plugin, likely."""
+
+    def __init__(self, what: str, seconds: float, who: str = "the plugin") -> None:
+        super().__init__(
+            f"{what} timed out after {seconds:.3g}s: {who} accepted the connection but did"
+            " not answer",
+            "is it hung? check the plugin, or restart it",
+        )
+        self.seconds = seconds
+
+
 class PermissionRefused(GoatError):
     """Authentication failed or permission was refused (token, socket permissions)."""
 

@@ -11,9 +11,15 @@ from typing import TYPE_CHECKING
 import grpc
 import grpc.aio
 
-from goatui.core.backends.sockets.discovery import check_socket, grpc_target, socket_path
+from goatui.core.backends.sockets.discovery import (
+    accepts_connections,
+    check_socket,
+    grpc_target,
+    socket_path,
+)
 from goatui.core.errors import (
     GoatError,
+    NoAnswer,
     PermissionRefused,
     RemoteError,
     ResultTooLarge,
@@ -142,7 +148,9 @@ class PluginClient:
             channel, self._channel = self._channel, None
             await channel.close(grace=None)
 
-    def _error(self, exc: grpc.aio.AioRpcError, what: str, timeout: float | None) -> GoatError:
+    def _error(
+        self, exc: grpc.aio.AioRpcError, what: str, timeout: float | None, started: float
+    ) -> GoatError:
         if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
             self.lost = True
         if exc.code() == grpc.StatusCode.UNAVAILABLE:
@@ -154,17 +162,39 @@ class PluginClient:
                 check_socket(self.path)
             except GoatError as precise:
                 return precise
+            # gRPC's own connect deadline (20 s) passed with no HTTP/2 greeting: not
+            # "cannot connect" when something still accepts connections there (hung).
+            handshake = "before receiving settings" in (exc.details() or "").lower()
+            if handshake and accepts_connections(self.path):
+                return NoAnswer(what, time.perf_counter() - started)
+        elif (
+            exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+            and not self._connected()
+            and accepts_connections(self.path)
+        ):
+            # The deadline passed before the plugin even greeted: hung, not slow.
+            return NoAnswer(what, timeout or time.perf_counter() - started)
         return translate_rpc_error(exc, what=what, timeout=timeout, max_mb=self.max_message_mb)
+
+    def _connected(self) -> bool:
+        """The channel has an HTTP/2 connection (the plugin answered its greeting)."""
+        channel = self._channel
+        return channel is not None and channel.get_state() == grpc.ChannelConnectivity.READY
 
     async def register(self, timeout: float = 5.0) -> plugin_pb2.RegisterResponse:
         check_socket(self.path)
         plugin = self._plugin_stub()
+        started = time.perf_counter()
         try:
             response: plugin_pb2.RegisterResponse = await plugin.Register(
                 plugin_pb2.Empty(), timeout=timeout
             )
         except grpc.aio.AioRpcError as exc:
-            raise self._error(exc, "Register", timeout) from None
+            error = self._error(exc, "Register", timeout, started)
+            if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED and accepts_connections(self.path):
+                # Not "raise --timeout": Register's deadline is goatui's own.
+                raise NoAnswer("Register", timeout) from None
+            raise error from None
         self.lost = False
         return response
 
@@ -180,7 +210,7 @@ class PluginClient:
                 plugin_pb2.CallRequest(function=function, args=args), timeout=timeout
             )
         except grpc.aio.AioRpcError as exc:
-            raise self._error(exc, f"call {function}", timeout) from None
+            raise self._error(exc, f"call {function}", timeout, started) from None
         self.lost = False
         duration_ms = (time.perf_counter() - started) * 1000
         return CallResult(data=bytes(response.result), duration_ms=duration_ms)
@@ -189,10 +219,11 @@ class PluginClient:
         """Point the plugin's host calls at address. Callers decide when this is allowed."""
         check_socket(self.path)
         plugin = self._plugin_stub()
+        started = time.perf_counter()
         try:
             await plugin.SetHost(plugin_pb2.SetHostRequest(address=address), timeout=timeout)
         except grpc.aio.AioRpcError as exc:
-            raise self._error(exc, "SetHost", timeout) from None
+            raise self._error(exc, "SetHost", timeout, started) from None
 
     async def probe(self, timeout: float = DEFAULT_PROBE_TIMEOUT_S) -> Probe:
         """Health and latency (the round trip of the health check). Never raises."""
@@ -224,7 +255,7 @@ class PluginClient:
                     continue
                 if code == grpc.StatusCode.UNIMPLEMENTED:
                     return await self._probe_without_health(timeout)
-                error = self._error(exc, "health check", timeout)
+                error = self._error(exc, "health check", timeout, started)
                 return Probe(Health.UNREACHABLE, None, error.line())
             latency = (time.perf_counter() - started) * 1000
             self.lost = False
@@ -251,10 +282,11 @@ class PluginClient:
         health = self._health_stub()
         service = self._health_service if self._health_service is not None else "plugin"
         stream = health.Watch(health_pb2.HealthCheckRequest(service=service))
+        started = time.perf_counter()
         try:
             async for response in stream:
                 yield _status_to_health().get(response.status, Health.UNKNOWN)
         except grpc.aio.AioRpcError as exc:
-            raise self._error(exc, "health watch", None) from None
+            raise self._error(exc, "health watch", None, started) from None
         finally:
             stream.cancel()
