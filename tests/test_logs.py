@@ -9,8 +9,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from helpers.cli import one_line
 from helpers.cli import run_goatui as goatui
 
 from goatui.cli.cmd_logs import format_entry
@@ -149,6 +151,34 @@ def test_logs_needs_a_host(plugins) -> None:
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "--launch" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_logs_attach_host_exits_with_the_code_of_what_went_wrong(
+    plugins: Any, tmp_path: Path, cli: Any
+) -> None:
+    """Nothing attached is no success (it exited 0): each plugin that could not be
+    attached gets a line, and the exit code is the first one's, after what the others
+    sent (as with a fleet's logs)."""
+    missing = tmp_path / "goatflow-plugin-gone.sock"
+    alone = cli("logs", "--attach-host", "--socket", str(missing), "--for", "0.2")
+    assert alone.returncode == 3
+    assert one_line(alone.stderr) == (
+        f"goatui: plugin gone: not attached: no socket at {missing}; is the plugin running?"
+        " check GOATFLOW_PLUGIN_SOCKET"
+    )
+    alpha = plugins.start("alpha")
+    args = ("--socket", str(alpha.socket), "--socket", str(missing), "--for", "0.3", "--json")
+    mixed = cli("logs", "--attach-host", *args)
+    assert mixed.returncode == 3
+    assert "host attached" in [json.loads(line)["message"] for line in mixed.stdout.splitlines()]
+    assert "plugin gone: not attached: no socket at" in mixed.stderr
+    config = tmp_path / "config.toml"
+    config.write_text(f"globs = [{json.dumps(str(tmp_path / 'none-*.sock'))}]\n")
+    nothing = cli("--config", str(config), "logs", "--attach-host")
+    assert nothing.returncode == 3
+    assert one_line(nothing.stderr) == (
+        "goatui: no plugins found to host; pass --socket PATH or start one"
+    )
 
 
 def test_logs_without_follow_prints_startup_and_exits(plugins_dir) -> None:

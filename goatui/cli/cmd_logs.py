@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from goatui.cli import argtypes
 from goatui.cli.output import paint, use_colour
-from goatui.core.errors import ExitCode, GoatError, UsageError
+from goatui.core.errors import ExitCode, GoatError, Unreachable, UsageError
 from goatui.core.logs import LogEntry, LogFilter, level_label, local_time, to_jsonl
 from goatui.core.sanitize import sanitize_line
 
@@ -130,16 +130,27 @@ def run(options: argparse.Namespace, config: Config) -> int:
         session.logs.subscribe(queue.put_nowait)
         try:
             await session.start()
+            running_inside = False
             if capabilities.in_process:
                 # Load the plugins goatui runs itself: their start-up output is shown,
                 # and a change of their files on disk is followed (and said).
                 for info in await session.backend.list_plugins():
                     if info.error:
-                        session.problems.append(f"plugin {info.name}: {info.error}")
+                        failure = info.failure or GoatError(info.error)
+                        session.failed(failure, f"plugin {info.name}")
+                    elif session.backend.runs_inside(info.name):
+                        running_inside = True
             for line in [*session.problems, *session.notices]:
                 print(f"goatui: {sanitize_line(line)}", file=sys.stderr, flush=True)
             if gateway:
                 return await from_gateway(session, options, queue, show)
+            if not (session.hosts_anything() or running_inside):
+                # Nothing more can arrive: print what did (a plugin's last words) and exit
+                # with the code of what went wrong, said above.
+                drain(queue)
+                if session.failures:
+                    return int(session.failures[0].exit_code)
+                raise Unreachable("no plugins found to host", "pass --socket PATH or start one")
             started = time.monotonic()
             while True:
                 timeout = None if options.follow else options.window
@@ -150,12 +161,17 @@ def run(options: argparse.Namespace, config: Config) -> int:
                 show(batch)
                 if not options.follow and time.monotonic() - started > options.window * MAX_WINDOWS:
                     break
-            session.logs.flush()
-            while not queue.empty():
-                show(queue.get_nowait())
-            return ExitCode.OK
+            drain(queue)
+            # A plugin that could not be hosted was said at the start; without -f its
+            # code is the exit code, after what the others sent (as with a fleet).
+            return int(session.failures[0].exit_code) if session.failures else ExitCode.OK
         finally:
             await session.close()
+
+    def drain(queue: asyncio.Queue[list[LogEntry]]) -> None:
+        session.logs.flush()
+        while not queue.empty():
+            show(queue.get_nowait())
 
     return run_command(main, session)
 

@@ -6,7 +6,10 @@ import json
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from goatui.core.errors import GoatError
 
 
 class Health(StrEnum):
@@ -183,6 +186,8 @@ class PluginInfo:
     manifest: Manifest | None = None
     # Why Register failed, when it did (the plugin is still listed, by its socket name).
     error: str = ""
+    # That failure itself, with its exit code (not shown, not compared).
+    failure: GoatError | None = field(default=None, repr=False, compare=False)
     # Where the plugin lives when several contexts are shown together.
     where: str = ""
     # Why its manifest (sent by the plugin, or in the plugins dir) could not be used.

@@ -25,7 +25,7 @@ from goatui.core import audit
 from goatui.core.backends.base import Backend
 from goatui.core.backends.sockets.discovery import InstalledPlugin
 from goatui.core.config import Config
-from goatui.core.errors import GoatError, NotFound, UsageError
+from goatui.core.errors import GoatError, NotFound, Unreachable, UsageError
 from goatui.core.logs import LogStore
 
 if TYPE_CHECKING:
@@ -54,6 +54,8 @@ class Session:
     runtime: RuntimeDir | None = None
     # One line per plugin that failed to start or attach; shown, never raised.
     problems: list[str] = field(default_factory=list)
+    # Those failures themselves (their exit codes), in the same order.
+    failures: list[GoatError] = field(default_factory=list)
     # Attach the host to every plugin found on sockets at start (--attach-host).
     attach_host: bool = False
     # SQLite file the host answers DBQuery/DBExec from (--db).
@@ -160,9 +162,9 @@ class Session:
         )
         for installed, result in zip(self.to_launch, results, strict=True):
             if isinstance(result, GoatError):
-                self.problems.append(result.line())
+                self.failed(result)
             elif isinstance(result, BaseException):
-                self.problems.append(f"plugin {installed.name} did not start: {result}")
+                self.failed(GoatError(f"plugin {installed.name} did not start: {result}"))
             failure = result if isinstance(result, BaseException) else None
             self._record("launch", installed.name, failure)
         if self.backend.capabilities.hosting:
@@ -177,7 +179,7 @@ class Session:
                 launched.name, self._client(str(launched.socket))
             )
         except GoatError as exc:
-            self.problems.append(f"plugin {launched.name}: could not attach the host: {exc.line()}")
+            self.failed(exc, f"plugin {launched.name}: could not attach the host")
 
     async def _attach_found(self) -> None:
         """--attach-host: every plugin on the sockets goatui found (launched ones already are)."""
@@ -188,12 +190,24 @@ class Session:
             if info.target in launched:
                 continue
             if info.error:
-                self.problems.append(f"plugin {info.name}: not attached: {info.error}")
+                self.failed(
+                    info.failure or Unreachable(info.error), f"plugin {info.name}: not attached"
+                )
                 continue
             try:
                 await self.attach(info.name)
             except GoatError as exc:
-                self.problems.append(f"plugin {info.name}: could not attach the host: {exc.line()}")
+                self.failed(exc, f"plugin {info.name}: could not attach the host")
+
+    def failed(self, failure: GoatError, context: str = "") -> None:
+        """A plugin could not be started or hosted: one line in problems, the error kept."""
+        self.failures.append(failure)
+        self.problems.append(f"{context}: {failure.line()}" if context else failure.line())
+
+    def hosts_anything(self) -> bool:
+        """Something can reach the log stream: an attached plugin, or a launched one's output."""
+        launched = self.launcher.plugins.values() if self.launcher is not None else ()
+        return bool(self.attached) or any(p.running for p in launched)
 
     def _client(self, path: str) -> PluginClient:
         """The client of a socket goatui launched a plugin on."""

@@ -58,8 +58,6 @@ class SocketBackend(Backend):
         # plugin keeps answering: discovery every 5 s asked 1,000 plugins their names
         # 200 times a second (issue #19). A restarted plugin makes a new socket file.
         self._registered: dict[str, tuple[tuple[int, int, int], PluginInfo]] = {}
-        # Why a socket could not be asked its name, at the last listing, by path.
-        self._failures: dict[str, GoatError] = {}
         self._installed: dict[str, InstalledPlugin] | None = None
         self._broken: dict[str, str] | None = None
 
@@ -82,7 +80,6 @@ class SocketBackend(Backend):
         found = [self._known(p) for p in paths]
         # Only the sockets not known already are asked (one task each).
         asked = [p for p, info in zip(paths, found, strict=True) if info is None]
-        self._failures = {}
         answers = iter(await asyncio.gather(*(self._register(p) for p in asked)))
         infos = [info if info is not None else next(answers) for info in found]
         self._by_name = {}
@@ -109,12 +106,10 @@ class SocketBackend(Backend):
         try:
             response = await client.register(timeout=self.register_timeout)
         except GoatError as exc:
-            self._failures[path] = exc
             name = name_from_socket(path)
-            info = PluginInfo(name=name, target=path, error=exc.line())
+            info = PluginInfo(name=name, target=path, error=exc.line(), failure=exc)
             info.manifest, info.manifest_problem = self._manifest_from_dir(name)
             return info
-        self._failures.pop(path, None)
         name = response.name or name_from_socket(path)
         info = PluginInfo(
             name=name,
@@ -198,7 +193,7 @@ class SocketBackend(Backend):
         if unreachable:
             first = unreachable[0]
             more = f" (+{len(unreachable) - 1} more)" if len(unreachable) > 1 else ""
-            failure = self._failures.get(first.target)
+            failure = first.failure
             if isinstance(failure, NoAnswer):
                 # Hung before it said its name: it may well be the plugin asked for.
                 raise NoAnswer(
