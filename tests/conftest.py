@@ -154,6 +154,16 @@ def module_plugins() -> Iterator[PluginFactory]:
     shutil.rmtree(path, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def tmux() -> Iterator[Any]:
+    """One private tmux server for every end-to-end test (a session each)."""
+    from helpers.terminal import TmuxServer
+
+    server = TmuxServer()
+    yield server
+    server.close()
+
+
 @pytest.fixture
 def cli(capfd: pytest.CaptureFixture[str]) -> Iterator[Callable[..., Ran]]:
     """Run goatui's main() in-process (no interpreter start-up per call), its output read

@@ -9,6 +9,7 @@ Pilot's `press` would wait for each key to be handled.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from helpers.console import (
@@ -21,17 +22,22 @@ from helpers.console import (
     until_serving,
 )
 from textual import events
+from textual.keys import key_to_character
+from textual.widgets import TabbedContent
 
 from goatui.core.monitor import PluginMonitor
 from goatui.ui.app import GoatApp
 from goatui.ui.views.invoke import InvokeView
 from goatui.ui.widgets.function_input import FunctionInput
+from goatui.ui.widgets.plugin_table import PluginTable
+
+KEY_NAMES = {"/": "slash", ":": "colon", "?": "question_mark", " ": "space"}
 
 
 def type_burst(app: GoatApp, *keys: str) -> None:
     for key in keys:
-        character = key if len(key) == 1 else {"space": " "}.get(key)
-        app.post_message(events.Key(key, character))
+        name = KEY_NAMES.get(key, key)  # "/" is the key "slash"
+        app.post_message(events.Key(name, key_to_character(name)))
 
 
 async def settle(pilot: Any, rounds: int = 10) -> None:
@@ -89,3 +95,79 @@ async def test_letters_wait_for_a_view_still_mounting(plugins: Any, eventually: 
 
         await eventually(lambda: typed() == "query", 10, "query typed")
         assert app.is_running and app.focused is app.query_one(InvokeView).function_input
+
+
+# -- no sequence of keys leaves the console deaf ----------------------------------------
+
+# Keys an operator might press anywhere, minus the ones that end the console (q, ctrl+c,
+# ctrl+q) or hand the keys to the command palette (where Enter may pick "Quit").
+RANDOM_KEYS = (
+    *"12345",
+    *"/aAcdDeEfghijklmnNprRsStuvwWxyY:?",
+    "escape",
+    "enter",
+    "tab",
+    "shift+tab",
+    "up",
+    "down",
+    "left",
+    "right",
+    "pageup",
+    "end",
+    "home",
+    "backspace",
+    "space",
+    "ctrl+r",
+    "ctrl+s",
+    "ctrl+o",
+)
+# The bug from issue #17, then seeded random ones: the same every run.
+LOGS_BUG = ("5", "slash", "a", "enter", "t", "t", "escape")
+SEQUENCES = 10
+LENGTH = 12
+
+
+def key_sequences() -> list[tuple[str, ...]]:
+    import random
+
+    rng = random.Random(17)
+    sequences = [LOGS_BUG]
+    for _ in range(SEQUENCES):
+        start = rng.choice("12345")  # every view, as the starting point
+        keys = tuple(rng.choice(RANDOM_KEYS) for _ in range(LENGTH))
+        sequences.append((start, *keys))
+    return sequences
+
+
+async def test_no_sequence_of_keys_leaves_the_console_deaf(
+    plugins: Any, eventually: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """After any keys, escape (as often as dialogs are stacked) and the view keys work.
+
+    `5` then `1`: the Logs view focuses no text field, so both are view switches
+    wherever the keys left the console. Its own plugin: `a` may attach the host to it.
+    """
+    monkeypatch.chdir(tmp_path)  # `s` and `e` save files in the working directory
+    alpha = plugins.start("alpha")
+    session = console_session(alpha.socket)
+    app = GoatApp(session, monitor=PluginMonitor(session.backend, **QUIET_MONITOR), lazy_views=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await until_serving(pilot, eventually, "alpha")
+        for sequence in key_sequences():
+            type_burst(app, *sequence)
+            await keys_handled(pilot, eventually)
+            type_burst(app, *["escape"] * 4, "5")
+            await keys_handled(pilot, eventually)
+            assert app.screen is app.get_default_screen() or not app.screen.is_modal, sequence
+            assert app.query_one(TabbedContent).active == "logs", sequence
+            type_burst(app, "1")
+            await keys_handled(pilot, eventually)
+            assert app.query_one(TabbedContent).active == "plugins", sequence
+            assert app.focused is app.query_one(PluginTable), sequence
+
+
+async def keys_handled(pilot: Any, eventually: Any) -> None:
+    app = pilot.app
+    await pilot.pause()
+    await eventually(lambda: not app.holding_keys(), 10, "typed-ahead keys delivered")
+    await pilot.pause()

@@ -41,7 +41,7 @@ from goatui.ui.commands import GoatCommands
 from goatui.ui.context import ConsoleContext
 from goatui.ui.errors import describe, toast
 from goatui.ui.hub import MonitorHub
-from goatui.ui.keys import TypedAheadKeys
+from goatui.ui.keys import TypedAheadKeys, is_shown
 from goatui.ui.messages import PluginsChanged, PluginTransition, RefreshRequested
 from goatui.ui.paths import stylesheets
 from goatui.ui.screens.audit import AuditScreen
@@ -324,11 +324,22 @@ class GoatApp(TypedAheadKeys, App[int]):
         if focused is None or view not in focused.ancestors_with_self:
             self._focus(view)
 
+    def recover_focus(self) -> None:
+        """The focus is on a widget hidden for good (goatui.ui.keys): on the main screen,
+        move it to what the active view offers; on a dialog, to the dialog itself."""
+        active = self.query_one(TabbedContent).active
+        view = self._mounted_view(active) if active else None
+        if view is None or self.screen is not view.screen:
+            self.screen.set_focus(None)
+            return
+        self._focus(view)
+
     def _focus(self, view: View) -> None:
         target = view.default_focus()
-        # Nothing focusable: no focus at all, rather than a widget in a hidden tab. The
-        # view's own screen: a dialog may be open over it.
-        view.screen.set_focus(target if target is not None and target.focusable else None)
+        # Nothing focusable and shown: no focus at all, rather than a widget in a hidden
+        # tab or a hidden pane. The view's own screen: a dialog may be open over it.
+        shown = target is not None and target.focusable and is_shown(target)
+        view.screen.set_focus(target if shown else None)
 
     def action_show_view(self, name: str) -> None:
         self.show_view(name)

@@ -23,7 +23,8 @@ tests/test_console_keys.py) fail the day they stop doing what is relied on here.
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.app import App
@@ -41,11 +42,22 @@ else:
 
 #: How many refreshes typed-ahead keys wait for focus to settle before being dropped.
 SETTLE_REFRESHES = 120
+#: How many refreshes a focus on a widget that is not shown may last, when no view is
+#: being switched, before the App moves it to what the operator can see. A widget being
+#: revealed (a class change) is shown after one style update; one hidden for good (the
+#: Logs view's lines under "host calls only") never is, and every key waited for it.
+RECOVER_REFRESHES = 5
 
 
 def is_shown(widget: Widget) -> bool:
     """Displayed as far as the DOM says (a hidden tab hides everything in it)."""
     return all(node.display for node in widget.ancestors_with_self)
+
+
+def focus_now(widget: Widget) -> None:
+    """Focus widget before the next key is handled. (`Widget.focus` waits for the message
+    loop: "/" then "a" in the Logs view ran `a`'s binding on the lines, not typed it.)"""
+    widget.screen.set_focus(widget)
 
 
 class KeysInOrder(_WidgetMixin):
@@ -62,14 +74,20 @@ class KeysInOrder(_WidgetMixin):
             if isinstance(self.app, TypedAheadKeys):
                 self.app.replay_typed_key(event)
             return
-        await super()._on_key(event)
-        if event._stop_propagation:  # the widget used the key (typed a character)
-            return
+        if not self.leaves_key(event):
+            await super()._on_key(event)
+            if event._stop_propagation:  # the widget used the key (typed a character)
+                return
         active = self.screen.active_bindings.get(event.key)
         if active is None or active.binding.priority or not active.enabled:
             return  # Textual's own route decides (priority bindings already ran)
         if await self.app.run_action(active.binding.action, active.node):
             event.stop()
+
+    def leaves_key(self, event: events.Key) -> bool:
+        """True for a key the widget would use but leaves to the bindings this time (an
+        empty function field leaves digits to the view switch)."""
+        return False
 
 
 class TypedAheadKeys(_AppMixin):
@@ -95,9 +113,17 @@ class TypedAheadKeys(_AppMixin):
         focused = self.focused
         return not self.switching and (focused is None or is_shown(focused))
 
+    def recover_focus(self) -> None:
+        """Focus is on a widget that is not shown and will not be: move it somewhere the
+        operator can see (the App knows where; here, to the screen itself)."""
+        self.screen.set_focus(None)
+
     def _replay(self) -> None:
         if not self._typed_ahead:
             return
+        stuck = not self.switching and self._settle_tries >= RECOVER_REFRESHES
+        if stuck and not self._focus_settled():
+            self.recover_focus()
         if not self._focus_settled():
             self._settle_tries += 1
             if self._settle_tries < SETTLE_REFRESHES:
@@ -128,4 +154,21 @@ class TypedAheadKeys(_AppMixin):
 
 
 class TextInput(KeysInOrder, Input):
-    """A one-line field that keeps a burst of keys in order."""
+    """A one-line field that keeps a burst of keys in order.
+
+    `on_submit` runs at Enter, before the next key is handled, instead of posting
+    `Input.Submitted`: a focus it moves is where the keys typed after Enter go. (The
+    message arrived after them, and "/err⏎tt" typed "tt" into the filter.)
+    """
+
+    def __init__(
+        self, *args: Any, on_submit: Callable[[str], object] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._on_submit = on_submit
+
+    async def action_submit(self) -> None:
+        if self._on_submit is None:
+            await super().action_submit()
+        else:
+            self._on_submit(self.value)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label
+from textual.widgets import Label
 
 from goatui.ui.keys import TextInput
 
@@ -25,11 +24,12 @@ class SavePrompt(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="save-dialog"):
             yield Label(f"Save {self.what} to (Enter saves, Escape cancels):")
-            yield TextInput(self.default, id="save-path", select_on_focus=False)
+            yield TextInput(
+                self.default, id="save-path", select_on_focus=False, on_submit=self._submitted
+            )
 
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
+    def _submitted(self, value: str) -> None:
+        self.dismiss(value.strip() or None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

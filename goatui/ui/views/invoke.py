@@ -49,7 +49,7 @@ from goatui.ui import auditing
 from goatui.ui.context import ConsoleContext
 from goatui.ui.errors import describe, error_code, toast
 from goatui.ui.format import fmt_ms
-from goatui.ui.keys import KeysInOrder
+from goatui.ui.keys import KeysInOrder, focus_now
 from goatui.ui.messages import PluginsChanged
 from goatui.ui.screens.history import HistoryScreen, KeptResult, open_diff
 from goatui.ui.screens.save import SavePrompt
@@ -264,11 +264,11 @@ class InvokeView(View):
         plugin, function = self.plugin, self.function_input.value.strip()
         if plugin is None:
             toast(self, "choose a plugin first", severity="warning")
-            self.plugin_select.focus()
+            focus_now(self.plugin_select)
             return
         if not function:
             toast(self, "type the function to call", severity="warning")
-            self.function_input.focus()
+            focus_now(self.function_input)
             return
         text = self.args_area.text
         try:
@@ -297,7 +297,7 @@ class InvokeView(View):
         self._last = None
         self.refresh_bindings()
         area = self.args_area
-        area.focus()
+        focus_now(area)
         row = max(error.line_number - 1, 0)
         area.move_cursor((row, max(error.column - 1, 0)))
 

@@ -39,7 +39,7 @@ from goatui.core.sanitize import safe_text, sanitize_line
 from goatui.ui.context import ConsoleContext
 from goatui.ui.errors import describe, toast
 from goatui.ui.format import shorten
-from goatui.ui.keys import KeysInOrder, TextInput
+from goatui.ui.keys import KeysInOrder, TextInput, focus_now
 from goatui.ui.screens.attach_host import AttachHostScreen
 from goatui.ui.scrolling import JumpScroll
 from goatui.ui.views.base import View
@@ -185,7 +185,12 @@ class LogsView(View):
     def compose(self) -> ComposeResult:
         levels = [(f"≥ {name}", name) for name in LEVEL_NAMES]
         with Horizontal(id="logs-bar"):
-            yield TextInput(placeholder="filter: text (x: regex)", id="logs-search", compact=True)
+            yield TextInput(
+                placeholder="filter: text (x: regex)",
+                id="logs-search",
+                compact=True,
+                on_submit=lambda _value: self._focus_lines(),
+            )
             yield Select([], prompt="all plugins", id="logs-plugin", compact=True)
             yield Select(levels, prompt="any level", id="logs-level", compact=True)
             yield Checkbox("regex", id="logs-regex", compact=True)
@@ -208,7 +213,8 @@ class LogsView(View):
         self.tick()
 
     def default_focus(self) -> Widget | None:
-        return self.log_widget
+        """The lines on screen: the host calls when they are shown alone."""
+        return self.trace_widget if self._trace_mode == 2 else self.log_widget
 
     # -- widgets -----------------------------------------------------------------------
 
@@ -397,10 +403,6 @@ class LogsView(View):
     def _search_changed(self, event: Input.Changed) -> None:
         self._set_filter(text=event.value)
 
-    @on(Input.Submitted, "#logs-search")
-    def _search_submitted(self) -> None:
-        self.log_widget.focus()
-
     @on(Select.Changed, "#logs-plugin")
     def _plugin_changed(self, event: Select.Changed) -> None:
         value = event.value
@@ -443,7 +445,7 @@ class LogsView(View):
         self._update_status()
 
     def action_search(self) -> None:
-        self.search_input.focus()
+        focus_now(self.search_input)
 
     def action_cycle_level(self) -> None:
         order: list[str | None] = [None, *LEVEL_NAMES]
@@ -460,12 +462,21 @@ class LogsView(View):
         self.query_one("#logs-plugin", Select).value = Select.NULL
         self.query_one("#logs-level", Select).value = Select.NULL
         self._set_filter(plugins=frozenset(), min_level=None, text="")
-        self.log_widget.focus()
+        self._focus_lines()
+
+    def _focus_lines(self) -> None:
+        """Focus the lines shown (never the log hidden under "host calls only": keys
+        sent to a hidden widget waited for it to show, and the console went deaf)."""
+        lines = self.default_focus()
+        if lines is not None:
+            focus_now(lines)
 
     def action_toggle_trace(self) -> None:
         self._trace_mode = (self._trace_mode + 1) % 3
         self.set_class(self._trace_mode > 0, "-trace")
         self.set_class(self._trace_mode == 2, "-trace-only")
+        if self.app.focused in (self.log_widget, self.trace_widget):
+            self._focus_lines()  # the pane that had the keys may be hidden now
         if self._trace_mode and self.ctx.session.host_state is None:
             toast(
                 self,

@@ -24,7 +24,7 @@ from goatui.core.monitor import PluginState
 from goatui.core.sanitize import safe_text
 from goatui.ui import auditing
 from goatui.ui.errors import toast
-from goatui.ui.keys import TextInput
+from goatui.ui.keys import TextInput, focus_now
 from goatui.ui.messages import PluginsChanged, RefreshRequested
 from goatui.ui.screens.confirm import ConfirmScreen
 from goatui.ui.views.base import View
@@ -90,7 +90,12 @@ class PluginsView(View):
             yield Static(id="plugins-notice")
             with Horizontal(id="plugins-filter-row"):
                 yield Label("filter", id="plugins-filter-label")
-                yield TextInput(placeholder="part of a name", id="plugins-filter", compact=True)
+                yield TextInput(
+                    placeholder="part of a name",
+                    id="plugins-filter",
+                    compact=True,
+                    on_submit=self._filter_submitted,
+                )
             yield PluginTable(id="plugins-table")
         yield PluginDetail(id="plugins-detail")
 
@@ -238,9 +243,8 @@ class PluginsView(View):
     def _filter_changed(self, event: Input.Changed) -> None:
         self.filter_text = event.value
 
-    @on(Input.Submitted, "#plugins-filter")
-    def _filter_submitted(self) -> None:
-        self.table.focus()  # the filter stays applied
+    def _filter_submitted(self, _value: str) -> None:
+        focus_now(self.table)  # the filter stays applied
 
     @on(Input.Blurred, "#plugins-filter")
     def _filter_blurred(self) -> None:
@@ -269,13 +273,13 @@ class PluginsView(View):
 
     def action_filter(self) -> None:
         self.add_class("-filtering")
-        self.filter_input.focus()
+        focus_now(self.filter_input)
 
     def action_clear_filter(self) -> None:
         self.filter_input.value = ""
         self.filter_text = ""
         self.remove_class("-filtering")
-        self.table.focus()
+        focus_now(self.table)
 
     def action_invoke(self) -> None:
         state = self.selected()

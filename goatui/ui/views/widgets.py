@@ -47,7 +47,7 @@ from goatui.core.widgets.dashboard import (
 )
 from goatui.ui.context import ConsoleContext
 from goatui.ui.errors import describe
-from goatui.ui.keys import KeysInOrder
+from goatui.ui.keys import KeysInOrder, focus_now
 from goatui.ui.messages import PluginsChanged, RefreshRequested
 from goatui.ui.views.base import View
 
@@ -512,7 +512,7 @@ class WidgetsView(View):
                 default=None,
             )
         if target is not None:
-            target.focus()
+            focus_now(target)
 
     # -- messages and actions ----------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.suggester import SuggestFromList
@@ -23,6 +24,16 @@ class FunctionInput(TextInput):
         def __init__(self, step: int) -> None:
             super().__init__()
             self.step = step
+
+    def leaves_key(self, event: events.Key) -> bool:
+        # Empty, the field leaves digits to the view keys (1-5): no function name starts
+        # with one, and the operator expects them to switch views from here too.
+        return not self.value and event.key.isdigit()
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        if not self.value and key.isdigit():
+            return False
+        return super().check_consume_key(key, character)
 
     def set_handlers(self, handlers: Sequence[str]) -> None:
         """Complete from these names (right arrow accepts) and list them as the hint."""

@@ -13,7 +13,7 @@ from textual.widgets import Label, Log
 from goatui.core.logs import LogEntry
 from goatui.core.sanitize import sanitize_line
 from goatui.ui.views.base import View
-from goatui.ui.views.logs import ColumnHighlighter, format_line, view_tones
+from goatui.ui.views.logs import ColumnHighlighter, LogLines, format_line, view_tones
 
 TAIL_LINES = 1_000
 TICK_S = 0.2
@@ -40,7 +40,9 @@ class LogTail(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Label("log tail", id="log-tail-title")
-        yield Log(max_lines=TAIL_LINES, highlight=True, id="log-tail-log")
+        # Keys in order (goatui.ui.keys): Tab reaches it, and keys typed after the key
+        # that leaves it must not stay behind.
+        yield LogLines(max_lines=TAIL_LINES, highlight=True, id="log-tail-log")
 
     @property
     def log_widget(self) -> Log:

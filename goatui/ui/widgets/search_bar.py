@@ -15,7 +15,7 @@ from textual.containers import Horizontal
 from textual.widgets import Input, Label
 
 from goatui.core.sanitize import sanitize_line
-from goatui.ui.keys import TextInput
+from goatui.ui.keys import TextInput, focus_now
 from goatui.ui.widgets.result_viewer import FindMode, ResultViewer
 
 _PROMPTS: dict[FindMode, tuple[str, str]] = {
@@ -47,7 +47,7 @@ class SearchBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label("/", id="search-bar-mode")
-        yield TextInput(compact=True, id="search-bar-input")
+        yield TextInput(compact=True, id="search-bar-input", on_submit=self._submitted)
         yield Label("", id="search-bar-status")
 
     @property
@@ -62,7 +62,7 @@ class SearchBar(Horizontal):
         self.input.value = viewer.query_text if mode == "query" else ""
         self._say("")
         self.add_class("-open")
-        self.input.focus()
+        focus_now(self.input)
 
     def _say(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#search-bar-status", Label)
@@ -76,21 +76,20 @@ class SearchBar(Horizontal):
             found = self.viewer.search(event.value)
             self._say(found, error=bool(event.value) and not self.viewer.matches)
 
-    @on(Input.Submitted, "#search-bar-input")
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
+    def _submitted(self, value: str) -> None:
         viewer = self.viewer
         if viewer is None:
             return
+        expression = value.strip()
         if self.mode == "query":
-            problem = viewer.narrow(event.value) if event.value.strip() else ""
+            problem = viewer.narrow(value) if expression else ""
             if problem:
                 self._say(problem, error=True)
                 return
-            if not event.value.strip():
+            if not expression:
                 viewer.action_restore()
-            self._say(f"showing {event.value.strip()}" if event.value.strip() else "")
-        viewer.focus()
+            self._say(f"showing {expression}" if expression else "")
+        focus_now(viewer)
 
     def show_position(self, position: str) -> None:
         """The current match, after n / N on the result."""
@@ -102,4 +101,4 @@ class SearchBar(Horizontal):
             self.viewer.action_restore()
             self.viewer.set_marks([], None)
             self.viewer.matches = []
-            self.viewer.focus()
+            focus_now(self.viewer)
