@@ -188,7 +188,7 @@ async def test_at_most_one_probe_in_flight_per_plugin(plugins: Any, eventually: 
         await backend.close()
 
 
-async def test_new_sockets_appear_and_vanished_ones_are_marked_gone(
+async def test_new_sockets_appear_and_vanished_ones_are_gone_for_a_while(
     plugins: Any, eventually: Eventually, sock_dir: Path
 ) -> None:
     backend = backend_for(globs=[str(sock_dir / "*.sock")])
@@ -208,6 +208,17 @@ async def test_new_sockets_appear_and_vanished_ones_are_marked_gone(
         # It may be seen UNREACHABLE before discovery notices the socket is gone.
         news = [t.new for t in state.history]
         assert news[0] == "SERVING" and news[-2:] == [GONE, "SERVING"]
+
+        # Gone for good: the row leaves after `gone_keep`, or at once on refresh (`r`).
+        alpha.stop()
+        await eventually(lambda: state.status == GONE, 3, "alpha gone again")
+        monitor.refresh()
+        assert monitor.states == {}
+        alpha.start()
+        await eventually(lambda: monitor.states and only(monitor).health, 5, "alpha back again")
+        monitor.gone_keep = 0.2
+        alpha.stop()
+        await eventually(lambda: monitor.states == {}, 3, "the gone row dropped by itself")
     finally:
         await monitor.stop()
         await backend.close()
@@ -245,3 +256,58 @@ def test_unsubscribed_listeners_hear_nothing() -> None:
     unsubscribe()
     monitor._emit(state, None)
     assert heard == ["k"] and state.version == 2
+
+
+async def test_a_health_watch_flood_is_coalesced_and_every_store_stays_bounded(
+    plugins: Any, eventually: Eventually
+) -> None:
+    """A real plugin flips its status as fast as flow control allows (issue #18)."""
+    import asyncio
+
+    from goatui.core.monitor import WATCH_COALESCE_S
+
+    flood = plugins.start("flood", TESTPLUGIN_FLAP="1")
+    backend = backend_for(flood.socket)
+    monitor = PluginMonitor(backend, interval=30, discover_interval=30, history=8)
+    updates: list[Transition | None] = []
+    monitor.subscribe(lambda state, change: updates.append(change))
+    await monitor.start()
+    try:
+        state = only(monitor)
+        await eventually(lambda: state.watching, 5, "watch stream open")
+        loop = asyncio.get_running_loop()
+        started, before = loop.time(), len(updates)
+
+        def folded() -> int:  # changes streamed between two recorded transitions
+            return sum(t.folded for t in updates if t is not None)
+
+        await eventually(lambda: state.flips >= 3000 and folded() > 0, 20, "a flood, counted")
+        elapsed = loop.time() - started
+        applied = len(updates) - before
+        # At most one update per interval, however many changes streamed in.
+        assert applied <= elapsed / WATCH_COALESCE_S + 2, (applied, elapsed)
+        assert state.flips > 20 * applied
+        assert len(state.history) <= 8
+        # A stream that keeps flooding is closed; the plugin is polled for a while.
+        await eventually(lambda: state.watch_paused and not state.watching, 10, "watch paused")
+        assert "polled instead" in state.watch_paused
+    finally:
+        await monitor.stop()
+        await backend.close()
+
+
+async def test_stop_right_after_a_refresh_does_not_hang(plugins: Any) -> None:
+    """Python 3.11's wait_for could lose the cancel of a wait whose event was just set."""
+    import asyncio
+
+    alpha = plugins.start("alpha")
+    backend = backend_for(alpha.socket)
+    monitor = PluginMonitor(backend, **FAST)
+    await monitor.start()
+    try:
+        monitor.refresh()
+        await asyncio.sleep(0.05)  # discovery is under way, back to waiting
+        monitor.refresh()
+        await asyncio.wait_for(monitor.stop(), 5)
+    finally:
+        await backend.close()

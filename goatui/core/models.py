@@ -48,12 +48,32 @@ SORT_ORDERS = ("name", "health", "latency")
 
 def sort_key(order: str, name: str, status: str, latency_ms: float | None) -> tuple[Any, ...]:
     """Sort key for a plugin: by name; by health, worst first; by latency, slowest first
-    (none measured last). Ties go by name."""
+    (none measured last). Ties go by name, naturally (fleet-2 before fleet-10)."""
+    named = natural_key(name)
     if order == "health":
-        return (_SEVERITY.get(status, len(_SEVERITY)), name)
+        return (_SEVERITY.get(status, len(_SEVERITY)), named)
     if order == "latency":
-        return (latency_ms is None, -(latency_ms or 0.0), name)
-    return (name,)
+        return (latency_ms is None, -(latency_ms or 0.0), named)
+    return (named,)
+
+
+def natural_key(text: str) -> tuple[tuple[tuple[int, int | str], ...], str]:
+    """Orders text as people do: runs of digits compare as numbers ("fleet-2" before
+    "fleet-10"), the rest as text without regard to case; the text itself breaks ties."""
+    parts = tuple((0, int(run)) if digits else (1, run.casefold()) for run, digits in _runs(text))
+    return parts, text
+
+
+def _runs(text: str) -> list[tuple[str, bool]]:
+    """text cut into runs of ASCII digits and of anything else: (run, is_digits)."""
+    runs: list[tuple[str, bool]] = []
+    for char in text:
+        digit = "0" <= char <= "9"
+        if runs and runs[-1][1] == digit:
+            runs[-1] = (runs[-1][0] + char, digit)
+        else:
+            runs.append((char, digit))
+    return runs
 
 
 def _dicts(value: Any) -> list[dict[str, Any]]:
@@ -205,6 +225,9 @@ class Probe:
     latency_ms: float | None
     error: str = ""
     at: float = field(default_factory=time.time)
+    #: What answered, for the operator: 'Check(service="plugin")', "GoatFlow's plugin
+    #: list"… ("" when nothing did).
+    source: str = ""
 
 
 @dataclass(frozen=True)

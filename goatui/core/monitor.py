@@ -6,8 +6,19 @@ only delays its own. While a plugin is unreachable the cadence backs off (interv
 4x ... up to `max_backoff`). Where a plugin offers `Health.Watch`, a task streams its
 state changes as they happen and probes only measure latency and notice
 disappearance. Discovery re-runs every `discover_interval` so new sockets appear and
-vanished ones are marked GONE (kept, not dropped). Subscribers get a callback, in the
-event loop, after every update.
+vanished ones are marked GONE, kept for `gone_keep` seconds (or until `refresh`, the
+console's `r`) so the operator sees them go, then dropped. Subscribers get a callback,
+in the event loop, after every update.
+
+A plugin's Watch changes are applied at most every `WATCH_COALESCE_S`: the latest
+wins, the ones in between are counted (`Transition.folded`, `PluginState.flips`). A
+plugin flipping its status as fast as flow control allows cost one update, one redraw
+and one toast per flip, and the console fell 13 s behind its keys (issue #18); now it
+costs two updates a second, and every store stays bounded (`latencies`, `history`,
+`recent`). A stream that sends more than `WATCH_READ_BUDGET` messages an interval for
+`WATCH_FLOOD_INTERVALS` intervals in a row is closed, and the plugin is polled instead
+for `WATCH_FLOOD_PAUSE_S` (receiving the flood cost goatui half a core in gRPC's own
+threads, however little of it was read); then Watch is tried again.
 
 What it costs grows with what the operator looks at, not with the fleet (issue #19):
 once a view says which plugins are on screen (`set_in_view`), only those, and plugins
@@ -47,8 +58,14 @@ DEFAULT_MAX_BACKOFF_S = 16.0
 # Covers the client's own per-RPC deadlines (a probe may try two health service names).
 DEFAULT_PROBE_DEADLINE_S = 5.0
 DEFAULT_DISCOVER_DEADLINE_S = 10.0
+DEFAULT_GONE_KEEP_S = 60.0
 LATENCY_WINDOW = 30
 STATE_HISTORY = 50
+PROBES_KEPT = 5
+WATCH_COALESCE_S = 0.5
+WATCH_READ_BUDGET = 100
+WATCH_FLOOD_INTERVALS = 4
+WATCH_FLOOD_PAUSE_S = 30.0
 
 # Health states that come from the plugin's health service (and so from Watch too).
 _WATCHABLE = (Health.SERVING, Health.NOT_SERVING)
@@ -62,6 +79,9 @@ class Transition:
     old: str
     new: str
     error: str = ""
+    #: Changes Health.Watch streamed since the previous transition and not recorded one
+    #: by one (they came faster than WATCH_COALESCE_S).
+    folded: int = 0
 
 
 @dataclass(eq=False)
@@ -73,6 +93,8 @@ class PluginState:
     since: float
     latencies: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
     history: deque[Transition] = field(default_factory=lambda: deque(maxlen=STATE_HISTORY))
+    #: The last few probes, newest last: when, what answered, how fast, what it said.
+    recent: deque[Probe] = field(default_factory=lambda: deque(maxlen=PROBES_KEPT))
     health: Health | None = None
     gone: bool = False
     last_error: str = ""
@@ -81,6 +103,11 @@ class PluginState:
     note: str = ""
     watching: bool = False
     watch_supported: bool | None = None
+    #: Changes of status Health.Watch streamed, applied or folded into the next.
+    flips: int = 0
+    #: Why Health.Watch is not used for now (it flooded), "" when it may be.
+    watch_paused: str = ""
+    watch_paused_until: float = 0.0
     failures: int = 0
     probes: int = 0
     # When the last latency was measured (the monitor's clock); None before any.
@@ -129,6 +156,7 @@ class PluginMonitor:
         discover_deadline: float = DEFAULT_DISCOVER_DEADLINE_S,
         window: int = LATENCY_WINDOW,
         history: int = STATE_HISTORY,
+        gone_keep: float = DEFAULT_GONE_KEEP_S,
         use_watch: bool = True,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -141,6 +169,7 @@ class PluginMonitor:
         self.discover_deadline = discover_deadline
         self.window = window
         self.history_size = history
+        self.gone_keep = gone_keep
         self.use_watch = use_watch
         self.clock = clock
         self.states: dict[str, PluginState] = {}
@@ -154,6 +183,15 @@ class PluginMonitor:
         self._listeners: list[Listener] = []
         self._probe_tasks: dict[str, asyncio.Task[None]] = {}
         self._watch_tasks: dict[str, asyncio.Task[None]] = {}
+        # Per plugin: when the next Watch change may be applied, the latest one held
+        # until then, the timer that applies it, changes folded since the last one, and
+        # how many updates this interval and how many flooded intervals in a row.
+        self._watch_next: dict[str, float] = {}
+        self._watch_held: dict[str, Health] = {}
+        self._watch_timers: dict[str, asyncio.TimerHandle] = {}
+        self._watch_folded: dict[str, int] = {}
+        self._watch_reads: dict[str, int] = {}
+        self._watch_floods: dict[str, int] = {}
         # Per plugin, while no probe runs: the timer that starts the next, and when.
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._due: dict[str, float] = {}
@@ -205,9 +243,10 @@ class PluginMonitor:
         self._running = False
         tasks = [*self._probe_tasks.values(), *self._watch_tasks.values()]
         tasks += [t for t in (self._discovery, self._batch) if t is not None]
-        for timer in self._timers.values():
+        for timer in (*self._timers.values(), *self._watch_timers.values()):
             timer.cancel()
         self._timers.clear()
+        self._watch_timers.clear()
         self._probe_tasks.clear()
         self._watch_tasks.clear()
         self._discovery = self._batch = None
@@ -216,10 +255,26 @@ class PluginMonitor:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     def refresh(self) -> None:
-        """Rediscover and probe every plugin now (the console's `r`)."""
+        """Rediscover and probe every plugin now (the console's `r`); what is gone goes."""
+        self.forget_gone(0.0)
         self._discover_now.set()
         for key in self.states:
             self.kick(key)
+
+    def forget_gone(self, older_than: float | None = None) -> int:
+        """Drop plugins GONE for over older_than seconds (default `gone_keep`); how many."""
+        keep = self.gone_keep if older_than is None else older_than
+        now = self.clock()
+        dropped = [s for s in self.states.values() if s.gone and now - s.since >= keep]
+        for state in dropped:
+            del self.states[state.key]
+            self.generation += 1
+            self._stop_plugin(state.key)
+            for per_key in (self._due, self._probed_at):
+                per_key.pop(state.key, None)
+            self._forget_watch(state.key)
+            self._emit(state, None)
+        return len(dropped)
 
     def kick(self, key: str) -> None:
         """Probe one plugin now instead of waiting out its interval or backoff."""
@@ -283,6 +338,7 @@ class PluginMonitor:
         for key, state in self.states.items():
             if key not in seen and not state.gone:
                 self._vanished(state)
+        self.forget_gone()
 
     def _discovered(self, key: str, info: PluginInfo) -> None:
         state = self.states.get(key)
@@ -423,6 +479,7 @@ class PluginMonitor:
 
     def _apply_probe(self, state: PluginState, probe: Probe) -> None:
         state.probes += 1
+        state.recent.append(probe)
         if probe.latency_ms is not None:
             state.latencies.append(probe.latency_ms)
             state.latency_at = self.clock()
@@ -439,25 +496,30 @@ class PluginMonitor:
         if probe.error and probe.latency_ms is not None and health == Health.UNKNOWN:
             state.note = sanitize_line(probe.error)
             error = ""
+        elif health == probe.health == Health.NOT_SERVING and not probe.error:
+            # Not a failure to reach it, but why it is down: said where errors are.
+            error = f"{probe.source or 'the health check'} answered NOT_SERVING"
         else:
             error = probe.error
         self._emit(state, self._set_health(state, health, error))
 
-    def _set_health(self, state: PluginState, health: Health, error: str) -> Transition | None:
+    def _set_health(
+        self, state: PluginState, health: Health, error: str, folded: int = 0
+    ) -> Transition | None:
         if error:
             state.last_error = sanitize_line(error)
             state.last_error_at = self.clock()
         state.health = health
-        return self._record(state, error)
+        return self._record(state, error, folded)
 
-    def _record(self, state: PluginState, error: str) -> Transition | None:
+    def _record(self, state: PluginState, error: str, folded: int = 0) -> Transition | None:
         """Append a transition to the state's history if its status changed."""
         old = state.history[-1].new if state.history else PENDING
         new = state.status
         if old == new:
             return None
         state.since = self.clock()
-        transition = Transition(state.since, old, new, sanitize_line(error))
+        transition = Transition(state.since, old, new, sanitize_line(error), folded)
         state.history.append(transition)
         return transition
 
@@ -468,6 +530,10 @@ class PluginMonitor:
             return
         if state.health not in _WATCHABLE or state.key in self._watch_tasks:
             return
+        if state.watch_paused:
+            if asyncio.get_running_loop().time() < state.watch_paused_until:
+                return
+            state.watch_paused = ""
         # None: this backend, or this plugin on it (a WASM module in a mixed set), has no
         # stream; asking again after every probe would only spin.
         stream = (
@@ -481,11 +547,19 @@ class PluginMonitor:
         )
 
     async def _watch_loop(self, state: PluginState, stream: AsyncIterator[Health]) -> None:
+        self._watch_reads[state.key] = 0
+        self._watch_floods.pop(state.key, None)
         try:
             async for health in stream:
                 state.watching = True
                 state.watch_supported = True
-                self._emit(state, self._set_health(state, health, ""))
+                self._watched(state, health)
+                if self._flooding(state.key):
+                    self._pause_watch(state)
+                    break
+            # Closed now, not when the collector gets to it: that cancels the RPC.
+            with contextlib.suppress(GoatError):
+                await aclose(stream)
         except RemoteError as exc:
             if exc.code == "UNIMPLEMENTED":
                 state.watch_supported = False
@@ -495,10 +569,93 @@ class PluginMonitor:
             state.watching = False
             if self._watch_tasks.get(state.key) is asyncio.current_task():
                 del self._watch_tasks[state.key]
+                self._apply_held(state)  # the last change the stream said is the news
             self.kick(state.key)
+
+    def _watched(self, state: PluginState, health: Health) -> None:
+        """A status from the Watch stream: applied now, or held (the latest wins) until
+        WATCH_COALESCE_S after the last one applied."""
+        key = state.key
+        latest = self._watch_held.get(key, state.health)
+        if health != latest:
+            state.flips += 1
+            if key in self._watch_held:
+                self._watch_folded[key] = self._watch_folded.get(key, 0) + 1
+        loop = asyncio.get_running_loop()
+        due = self._watch_next.get(key, 0.0)
+        if loop.time() >= due and key not in self._watch_timers:
+            self._apply_watched(state, health)
+            return
+        self._watch_held[key] = health
+        if key not in self._watch_timers:
+            self._watch_timers[key] = loop.call_at(due, self._apply_held, state)
+
+    def _forget_watch(self, key: str) -> None:
+        timer = self._watch_timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+        for per_key in (
+            self._watch_next,
+            self._watch_held,
+            self._watch_folded,
+            self._watch_reads,
+            self._watch_floods,
+        ):
+            per_key.pop(key, None)
+
+    def _flooding(self, key: str) -> bool:
+        """True once the stream sent over the budget WATCH_FLOOD_INTERVALS times in a row."""
+        reads = self._watch_reads[key] = self._watch_reads.get(key, 0) + 1
+        if reads == WATCH_READ_BUDGET + 1:  # once per interval
+            self._watch_floods[key] = self._watch_floods.get(key, 0) + 1
+        return self._watch_floods.get(key, 0) >= WATCH_FLOOD_INTERVALS
+
+    def _pause_watch(self, state: PluginState) -> None:
+        self._watch_floods.pop(state.key, None)
+        state.watch_paused_until = asyncio.get_running_loop().time() + WATCH_FLOOD_PAUSE_S
+        state.watch_paused = (
+            f"Health.Watch sent over {WATCH_READ_BUDGET / WATCH_COALESCE_S:g} changes a "
+            f"second; polled instead for {WATCH_FLOOD_PAUSE_S:g}s"
+        )
+
+    def _apply_held(self, state: PluginState) -> None:
+        timer = self._watch_timers.pop(state.key, None)
+        if timer is not None:
+            timer.cancel()
+        held = self._watch_held.pop(state.key, None)
+        if held is not None and self._running and not state.gone:
+            self._apply_watched(state, held)
+
+    def _apply_watched(self, state: PluginState, health: Health) -> None:
+        key = state.key
+        self._watch_next[key] = asyncio.get_running_loop().time() + WATCH_COALESCE_S
+        if self._watch_reads.get(key, 0) <= WATCH_READ_BUDGET:
+            self._watch_floods.pop(key, None)  # a calm interval ends a flood
+        self._watch_reads[key] = 0
+        folded = self._watch_folded.pop(key, 0)
+        error = "Health.Watch streamed NOT_SERVING" if health == Health.NOT_SERVING else ""
+        transition = self._set_health(state, health, error, folded)
+        if transition is None and folded:
+            self._watch_folded[key] = folded  # flipped back: told with the next change
+        self._emit(state, transition)
+
+
+async def aclose(iterator: AsyncIterator[Health]) -> None:
+    """Close an async generator (an async iterator without aclose needs nothing)."""
+    close = getattr(iterator, "aclose", None)
+    if close is not None:
+        await close()
 
 
 async def _wait(event: asyncio.Event, timeout: float) -> None:
-    """Return when event is set or after timeout, whichever comes first."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), timeout)
+    """Return when event is set or after timeout, whichever comes first.
+
+    Not `wait_for(event.wait())`: on Python 3.11 a cancel that lands as the event is
+    set can be lost there, and `stop()` then waited for ever (after `r`, say)."""
+    if event.is_set():
+        return
+    waiter = asyncio.ensure_future(event.wait())
+    try:
+        await asyncio.wait([waiter], timeout=timeout)
+    finally:
+        waiter.cancel()

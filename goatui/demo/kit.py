@@ -136,19 +136,7 @@ class Plugin(plugin_pb2_grpc.PluginServiceServicer):
         path = socket_path or os.environ.get(
             "GOATFLOW_PLUGIN_SOCKET", f"/tmp/goatflow-plugin-{self.name}.sock"
         )
-        if os.path.exists(path):
-            os.remove(path)
-        server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=16),
-            options=[("grpc.max_send_message_length", 256 * 1024 * 1024)],
-        )
-        plugin_pb2_grpc.add_PluginServiceServicer_to_server(self, server)
-        if self.health_service:
-            health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
-            self.set_health(True)
-        server.add_insecure_port(f"unix://{path}")
-        server.start()
-        print(f"{self.name} plugin listening on {path}", flush=True)
+        server = self.start(path)
 
         stopping: list[int] = []
 
@@ -165,3 +153,20 @@ class Plugin(plugin_pb2_grpc.PluginServiceServicer):
         with contextlib.suppress(FileNotFoundError):
             os.remove(path)
         sys.exit(0)
+
+    def start(self, path: str) -> grpc.Server:
+        """Start serving on the socket at path (replacing a stale one); returns the server."""
+        if os.path.exists(path):
+            os.remove(path)
+        server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=16),
+            options=[("grpc.max_send_message_length", 256 * 1024 * 1024)],
+        )
+        plugin_pb2_grpc.add_PluginServiceServicer_to_server(self, server)
+        if self.health_service:
+            health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+            self.set_health(True)
+        server.add_insecure_port(f"unix://{path}")
+        server.start()
+        print(f"{self.name} plugin listening on {path}", flush=True)
+        return server

@@ -99,6 +99,17 @@ class PluginFactory:
         self.running.append(plugin)
         return plugin.start()
 
+    def start_fleet(self, name: str, count: int, **env: str) -> RunningPlugin:
+        """count plugins NAME-1 … NAME-count served by one process (testplugin's
+        TESTPLUGIN_FLEET); `socket` is the last one's, opened once all are."""
+        plugin = RunningPlugin(
+            name=name,
+            socket=self.sock_dir / f"goatflow-plugin-{name}-{count}.sock",
+            env={"TESTPLUGIN_NAME": name, "TESTPLUGIN_FLEET": str(count), **env},
+        )
+        self.running.append(plugin)
+        return plugin.start()
+
     def stop_all(self) -> None:
         for plugin in self.running:
             if plugin.process and plugin.process.poll() is None:

@@ -9,6 +9,11 @@ TESTPLUGIN_VERSION   version to register (default "9.9.9")
 TESTPLUGIN_DESCRIPTION  description to register (default "test plugin NAME")
 TESTPLUGIN_HOSTILE   text mixed into every error, log message and field, widget and
                      result (to prove none of it reaches a terminal as a command)
+TESTPLUGIN_FLAP      "1": flip health between SERVING and NOT_SERVING as fast as the
+                     process can (a Health.Watch flood)
+TESTPLUGIN_FLEET     N: serve N plugins NAME-1 … NAME-N, each on its own socket beside
+                     GOATFLOW_PLUGIN_SOCKET (goatflow-plugin-NAME-I.sock), from this one
+                     process: killing it takes them all down at once
 """
 
 from __future__ import annotations
@@ -202,6 +207,33 @@ class TestPlugin(Plugin):
         return response
 
 
+def flap(plugin: Plugin) -> None:
+    """Flip health for ever, as fast as the health servicer takes it."""
+    serving = True
+    while True:
+        serving = not serving
+        plugin.set_health(serving)
+
+
+def serve_fleet(count: int, name: str, make: Any) -> None:
+    """count plugins in this process, each with its own gRPC server and socket; SIGTERM
+    removes every socket (they vanish), SIGKILL leaves them (they stop answering)."""
+    import signal
+
+    directory = Path(os.environ["GOATFLOW_PLUGIN_SOCKET"]).parent
+    paths = [directory / f"goatflow-plugin-{name}-{i}.sock" for i in range(1, count + 1)]
+    servers = [make(f"{name}-{i}").start(str(path)) for i, path in enumerate(paths, 1)]
+    stopping: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
+    while not stopping:
+        time.sleep(0.1)
+    for path in paths:
+        path.unlink(missing_ok=True)
+    for server in servers:
+        server.stop(grace=None)
+    os._exit(0)
+
+
 def main() -> None:
     name = os.environ.get("TESTPLUGIN_NAME", "testplugin")
     health_mode = os.environ.get("TESTPLUGIN_HEALTH", "plugin")
@@ -211,16 +243,29 @@ def main() -> None:
         manifest, raw = (json.loads(document) if document else None), None
     except ValueError:
         manifest, raw = None, document
-    plugin = TestPlugin(
-        name,
-        os.environ.get("TESTPLUGIN_VERSION", "9.9.9"),
-        os.environ.get("TESTPLUGIN_DESCRIPTION", f"test plugin {name}"),
-        HANDLERS,
-        manifest=manifest,
-        health_service=health_mode != "none",
-        health_names=("",) if health_mode == "overall" else ("plugin", ""),
-    )
-    plugin.raw_manifest = raw
+
+    def make(name: str) -> Plugin:
+        plugin = TestPlugin(
+            name,
+            os.environ.get("TESTPLUGIN_VERSION", "9.9.9"),
+            os.environ.get("TESTPLUGIN_DESCRIPTION", f"test plugin {name}"),
+            HANDLERS,
+            manifest=manifest,
+            health_service=health_mode != "none",
+            health_names=("",) if health_mode == "overall" else ("plugin", ""),
+        )
+        plugin.raw_manifest = raw
+        return plugin
+
+    fleet = int(os.environ.get("TESTPLUGIN_FLEET", "0"))
+    if fleet:
+        serve_fleet(fleet, name, make)
+        return
+    plugin = make(name)
+    if os.environ.get("TESTPLUGIN_FLAP") == "1":
+        import threading
+
+        threading.Thread(target=flap, args=(plugin,), daemon=True).start()
     plugin.serve()
 
 

@@ -57,6 +57,11 @@ def _status_to_health() -> dict[int, Health]:
     }
 
 
+def health_source(service: str) -> str:
+    """What answered a health check, as the detail pane names it."""
+    return f'grpc.health.v1 Check(service="{service}")'
+
+
 def translate_rpc_error(
     exc: grpc.aio.AioRpcError, *, what: str, timeout: float | None, max_mb: int
 ) -> GoatError:
@@ -261,8 +266,10 @@ class PluginClient:
             self.lost = False
             self._health_service = service
             state = _status_to_health().get(response.status, Health.UNKNOWN)
-            return Probe(state, latency)
-        return Probe(Health.SERVICE_UNKNOWN, latency, last_not_found)
+            return Probe(state, latency, source=health_source(service))
+        asked = " then ".join(f'"{s}"' for s in services)
+        source = f"grpc.health.v1 Check(service={asked})"
+        return Probe(Health.SERVICE_UNKNOWN, latency, last_not_found, source=source)
 
     async def _probe_without_health(self, timeout: float) -> Probe:
         """A plugin without grpc.health.v1: alive if it answers Register, state UNKNOWN."""
@@ -272,7 +279,8 @@ class PluginClient:
         except GoatError as exc:
             return Probe(Health.UNREACHABLE, None, exc.line())
         latency = (time.perf_counter() - started) * 1000
-        return Probe(Health.UNKNOWN, latency, "no health service; answers Register")
+        source = "Register (no grpc.health.v1 service)"
+        return Probe(Health.UNKNOWN, latency, "no health service; answers Register", source=source)
 
     async def watch(self, timeout: float = DEFAULT_PROBE_TIMEOUT_S) -> AsyncIterator[Health]:
         """Stream health via Health.Watch. Raises GoatError when Watch is not offered."""
