@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,3 +45,50 @@ def test_the_logs_view_keeps_taking_keys_after_host_calls_only(
     term.wait_for(lambda s: "goatui keys" in s, "the help")
     term.keys("q", "q")
     term.wait_for(lambda s: "GOATUI-EXIT=0" in s, "a clean exit")
+
+
+def title_row(screen: str) -> str:
+    return screen.splitlines()[0] if screen else ""
+
+
+def table_rows(screen: str) -> list[str]:
+    """The plugins table's rows: below its header, above the detail pane's rule."""
+    lines = screen.splitlines()
+    start = next((i for i, line in enumerate(lines) if "In state" in line), None)
+    if start is None:
+        return []
+    rows = []
+    for line in lines[start + 1 :]:
+        if line.startswith("─") or not line.strip():
+            break
+        rows.append(line)
+    return rows
+
+
+def count_rows(screen: str, status: str) -> int:
+    return sum(status in row for row in table_rows(screen))
+
+
+def test_a_fleet_going_down_is_one_notice_and_its_gone_rows_leave_on_r(
+    plugins: Any, sock_dir: Path, terminal: Callable[..., Terminal], tmp_path: Path
+) -> None:
+    """Two bugs of issue #17 on one fleet: a toast per plugin over the screen and the
+    title when their process died, and GONE rows that never went (`r` kept them)."""
+    fleet = plugins.start_fleet("fleet", 12)
+    plugins.start("zeta")
+    config = tmp_path / "goatui.toml"
+    config.write_text(f'globs = ["{sock_dir}/goatflow-plugin-*.sock"]\n')
+    term = terminal("--config", str(config))
+    term.wait_for(lambda s: count_rows(s, "● SERVING") == 13, "the fleet and zeta serving")
+
+    fleet.kill()  # SIGKILL: twelve plugins unreachable at once, their sockets left behind
+    screen = term.wait_for(lambda s: "12 plugins unreachable" in s, "one notice for all")
+    assert screen.count("unreachable") == 1 and "fleet-1:" not in screen
+    assert "goatui — sockets · 13 plugins" in title_row(screen)
+
+    for path in sock_dir.glob("goatflow-plugin-fleet-*.sock"):
+        path.unlink()  # the sockets vanish: the rows are GONE
+    term.wait_for(lambda s: count_rows(s, "○ GONE") == 12, "twelve GONE rows")
+    term.keys("r")
+    screen = term.wait_for(lambda s: len(table_rows(s)) == 1, "the GONE rows gone")
+    assert "zeta" in table_rows(screen)[0] and "● SERVING" in table_rows(screen)[0]

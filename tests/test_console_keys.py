@@ -123,7 +123,7 @@ RANDOM_KEYS = (
 )
 # The bug from issue #17, then seeded random ones: the same every run.
 LOGS_BUG = ("5", "slash", "a", "enter", "t", "t", "escape")
-SEQUENCES = 10
+SEQUENCES = 8
 LENGTH = 12
 
 

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import gc
 import importlib
+import time
 from collections.abc import Iterable
 from functools import partial
 from typing import cast
@@ -24,6 +25,7 @@ from textual.driver import Driver
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState, WorkType
 
@@ -32,8 +34,8 @@ from goatui.core.calls.history import History
 from goatui.core.config import save_setting
 from goatui.core.errors import GoatError
 from goatui.core.logs import GOATUI_FIELD, RELOAD, LogEntry
-from goatui.core.models import Health
-from goatui.core.monitor import GONE, PluginMonitor
+from goatui.core.monitor import PluginMonitor
+from goatui.core.notices import TransitionNotices
 from goatui.core.sanitize import sanitize_line
 from goatui.core.session import Session
 from goatui.core.signals import CONSOLE_SIGNALS, SignalExit, exit_code_of
@@ -133,6 +135,9 @@ class GoatApp(TypedAheadKeys, App[int]):
             history=history if history is not None else History(),
         )
         self._session_closed = False
+        self._notices = TransitionNotices()
+        self._notices_due: float | None = None
+        self._notices_timer: Timer | None = None
 
     def get_default_screen(self) -> Screen[None]:
         return MainScreen(id="_default")
@@ -200,10 +205,8 @@ class GoatApp(TypedAheadKeys, App[int]):
         failure = await asyncio.shield(self._starting)
         if failure is not None:
             toast(self, failure.line(), title="startup", severity="error", timeout=15)
-        for problem in self.ctx.session.problems:
-            toast(self, problem, title="plugin", severity="error", timeout=15)
-        for notice in self.ctx.session.notices:
-            toast(self, notice, title="host", timeout=10)
+        self._tell_all(self.ctx.session.problems, "plugin", "error", 15)
+        self._tell_all(self.ctx.session.notices, "host", "information", 10)
         self._update_subtitle()
         self.query_one(PluginsView).redraw()  # what the monitor found before the mount
         if self._lazy_views:
@@ -412,23 +415,51 @@ class GoatApp(TypedAheadKeys, App[int]):
             self._keep_long_lived()
 
     def on_plugin_transition(self, message: PluginTransition) -> None:
+        """Gathered into few notices (goatui.core.notices): one per cause, paced per
+        plugin, so a mass event or a flapping plugin cannot flood the screen."""
         change = message.transition
-        severity: SeverityLevel
-        if change.new in (Health.SERVING, Health.ENABLED):
-            severity = "information"
-        elif change.new in (Health.NOT_SERVING, Health.UNREACHABLE, GONE):
-            severity = "error"
-        else:
-            severity = "warning"
-        detail = f" ({change.error})" if change.error else ""
-        toast(
-            self,
-            f"{message.name}: {change.old} → {change.new}{detail}",
-            title="plugin state",
-            severity=severity,
+        self._notices.add(
+            message.name,
+            change.old,
+            change.new,
+            change.error,
+            time.monotonic(),
+            changes=1 + change.folded,
         )
-        if self.ctx.config.bell:
+        self._schedule_notices()
+
+    def _schedule_notices(self) -> None:
+        due = self._notices.due()
+        if due is None or (self._notices_due is not None and self._notices_due <= due):
+            return  # nothing waits, or a timer that comes sooner is set
+        if self._notices_timer is not None:
+            self._notices_timer.stop()
+        self._notices_due = due
+        self._notices_timer = self.set_timer(max(due - time.monotonic(), 0.0), self._tell)
+
+    def _tell(self) -> None:
+        self._notices_timer = self._notices_due = None
+        notices = self._notices.flush(time.monotonic())
+        for notice in notices:
+            toast(self, notice.text, title=notice.title, severity=notice.severity)
+        if notices and self.ctx.config.bell:
             self.bell()
+        self._schedule_notices()
+
+    def _tell_all(
+        self, lines: list[str], title: str, severity: SeverityLevel, timeout: float
+    ) -> None:
+        """A toast each for a few lines; for many, one toast and every line in the logs
+        (a plugins dir of 100 broken plugins must not bury the screen)."""
+        if len(lines) <= MAX_TOASTS_AT_ONCE:
+            for line in lines:
+                toast(self, line, title=title, severity=severity, timeout=timeout)
+            return
+        level = "error" if severity == "error" else "info"
+        for line in lines:
+            self.ctx.session.logs.add("goatui", level, line)
+        more = f"{len(lines)} {title} messages, the first: {lines[0]} (all in the Logs view)"
+        toast(self, more, title=title, severity=severity, timeout=timeout)
 
     def _show_warnings(self) -> None:
         warnings = list(self.ctx.backend.warnings)
@@ -519,6 +550,11 @@ class GoatApp(TypedAheadKeys, App[int]):
 
 def _bindings(items: Iterable[BindingType]) -> list[Binding]:
     return [b for b in items if isinstance(b, Binding)]
+
+
+# Past this many start-up messages, one toast says how many (goatui.core.notices does
+# the same for state changes).
+MAX_TOASTS_AT_ONCE = 3
 
 
 def run_console(session: Session) -> int:

@@ -51,6 +51,9 @@ def detail_signature(state: PluginState, now: float) -> tuple[object, ...]:
         state.last_error,
         state.note,
         state.watching,
+        state.probes,
+        state.flips,
+        state.watch_paused,
         int(now - state.since),
     )
 

@@ -16,8 +16,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from goatui.core.models import Manifest
-from goatui.core.monitor import PluginState
+from goatui.core.models import Manifest, Probe
+from goatui.core.monitor import WATCH_COALESCE_S, PluginState
 from goatui.core.sanitize import safe_text
 from goatui.ui.format import fmt_age, fmt_clock, fmt_ms, status_label, tone
 from goatui.ui.widgets.plugin_table import Colours
@@ -115,10 +115,10 @@ def detail_renderable(
     if info.where:
         about.add_row("where", _t(info.where))
     if in_process:
-        via = "loaded inside goatui (WASM has no health service); latency is the last call's"
+        via = _join("loaded inside goatui (WASM has no health service); latency is the last call's")
     else:
-        via = "Health.Watch stream" if state.watching else "polled health check"
-    about.add_row("health", _join(via, _t(f"; {state.note}" if state.note else "", "dim")))
+        via = health_line(state)
+    about.add_row("health", via)
     if state.latency_at is not None:
         about.add_row(
             "latency",
@@ -135,6 +135,12 @@ def detail_renderable(
     if info.error:
         about.add_row("register", _t(info.error))
 
+    probes = _grid()
+    kept = state.recent.maxlen or len(state.recent)
+    probes.add_row("probes", Text(f"newest first, last {kept} kept", style="dim"))
+    for probe in reversed(state.recent):
+        probes.add_row(fmt_clock(probe.at), probe_line(probe, colours))
+
     manifest = _grid()
     if info.manifest is None:
         manifest.add_row("manifest", Text("none: the plugin sent none and no plugins dir has it"))
@@ -147,14 +153,44 @@ def detail_renderable(
     kept = state.history.maxlen or len(state.history)
     history.add_row("history", Text(f"newest first, last {kept} kept", style="dim"))
     for change in reversed(state.history):
+        folded = f"  (after {change.folded:,} more changes, coalesced)" if change.folded else ""
         line = _join(
             Text(change.old, style=colours.get(tone(change.old), "")),
             " → ",
             Text(change.new, style=colours.get(tone(change.new), "")),
             _t(f"  {change.error}" if change.error else "", "dim"),
+            Text(folded, style="dim"),
         )
         history.add_row(fmt_clock(change.at), line)
-    return Group(title, about, Text(""), manifest, Text(""), history)
+    return Group(title, about, Text(""), probes, Text(""), manifest, Text(""), history)
+
+
+def health_line(state: PluginState) -> Text:
+    """How the state is known: streamed or polled, and what answered the last probe."""
+    if state.watching:
+        via = "Health.Watch stream"
+        if state.flips:
+            via += f" ({state.flips:,} changes streamed, shown at most every {WATCH_COALESCE_S:g}s)"
+    elif state.watch_paused:
+        via = f"polled health check ({state.watch_paused}; {state.flips:,} changes streamed)"
+    else:
+        via = "polled health check"
+    last = state.recent[-1] if state.recent else None
+    answered = f"; last answer from {last.source}" if last is not None and last.source else ""
+    note = f"; {state.note}" if state.note else ""
+    return _join(via, _t(answered), _t(note, "dim"))
+
+
+def probe_line(probe: Probe, colours: Colours) -> Text:
+    """One probe: the state it found, its round trip, what answered, why it failed."""
+    status = probe.health.value
+    took = f"{fmt_ms(probe.latency_ms)} ms" if probe.latency_ms is not None else "no answer"
+    return _join(
+        Text(status_label(status), style=colours.get(tone(status), "")),
+        f"  {took}",
+        _t(f"  {probe.source}" if probe.source else "", "dim"),
+        _t(f"  {probe.error}" if probe.error else ""),
+    )
 
 
 class PluginDetail(VerticalScroll):
