@@ -8,6 +8,8 @@ from helpers.console import SIZE, eventually, notifications
 from textual.widgets import TabbedContent, Tabs
 from textual.widgets._toast import Toast
 
+from goatui.core.notices import PER_PLUGIN
+
 
 async def test_toasts_never_cover_the_title_row_or_the_tabs(make_console: Any) -> None:
     """However many there are (a mass event is one notice: tests/test_notices.py and the
@@ -37,11 +39,11 @@ async def test_a_health_watch_flood_raises_few_notices_and_keys_still_act(
             return [n for n in notifications(app) if "flood" in n]
 
         await eventually(lambda: (s := app.ctx.monitor.get("flood")) and s.flips > 2000, 10)
-        await eventually(lambda: told(), 10, "the first notice")
+        await eventually(lambda: any(" changes in " in t for t in told()), 10, "a count told")
         await pilot.press("5")
         await pilot.press("1")
         assert app.query_one(TabbedContent).active == "plugins"
-        # Thousands of changes: one notice, the rest paced (one per 10 s, with a count).
+        # Thousands of changes: a few notices, then one per 10 s with a count.
         state = app.ctx.monitor.get("flood")
         assert state is not None and state.flips > 2000
-        assert len(told()) == 1, told()
+        assert len(told()) <= PER_PLUGIN, told()

@@ -4,9 +4,10 @@ A process serving 120 plugins dies, or a gateway goes down, and 120 plugins chan
 state within a second or two: that is one event, and the operator gets one notice
 ("120 plugins unreachable: fleet-1, fleet-2, fleet-3, … · the reason"), not 120 toasts
 over the screen. Changes are gathered until none has come for `QUIET_S` (at most
-`MAX_WAIT_S`), then told as one notice per new status. A plugin that was just told
-about waits `PER_PLUGIN_S` before the next notice, which then says how often it changed
-meanwhile: a plugin flapping as fast as it can costs one notice every ten seconds.
+`MAX_WAIT_S`), then told as one notice per new status. A plugin gets at most
+`PER_PLUGIN` notices within `PER_PLUGIN_S` (down and back up again are both told at
+once); past that it is flapping: one notice per `PER_PLUGIN_S` says how often it
+changed, until it has been quiet that long.
 
 `TransitionNotices` only decides; the console asks it when to look again (`due`) and
 shows what `flush` returns.
@@ -21,6 +22,9 @@ from goatui.core.models import Health, natural_key
 
 QUIET_S = 0.5
 MAX_WAIT_S = 3.0
+PER_PLUGIN = 3
+# A plugin's changes told at once are a path (A → B → C) up to this many.
+PATH_SHOWN = 3
 PER_PLUGIN_S = 10.0
 # A notice about several plugins names this many of them.
 NAMES_SHOWN = 3
@@ -61,13 +65,24 @@ class _Change:
     error: str
     since: float
     count: int = 1
+    #: The states it went through, told as a path while it is short.
+    path: list[str] = field(default_factory=list)
 
 
 @dataclass
 class _Plugin:
-    #: When the last notice about it was shown (None: not within PER_PLUGIN_S).
-    told_at: float | None = None
+    #: When the notices about it within the last PER_PLUGIN_S were shown, oldest first.
+    told: list[float] = field(default_factory=list)
     pending: _Change | None = None
+    #: Changed more often than it may be told: told once per window until quiet.
+    flapping: bool = False
+
+    def paced_until(self, now: float, count: int, window: float) -> float | None:
+        """When it may be told again, if it must wait (None: now)."""
+        self.told = [at for at in self.told if now < at + window]
+        if self.flapping:
+            count = 1
+        return self.told[-count] + window if len(self.told) >= count else None
 
 
 @dataclass
@@ -76,6 +91,7 @@ class TransitionNotices:
 
     quiet_s: float = QUIET_S
     max_wait_s: float = MAX_WAIT_S
+    per_plugin: int = PER_PLUGIN
     per_plugin_s: float = PER_PLUGIN_S
     _plugins: dict[str, _Plugin] = field(default_factory=dict)
     # The changes being gathered: when the first and the last came.
@@ -85,13 +101,14 @@ class TransitionNotices:
     def add(self, name: str, old: str, new: str, error: str, now: float, changes: int = 1) -> None:
         """A plugin went from old to new (`changes`: how many changes that sums up)."""
         plugin = self._plugins.setdefault(name, _Plugin())
-        if plugin.told_at is not None and now >= plugin.told_at + self.per_plugin_s:
-            plugin.told_at = None  # told long ago: this is news again
         if plugin.pending is None:
-            plugin.pending = _Change(old, new, error, now, changes)
+            plugin.pending = _Change(old, new, error, now, changes, [old, new])
         else:
-            plugin.pending.new, plugin.pending.error = new, error
-            plugin.pending.count += changes
+            change = plugin.pending
+            change.new, change.error = new, error
+            change.count += changes
+            if len(change.path) <= PATH_SHOWN:
+                change.path.append(new)
         if self._first_at is None:
             self._first_at = now
         self._last_at = now
@@ -99,9 +116,9 @@ class TransitionNotices:
     def due(self) -> float | None:
         """When `flush` may have something to say (None: nothing waits)."""
         times = [
-            p.told_at + self.per_plugin_s
+            p.told[-1 if p.flapping else 0] + self.per_plugin_s
             for p in self._plugins.values()
-            if p.pending is not None and p.told_at is not None
+            if p.pending is not None and len(p.told) >= (1 if p.flapping else self.per_plugin)
         ]
         if self._first_at is not None:
             times.append(min(self._last_at + self.quiet_s, self._first_at + self.max_wait_s))
@@ -116,16 +133,20 @@ class TransitionNotices:
         ready: dict[str, _Change] = {}
         for name, plugin in list(self._plugins.items()):
             change = plugin.pending
+            paced = plugin.paced_until(now, self.per_plugin, self.per_plugin_s) is not None
             if change is None:
-                if plugin.told_at is None or now >= plugin.told_at + self.per_plugin_s:
+                if not plugin.told:
                     del self._plugins[name]  # nothing to tell, nothing to pace: forget it
                 continue
-            if plugin.told_at is None and not gathered:
+            if paced:
+                plugin.flapping = True
+                continue  # told often just now: it waits its turn
+            gathering = first is not None and change.since >= first
+            if gathering and not gathered:
                 continue  # still gathering what else changed with it
-            if plugin.told_at is not None and now < plugin.told_at + self.per_plugin_s:
-                continue  # told a moment ago: it waits its turn
             ready[name] = change
-            plugin.pending, plugin.told_at = None, now
+            plugin.pending = None
+            plugin.told.append(now)
         if gathered:
             self._first_at = None
         return notices_for(ready, now)
@@ -141,11 +162,11 @@ def notices_for(changes: dict[str, _Change], now: float) -> list[Notice]:
         severity = severity_of(new)
         if len(members) == 1:
             name, change = members[0]
-            if change.count > 1:
+            if change.count == len(change.path) - 1 <= PATH_SHOWN:
+                text = f"{name}: " + " → ".join(change.path)
+            else:
                 took = max(now - change.since, 0.0)
                 text = f"{name}: {change.count:,} changes in {took:.0f}s, now {new}"
-            else:
-                text = f"{name}: {change.old} → {new}"
             notices.append(Notice(text + (f" ({change.error})" if change.error else ""), severity))
             continue
         names = [name for name, _ in members]
