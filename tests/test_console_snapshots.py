@@ -65,6 +65,9 @@ async def frozen(pilot: Pilot[Any]) -> None:
     for state in monitor.states.values():
         state.latencies.clear()
         state.latencies.extend(LATENCIES)
+        probes = [replace(p, at=FIXED_NOW, latency_ms=LATENCIES[-1]) for p in state.recent]
+        state.recent.clear()
+        state.recent.extend(probes)
         state.info = replace(state.info, target=f"/run/goatflow/{state.name}.sock")
         state.version += 1
     for field in app.screen.query("Input, TextArea"):
