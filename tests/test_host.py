@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import stat
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from helpers.cli import run_goatui as goatui
+from helpers.processes import wait_until
 
 from goatui.core.backends.sockets.backend import SocketBackend
 from goatui.core.backends.sockets.client import PluginClient
-from goatui.core.backends.sockets.discovery import Sources
+from goatui.core.backends.sockets.discovery import Sources, accepts_connections
 from goatui.core.config import Config, load_config
-from goatui.core.hosting.stores import Database, HostCache, StoreError
+from goatui.core.hosting.stores import Database, HostCache, HostState, StoreError
+from goatui.core.logs import LogStore
 from goatui.core.session import Session
+
+GOATUI = [sys.executable, "-m", "goatui"]
 
 
 def make_session(*targets: Path, config: Config | None = None, **kwargs: Any) -> Session:
@@ -245,6 +252,14 @@ async def test_db_query_and_exec(plugins, tmp_path: Path) -> None:
         assert not refused["ok"] and "readonly" in refused["details"].replace("-", "")
         bad = await host_call(session, "alpha", "DBExec", query="select nonsense from")
         assert not bad["ok"] and bad["code"] == "INVALID_ARGUMENT"
+        # Plugin SQL reaches only this file (more in the test below).
+        copy = tmp_path / "copy.db"
+        out = await host_call(session, "alpha", "DBExec", query=f"vacuum into '{copy}'")
+        assert (out["ok"], out["code"]) == (False, "PERMISSION_DENIED")
+        assert out["details"] == (
+            "sqlite: not authorized: plugins may not open other files (ATTACH, VACUUM INTO)"
+        )
+        assert not copy.exists()
     finally:
         await session.close()
     with sqlite3.connect(db) as connection:
@@ -284,3 +299,144 @@ async def test_endpoints_are_private_and_removed(plugins, sock_dir: Path, monkey
     assert all(a.startswith(f"unix://{runtime}/") for a in session.attached.values())
     await session.close()
     assert not runtime.exists()
+
+
+# -- bounded in bytes (issue #18) ----------------------------------------------------------
+
+
+def test_the_cache_is_bounded_in_bytes() -> None:
+    cache = HostCache(max_value=100, max_bytes_per_owner=1_000, max_bytes=1_500)
+    with pytest.raises(StoreError, match="value of 101 bytes is over the 100 bytes limit"):
+        cache.set("a", "big", b"x" * 101, 0)
+    with pytest.raises(StoreError, match="key of 1,025 bytes"):
+        cache.set("a", "k" * 1025, b"x", 0)
+    assert cache.bytes == 0 and cache.get("a", "big") is None
+    # Past its own share a plugin loses its own oldest entries, not another's.
+    cache.set("b", "theirs", b"y" * 100, 0)
+    dropped = sum(cache.set("a", f"k{i}", b"x" * 100, 0) for i in range(20))
+    assert cache.keys("b") == ["theirs"]
+    assert dropped > 0 and cache.get("a", "k0") is None and cache.get("a", "k19") is not None
+    assert cache.bytes <= 1_500
+    # Past the whole budget the oldest entry goes, whoever's.
+    for i in range(5):
+        cache.set("c", f"k{i}", b"z" * 100, 0)
+    assert cache.get("b", "theirs") is None
+    for owner in ("a", "c"):
+        for key in cache.keys(owner):
+            cache.delete(owner, key)
+    assert cache.bytes == 0
+
+
+def test_what_the_cache_refuses_or_drops_is_said_in_the_log_stream() -> None:
+    state = HostState(Config(), LogStore())
+    state.cache.max_bytes_per_owner = 1_000
+    for _ in range(3):  # a flood of refusals is one line, then a count
+        with pytest.raises(StoreError):
+            state.cache_set("a", "alpha", "big", b"x" * (4 * 1024 * 1024 + 1), 0)
+    for i in range(12):
+        state.cache_set("a", "alpha", f"k{i}", b"x" * 100, 0)
+    said = [(e.plugin, e.level, e.message, e.fields) for e in state.logs]
+    assert said == [
+        (
+            "alpha",
+            "warn",
+            "goatui: CacheSet 'big' refused: a cache value of 4,194,305 bytes is over the"
+            " 4 MiB limit; nothing was stored",
+            {"goatui": "limit"},
+        ),
+        (
+            "alpha",
+            "warn",
+            "goatui: the cache dropped 1 older entry to stay within 1,000 bytes a plugin",
+            {"goatui": "limit"},
+        ),
+    ]
+
+
+async def test_sockets_plugins_memory_stays_bounded_whatever_they_send(plugins_dir) -> None:
+    """A launched plugin sends 150 Log calls of 1 MiB and 40 CacheSet calls of 3 MiB
+    (270 MiB that goatui used to keep): goatui's peak memory stays far below that. The
+    bound (250 MiB) is far from normal use; nothing here is timed."""
+    plugins_dir.add("alpha")
+    # Nothing printed (--level error): a reader would only slow the flood down.
+    command = ["logs", "-f", "--launch", "--plugins-dir", str(plugins_dir.root), "--level", "error"]
+    process = subprocess.Popen([*GOATUI, *command], stdout=subprocess.DEVNULL)
+    try:
+        base = Path(os.environ["XDG_RUNTIME_DIR"])
+        wait_until(
+            lambda: any(accepts_connections(p) for p in base.glob("goatui-*/alpha.sock")),
+            "alpha up",
+        )
+        client = PluginClient(str(next(base.glob("goatui-*/alpha.sock"))))
+        try:
+            deadline = time.monotonic() + 20
+            while json.loads((await client.call("has_host")).data) != {"host": True}:
+                assert time.monotonic() < deadline, "goatui did not attach the host in time"
+                await asyncio.sleep(0.05)
+            flood = {"logs": 150, "log_kb": 1024, "cache": 40, "cache_kb": 3 * 1024}
+            sent = json.loads((await client.call("flood", json.dumps(flood).encode(), 60)).data)
+        finally:
+            await client.close()
+        assert sent == {"logged": 150, "log_refused": 0, "cached": 40, "cache_refused": 0}
+        status = Path(f"/proc/{process.pid}/status").read_text()
+        peak_kib = int(
+            next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
+        )
+        assert peak_kib < 250 * 1024
+    finally:
+        process.kill()
+        process.wait()
+
+
+# -- plugin SQL reaches the --db file and nothing else -------------------------------------
+
+
+async def test_plugin_sql_reaches_the_db_file_and_nothing_else(tmp_path: Path) -> None:
+    """`VACUUM INTO '/path'` and `ATTACH DATABASE` wrote files anywhere (issue #18)."""
+    database = Database(tmp_path / "goat.db", max_result_bytes=1024 * 1024)
+    outside = tmp_path / "outside.db"
+    for sql in (
+        "create table t (id integer primary key, v text)",
+        "create index t_v on t (v)",
+        "insert into t (v) values ('a')",
+        "update t set v = 'b'",
+        "alter table t add column n integer",
+        "create view tv as select * from t",
+        "create trigger tr after insert on t begin update t set n = 1 where id = new.id; end",
+        "create temp table scratch (x)",
+        "create virtual table notes using fts5(body)",
+        "pragma user_version = 3",
+        "pragma foreign_keys = on",
+        "analyze",
+        "vacuum",
+        "savepoint s",
+        "drop view tv",
+        "delete from t where id > 10",
+    ):
+        await database.execute(sql, [])
+    assert await database.query("pragma user_version", []) == [{"user_version": 3}]
+    assert [r["name"] for r in await database.query("pragma table_info(t)", [])] == ["id", "v", "n"]
+    assert await database.query("select v from t", []) == [{"v": "b"}]
+    for run in (database.execute, database.query):
+        for sql in (
+            f"vacuum into '{outside}'",
+            f"attach database '{outside}' as other",
+            "pragma temp_store_directory = '/tmp'",
+            "pragma writable_schema = on",
+            "pragma query_only = off",
+            "select load_extension('/tmp/evil')",
+            "create virtual table other using dbstat",
+        ):
+            with pytest.raises(StoreError) as refused:
+                await run(sql, [])
+            assert refused.value.status == "PERMISSION_DENIED", sql
+            assert refused.value.message.startswith("sqlite: not authorized: "), sql
+    assert not outside.exists()
+    # Sizes a plugin cannot make goatui hold: one huge value, or rows without end.
+    with pytest.raises(StoreError) as huge:
+        await database.query("select zeroblob(2000000)", [])
+    assert huge.value.status == "RESOURCE_EXHAUSTED"
+    endless = "with recursive c(x) as (select 1 union all select x + 1 from c) select x from c"
+    with pytest.raises(StoreError, match="larger than the 1 MiB result limit") as many:
+        await database.query(endless, [])
+    assert many.value.status == "RESOURCE_EXHAUSTED"

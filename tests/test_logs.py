@@ -18,6 +18,7 @@ from helpers.cli import run_goatui as goatui
 from goatui.cli.cmd_logs import format_entry
 from goatui.core.errors import UsageError
 from goatui.core.logs import (
+    MAX_MESSAGE_BYTES,
     LogFilter,
     LogStore,
     export_jsonl,
@@ -141,6 +142,29 @@ def test_export_jsonl(tmp_path: Path) -> None:
     lines = path.read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["message"] for line in lines] == ["one", HOSTILE]
     assert not any(ord(ch) in UNSAFE_CODEPOINTS for ch in path.read_text(encoding="utf-8"))
+
+
+def test_entries_and_the_ring_are_bounded_in_bytes() -> None:
+    """2,000 Log calls of 1 MB took goatui to 2 GB (issue #18): an entry keeps 64 KiB of
+    its message and 64 fields in 16 KiB, and says what was cut; the ring holds at most
+    its byte budget, dropping the oldest (counted)."""
+    store = LogStore(capacity=1_000, max_bytes=1024 * 1024)
+    fields = {f"k{i}": "v" for i in range(100)}
+    entry = store.add("p", "info", "x" * 1_048_576, fields)
+    assert entry.message == "x" * MAX_MESSAGE_BYTES + (
+        " [goatui: message cut from 1,048,576 to 65,536 bytes;"
+        " 36 of 100 fields dropped (at most 64, 16 KiB in all)]"
+    )
+    assert list(entry.fields) == [f"k{i}" for i in range(64)]
+    wide = store.add("p", "i" * 1000, "é" * 40_000, {"big": "y" * 20_000})
+    assert wide.level == "i" * 64
+    assert wide.message.startswith("é" * 32_768 + " [goatui: level cut from 1,000 bytes;")
+    assert "field 'big' cut from 20,000 bytes" in wide.message
+    assert len(wide.fields["big"]) == 16 * 1024 - len("big")
+    assert store.add("p", "info", "small", {"a": "b"}).message == "small"  # untouched
+    for _ in range(100):
+        store.add("p", "info", "z" * 60_000)
+    assert store.bytes <= 1024 * 1024 and store.dropped > 80 and len(store) < 20
 
 
 # -- goatui logs ---------------------------------------------------------------------------

@@ -4,6 +4,11 @@ Entries are kept as they arrived (never sanitised here: the views do that when t
 show them) in a bounded ring with a count of what overflow dropped. Readers either
 subscribe (batched notifications, for `goatui logs -f`) or pull what is new since the
 last sequence number they saw (the console, on its own timer). No Textual here.
+
+Bounded in bytes, not only in entries (2,000 Log calls of 1 MB took goatui to 2 GB): an
+entry keeps at most MAX_MESSAGE_BYTES of its message and MAX_FIELDS of its fields in
+MAX_FIELDS_BYTES, and says in its own message what was cut; the ring drops its oldest
+entries (counted in `dropped`) to hold at most DEFAULT_MAX_BYTES of memory.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import contextlib
 import functools
 import math
 import re
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -25,6 +31,15 @@ from goatui.core.errors import UsageError
 from goatui.core.sanitize import safe_json_dumps, sanitize_line
 
 DEFAULT_CAPACITY = 10_000
+KiB = 1024
+#: What one entry keeps of what was sent (UTF-8 bytes), and the memory of the whole ring.
+MAX_MESSAGE_BYTES = 64 * KiB
+MAX_LEVEL_BYTES = 64
+MAX_FIELDS = 64
+MAX_FIELDS_BYTES = 16 * KiB
+DEFAULT_MAX_BYTES = 32 * KiB * KiB
+# An entry's own cost beyond its strings (the object, its dict of fields).
+_ENTRY_OVERHEAD = 400
 # Subscribers hear about new entries at most this often: a firehose costs one callback
 # per interval, not one per entry.
 NOTIFY_INTERVAL_S = 0.1
@@ -120,12 +135,24 @@ class Ring(Generic[T]):
     one it saw can ask for exactly what is new, and learn how much it missed.
     """
 
-    def __init__(self, capacity: int, seq_of: Callable[[T], int]) -> None:
+    def __init__(
+        self,
+        capacity: int,
+        seq_of: Callable[[T], int],
+        *,
+        size_of: Callable[[T], int] | None = None,
+        max_bytes: int = 0,
+    ) -> None:
         if capacity <= 0:
             raise UsageError("a buffer needs room for at least one entry")
         self.capacity = capacity
         self._items: deque[T] = deque(maxlen=capacity)
         self._seq_of = seq_of
+        # With size_of, at most max_bytes in all (the newest item is always kept).
+        self._size_of = size_of
+        self.max_bytes = max_bytes
+        self._sizes: deque[int] = deque(maxlen=capacity)
+        self.bytes = 0
         self.last_seq = 0
         self.dropped = 0
         self._subscribers: list[Callable[[list[T]], None]] = []
@@ -145,7 +172,17 @@ class Ring(Generic[T]):
     def append(self, item: T) -> None:
         if len(self._items) == self.capacity:
             self.dropped += 1
+            if self._size_of is not None:
+                self.bytes -= self._sizes[0]
         self._items.append(item)
+        if self._size_of is not None:
+            size = self._size_of(item)
+            self._sizes.append(size)
+            self.bytes += size
+            while self.bytes > self.max_bytes and len(self._items) > 1:
+                self._items.popleft()
+                self.bytes -= self._sizes.popleft()
+                self.dropped += 1
         if self._subscribers:
             self._pending.append(item)
             self._schedule_flush()
@@ -163,6 +200,8 @@ class Ring(Generic[T]):
 
     def clear(self) -> None:
         self._items.clear()
+        self._sizes.clear()
+        self.bytes = 0
 
     # -- subscribers -------------------------------------------------------------------
 
@@ -200,8 +239,10 @@ class Ring(Generic[T]):
 class LogStore(Ring[LogEntry]):
     """The log stream of one goatui run."""
 
-    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
-        super().__init__(capacity, _entry_seq)
+    def __init__(
+        self, capacity: int = DEFAULT_CAPACITY, max_bytes: int = DEFAULT_MAX_BYTES
+    ) -> None:
+        super().__init__(capacity, _entry_seq, size_of=_entry_size, max_bytes=max_bytes)
 
     def add(
         self,
@@ -211,13 +252,14 @@ class LogStore(Ring[LogEntry]):
         fields: dict[str, str] | None = None,
         timestamp: float | None = None,
     ) -> LogEntry:
+        level, message, kept = bounded_entry(level, message, fields or {})
         entry = LogEntry(
             seq=self.next_seq(),
             timestamp=time.time() if timestamp is None else timestamp,
             plugin=plugin,
             level=level,
             message=message,
-            fields=dict(fields or {}),
+            fields=kept,
         )
         self.append(entry)
         return entry
@@ -229,6 +271,63 @@ class LogStore(Ring[LogEntry]):
 
 def _entry_seq(entry: LogEntry) -> int:
     return entry.seq
+
+
+def _entry_size(entry: LogEntry) -> int:
+    """The memory an entry holds (its own strings; the plugin name is shared)."""
+    strings = sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in entry.fields.items())
+    return _ENTRY_OVERHEAD + sys.getsizeof(entry.message) + sys.getsizeof(entry.level) + strings
+
+
+def cut_utf8(text: str, limit: int) -> tuple[str, int]:
+    """text cut to at most limit bytes of UTF-8 (whole characters), and its own size in
+    bytes (0 when it fits: not measured)."""
+    if len(text) * 4 <= limit:
+        return text, 0
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) <= limit:
+        return text, 0
+    return data[:limit].decode("utf-8", "ignore"), len(data)
+
+
+def bounded_entry(
+    level: str, message: str, fields: dict[str, str]
+) -> tuple[str, str, dict[str, str]]:
+    """What an entry keeps of what was sent; what was cut is said at its message's end."""
+    notes = []
+    level, level_size = cut_utf8(level, MAX_LEVEL_BYTES)
+    if level_size:
+        notes.append(f"level cut from {level_size:,} bytes")
+    message, message_size = cut_utf8(message, MAX_MESSAGE_BYTES)
+    if message_size:
+        notes.append(f"message cut from {message_size:,} to {MAX_MESSAGE_BYTES:,} bytes")
+    chars = sum(len(key) + len(value) for key, value in fields.items())
+    if len(fields) <= MAX_FIELDS and chars * 4 <= MAX_FIELDS_BYTES:
+        kept = dict(fields)  # surely within the limits: nothing to measure
+    else:
+        kept = _bounded_fields(fields, notes)
+    if notes:
+        message += f" [goatui: {'; '.join(notes)}]"
+    return level, message, kept
+
+
+def _bounded_fields(fields: dict[str, str], notes: list[str]) -> dict[str, str]:
+    kept: dict[str, str] = {}
+    room = MAX_FIELDS_BYTES
+    for key, value in fields.items():
+        if len(kept) == MAX_FIELDS or room <= 0:
+            break
+        key, _ = cut_utf8(key, room)
+        room -= len(key.encode("utf-8", "surrogatepass"))
+        value, value_size = cut_utf8(value, max(room, 0))
+        room -= len(value.encode("utf-8", "surrogatepass"))
+        kept[key] = value
+        if value_size:
+            notes.append(f"field {key!r} cut from {value_size:,} bytes")
+    if len(kept) < len(fields):
+        limits = f"at most {MAX_FIELDS}, {MAX_FIELDS_BYTES // KiB} KiB in all"
+        notes.append(f"{len(fields) - len(kept):,} of {len(fields):,} fields dropped ({limits})")
+    return kept
 
 
 @dataclass(frozen=True)

@@ -115,7 +115,12 @@ class Session:
         if self.host_state is None:
             from goatui.core.hosting.stores import HostState
 
-            self.host_state = HostState(self.config, self.logs, db_path=self.db_path)
+            self.host_state = HostState(
+                self.config,
+                self.logs,
+                db_path=self.db_path,
+                max_result_mb=self.backend.max_message_mb,
+            )
         return self.host_state
 
     def enable_host(self) -> Host:

@@ -173,6 +173,33 @@ def spawn(args: dict[str, Any], plugin: Plugin) -> Any:
     return {"pid": child.pid}
 
 
+def flood(args: dict[str, Any], plugin: Plugin) -> Any:
+    """Host calls in bulk: `logs` Log calls of `log_kb` KiB each, then `cache` CacheSet
+    calls of `cache_kb` KiB each (distinct keys); how many were taken and refused."""
+    import grpc
+
+    from goatui.proto import plugin_pb2
+
+    assert plugin.host is not None
+    counts = {"logged": 0, "log_refused": 0, "cached": 0, "cache_refused": 0}
+    message = "x" * (int(args.get("log_kb", 1)) * 1024)
+    for _ in range(int(args.get("logs", 0))):
+        try:
+            plugin.host.Log(plugin_pb2.LogRequest(level="info", message=message), timeout=10)
+            counts["logged"] += 1
+        except grpc.RpcError:
+            counts["log_refused"] += 1
+    value = b"v" * (int(args.get("cache_kb", 1)) * 1024)
+    for i in range(int(args.get("cache", 0))):
+        request = plugin_pb2.CacheSetRequest(key=f"k{i}", value=value, ttl=0)
+        try:
+            plugin.host.CacheSet(request, timeout=10)
+            counts["cached"] += 1
+        except grpc.RpcError:
+            counts["cache_refused"] += 1
+    return counts
+
+
 HANDLERS = {
     "echo": echo,
     "fail": fail,
@@ -194,6 +221,7 @@ HANDLERS = {
     "emit": emit,
     "crash": crash,
     "spawn": spawn,
+    "flood": flood,
 }
 
 

@@ -10,8 +10,11 @@ What the host answers:
   CacheGet/Set/Delete       → an in-memory cache per plugin, honouring TTL (<=0: none)
   ConfigGet                 → the config file's [plugins.NAME] section
   DBQuery / DBExec          → a SQLite file given with --db (off the event loop, with a
-                              timeout), else FAILED_PRECONDITION
-Every call lands in a bounded trace the operator can see.
+                              timeout, under goatui.core.hosting.sqlguard), else
+                              FAILED_PRECONDITION
+Every call lands in a bounded trace the operator can see. A request is at most
+MAX_REQUEST_MB and an endpoint serves at most MAX_CONCURRENT_CALLS at once, so what a
+plugin's calls hold in goatui's memory at any time is bounded too.
 """
 
 from __future__ import annotations
@@ -50,6 +53,15 @@ from goatui.proto import plugin_pb2, plugin_pb2_grpc
 __all__ = ["Database", "Host", "HostCache", "HostCall", "HostFailure", "HostState", "HostTrace"]
 
 R = TypeVar("R")
+
+#: The largest request a plugin may send its host: what the stores would cut or refuse
+#: anyway (a cache value is at most 4 MiB, a log message is cut at 64 KiB) arrives and
+#: is said; gRPC refuses larger ones (RESOURCE_EXHAUSTED) before goatui sees them.
+#: Answers may be as large as the result limit.
+MAX_REQUEST_MB = 16
+#: Calls one endpoint serves at once; more are refused (RESOURCE_EXHAUSTED). With the
+#: request limit, what one plugin's calls hold in flight is at most 256 MiB.
+MAX_CONCURRENT_CALLS = 16
 
 
 class HostFailure(Exception):
@@ -90,7 +102,12 @@ class Host:
         self.runtime = runtime
         #: What the calls reach; shared with the WASM plugins' host calls.
         self.state = state or HostState(
-            config, logs, db_path=db_path, db_timeout=db_timeout, trace_size=trace_size
+            config,
+            logs,
+            db_path=db_path,
+            db_timeout=db_timeout,
+            trace_size=trace_size,
+            max_result_mb=max_message_mb,
         )
         self.max_message_mb = max_message_mb
         self.endpoints: dict[str, Endpoint] = {}
@@ -110,12 +127,12 @@ class Host:
             safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in plugin)[:40]
             path = self._dir / f"{len(self.endpoints) + 1}-{safe}.sock"
             path.unlink(missing_ok=True)
-            size = self.max_message_mb * MiB
             server = grpc.aio.server(
                 options=[
-                    ("grpc.max_receive_message_length", size),
-                    ("grpc.max_send_message_length", size),
-                ]
+                    ("grpc.max_receive_message_length", MAX_REQUEST_MB * MiB),
+                    ("grpc.max_send_message_length", self.max_message_mb * MiB),
+                ],
+                maximum_concurrent_rpcs=MAX_CONCURRENT_CALLS,
             )
             plugin_pb2_grpc.add_HostServiceServicer_to_server(HostServicer(self, plugin), server)
             server.add_insecure_port(f"unix://{path}")
@@ -246,7 +263,8 @@ class HostServicer(plugin_pb2_grpc.HostServiceServicer):
         self, request: plugin_pb2.CacheSetRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> plugin_pb2.Empty:
         async def work() -> plugin_pb2.Empty:
-            self.host.cache.set(self.plugin, request.key, bytes(request.value), request.ttl)
+            value = bytes(request.value)
+            self.host.state.cache_set(self.plugin, self.plugin, request.key, value, request.ttl)
             return plugin_pb2.Empty()
 
         detail = f"{request.key} ttl={request.ttl}"

@@ -156,7 +156,7 @@ class GoatuiHostServices:
 
     def cache_set(self, plugin: str, key: str, value: bytes, ttl: int) -> None:
         async def put() -> None:
-            self.host.cache.set(plugin, key, value, ttl)
+            self.host.cache_set(plugin, plugin, key, value, ttl)
 
         self._on_loop(put, _QUICK_S, "the cache")
 
