@@ -17,6 +17,8 @@ import pytest
 from helpers.cli import run_goatui as goatui
 from helpers.processes import wait_until
 
+from goatui.cli.common import build_session
+from goatui.cli.parser import build_parser
 from goatui.core.backends.sockets.backend import SocketBackend
 from goatui.core.backends.sockets.client import PluginClient
 from goatui.core.backends.sockets.discovery import Sources, accepts_connections
@@ -386,6 +388,92 @@ async def test_sockets_plugins_memory_stays_bounded_whatever_they_send(plugins_d
     finally:
         process.kill()
         process.wait()
+
+
+# -- trust: config and cache follow the socket, not the name it claims --------------------
+
+
+async def test_config_and_cache_belong_to_the_socket_not_the_claimed_name(
+    plugins: Any, plugins_dir: Any, sock_dir: Path, tmp_path: Path
+) -> None:
+    """Anyone can make /tmp/goatflow-plugin-aaa.sock and register as billing: it must
+    not read billing's [plugins.billing] (its secrets) nor billing's cache."""
+    path = tmp_path / "config.toml"
+    path.write_text('[plugins.billing]\nsecret = "s3cret"\n')
+    config = load_config(path)
+    billing = plugins.start("billing")
+    impostor = plugins.start("aaa", TESTPLUGIN_NAME="billing")  # found first, by the glob
+    glob = str(sock_dir / "goatflow-plugin-*.sock")
+
+    # Both found by a glob: nobody can tell which is billing, so neither gets the config.
+    session = Session(backend=SocketBackend(Sources(globs=[glob])), config=config, attach_host=True)
+    try:
+        await session.start()
+        assert sorted(session.attached) == ["billing", "billing@billing"]
+        for name in session.attached:
+            got = await host_call(session, name, "ConfigGet", key="secret")
+            assert (got["ok"], got["code"]) == (False, "PERMISSION_DENIED")
+            assert "2 sockets register the name 'billing'" in got["details"]
+        assert sum("config is withheld" in n for n in session.notices) == 2
+        withheld = [e for e in session.logs if e.fields.get("goatui") == "trust"]
+        assert len(withheld) == 2 and all(e.level == "warn" for e in withheld)
+        # Each socket has its own cache, whatever name it registers.
+        infos = {i.target: i.name for i in await session.backend.list_plugins()}
+        real, fake = infos[str(billing.socket)], infos[str(impostor.socket)]
+        assert (await host_call(session, real, "CacheSet", key="token", value="t0k"))["ok"]
+        stolen = await host_call(session, fake, "CacheGet", key="token")
+        assert stolen["ok"] and stolen["response"].get("found", False) is False
+    finally:
+        await session.close()
+
+    # goatui launched billing itself: that one is billing, and the impostor is refused.
+    plugins_dir.add("billing")
+    options = build_parser().parse_args(
+        [
+            "--launch",
+            "--plugins-dir",
+            str(plugins_dir.root),
+            "--socket",
+            str(impostor.socket),
+            "--attach-host",
+            "ls",
+        ]
+    )
+    session = build_session(options, config)
+    try:
+        await session.start()
+        assert session.problems == []
+        launched = await host_call(session, "billing", "ConfigGet", key="secret")
+        assert launched["response"] == {"value": "s3cret", "found": True}
+        assert sorted(session.attached) == ["billing", "billing@aaa"]  # launched first
+        other = "billing@aaa"
+        refused = await host_call(session, other, "ConfigGet", key="secret")
+        assert refused["code"] == "PERMISSION_DENIED"
+    finally:
+        await session.close()
+
+    # Alone, but another user's socket found by a glob: not vouched for, until named.
+    billing.stop()
+    if os.getuid() == 0:
+        os.chown(impostor.socket, 65534, 65534)
+        session = Session(
+            backend=SocketBackend(Sources(globs=[glob])), config=config, attach_host=True
+        )
+        try:
+            await session.start()
+            got = await host_call(session, "billing", "ConfigGet", key="secret")
+            assert (
+                got["code"] == "PERMISSION_DENIED" and "belongs to another user" in got["details"]
+            )
+        finally:
+            await session.close()
+    session = make_session(impostor.socket, config=config, attach_host=True)
+    try:
+        await session.start()
+        named = await host_call(session, "billing", "ConfigGet", key="secret")
+        assert named["response"] == {"value": "s3cret", "found": True}  # --socket vouches
+    finally:
+        await session.close()
 
 
 # -- plugin SQL reaches the --db file and nothing else -------------------------------------

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from goatui.core import audit
-from goatui.core.backends.base import Backend
+from goatui.core.backends.base import Backend, HostTarget
 from goatui.core.backends.sockets.discovery import InstalledPlugin
 from goatui.core.config import Config
 from goatui.core.errors import GoatError, NotFound, Unreachable, UsageError
@@ -179,10 +179,12 @@ class Session:
         await asyncio.gather(*(self._attach_launched(p) for p in up))
 
     async def _attach_launched(self, launched: LaunchedPlugin) -> None:
+        # goatui launched it from its install dir: it is that plugin, whatever it
+        # registers, so it gets that plugin's config.
+        socket = str(launched.socket)
+        target = HostTarget(launched.name, socket, self._client(socket), launched.name)
         try:
-            self.attached[launched.name] = await self.enable_host().attach(
-                launched.name, self._client(str(launched.socket))
-            )
+            self.attached[launched.name] = await self.enable_host().attach(target)
         except GoatError as exc:
             self.failed(exc, f"plugin {launched.name}: could not attach the host")
 
@@ -230,12 +232,14 @@ class Session:
         if not self.backend.capabilities.hosting:
             raise UsageError("attaching the host needs plugin sockets, not a gateway")
         with self._audited("attach-host", name):
-            client = await self.backend.host_client(name)
-            address = await self.enable_host().attach(name, client)
+            target = await self.backend.host_target(name)
+            address = await self.enable_host().attach(target)
         self.attached[name] = address
         launched = self.launcher is not None and name in self.launcher.plugins
         if not launched:
             self.notices.append(f"goatui is now the host of {name}: {ATTACH_WARNING}")
+        if target.config_name is None:
+            self.notices.append(f"plugin {name}: its config is withheld: {target.withheld}")
         return address
 
     def is_launched(self, name: str) -> bool:

@@ -31,6 +31,23 @@ if TYPE_CHECKING:
     from goatui.core.logs import LogStore
 
 
+@dataclass(frozen=True)
+class HostTarget:
+    """A plugin goatui is to become the host of, as goatui knows it: not as it claims.
+
+    Its host endpoint, and the cache namespace behind it, belong to `socket` (the
+    socket goatui attached to, or launched the plugin on). It reads the config's
+    [plugins.NAME] section only as `config_name`, which is None when goatui cannot tell
+    that the plugin there is NAME (`withheld` says why): see the README's trust model.
+    """
+
+    name: str  # as listed: what the log stream and the host trace call it
+    socket: str
+    client: PluginClient
+    config_name: str | None
+    withheld: str = ""
+
+
 class LogSource(StrEnum):
     """Where the plugins' log lines come from."""
 
@@ -46,7 +63,7 @@ class Capabilities:
 
     logs: LogSource = LogSource.HOSTED
     #: goatui can launch plugins beside these, and become a plugin's host (SetHost):
-    #: `adopt_socket`, `host_client` and `narrow_discovery` work.
+    #: `adopt_socket`, `host_target` and `narrow_discovery` work.
     hosting: bool = False
     #: Plugins can be enabled and disabled (`set_enabled`; a gateway admin action).
     enable_disable: bool = False
@@ -173,8 +190,8 @@ class Backend(ABC):
         """A socket goatui launched a plugin on joins this backend; its client."""
         raise UsageError(f"launching plugins needs plugin sockets, not {self.label}")
 
-    async def host_client(self, plugin: str) -> PluginClient:
-        """The client to send SetHost to, for a plugin found by name."""
+    async def host_target(self, plugin: str) -> HostTarget:
+        """What goatui knows of a plugin found by name, to become its host (SetHost)."""
         raise UsageError("attaching the host needs plugin sockets, not a gateway")
 
     async def close(self) -> None:  # noqa: B027 - optional hook

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from goatui.core.backends.base import (
     Backend,
     Capabilities,
+    HostTarget,
     InProcessHosting,
     LogSource,
     Origin,
@@ -89,6 +90,6 @@ class LocalBackend(CompositeBackend):
                 return backend.adopt_socket(path)
         return super().adopt_socket(path)
 
-    async def host_client(self, plugin: str) -> PluginClient:
+    async def host_target(self, plugin: str) -> HostTarget:
         backend, name = await self.route(plugin)
-        return await backend.host_client(name)
+        return replace(await backend.host_target(name), name=plugin)

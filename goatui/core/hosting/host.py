@@ -5,10 +5,17 @@ that uses it), so every host call is attributed to the plugin whose endpoint rec
 it, never to what the plugin claims. Endpoints live in goatui's private runtime
 directory (0700), each socket 0600, and go away with it. Never TCP.
 
+Trust (issue #18; the README's "Trust" section says it for operators): an endpoint
+belongs to the socket goatui attached to, or launched the plugin on (a HostTarget),
+not to a name. Its cache namespace is that socket's, so another socket never reads it
+whatever name it registers. It reads the config's [plugins.NAME] section only when
+goatui can tell the plugin there is NAME (HostTarget.config_name); otherwise ConfigGet
+answers PERMISSION_DENIED with the reason, which the log stream also says at attach.
+
 What the host answers:
   Log                       → the log stream (goatui.core.logs.LogStore)
-  CacheGet/Set/Delete       → an in-memory cache per plugin, honouring TTL (<=0: none)
-  ConfigGet                 → the config file's [plugins.NAME] section
+  CacheGet/Set/Delete       → an in-memory cache per endpoint, honouring TTL (<=0: none)
+  ConfigGet                 → the config file's [plugins.NAME] section (see Trust)
   DBQuery / DBExec          → a SQLite file given with --db (off the event loop, with a
                               timeout, under goatui.core.hosting.sqlguard), else
                               FAILED_PRECONDITION
@@ -31,13 +38,14 @@ from typing import Any, TypeVar
 import grpc
 import grpc.aio
 
-from goatui.core.backends.sockets.client import PluginClient
+from goatui.core.backends.base import HostTarget
 from goatui.core.config import Config
 from goatui.core.errors import Unreachable
 from goatui.core.hosting.runtime import RuntimeDir
 from goatui.core.hosting.stores import (
     DEFAULT_DB_TIMEOUT_S,
     DEFAULT_TRACE_SIZE,
+    CacheOwner,
     Database,
     HostCache,
     HostCall,
@@ -46,7 +54,7 @@ from goatui.core.hosting.stores import (
     StoreError,
 )
 from goatui.core.limits import DEFAULT_MAX_MESSAGE_MB, MiB
-from goatui.core.logs import LogStore
+from goatui.core.logs import GOATUI_FIELD, LogStore
 from goatui.proto import plugin_pb2, plugin_pb2_grpc
 
 # Where they were before the stores had a module of their own.
@@ -62,6 +70,8 @@ MAX_REQUEST_MB = 16
 #: Calls one endpoint serves at once; more are refused (RESOURCE_EXHAUSTED). With the
 #: request limit, what one plugin's calls hold in flight is at most 256 MiB.
 MAX_CONCURRENT_CALLS = 16
+#: The log stream's `goatui` field on a line about trust (config withheld).
+TRUST = "trust"
 
 
 class HostFailure(Exception):
@@ -78,6 +88,7 @@ class Endpoint:
     plugin: str
     path: Path
     server: grpc.aio.Server
+    servicer: HostServicer
 
     @property
     def address(self) -> str:
@@ -114,17 +125,20 @@ class Host:
         self._dir = runtime.path / "host"
         self._lock = asyncio.Lock()
 
-    async def endpoint(self, plugin: str) -> Endpoint:
-        """This plugin's endpoint, started on first use."""
+    async def endpoint(self, target: HostTarget) -> Endpoint:
+        """The endpoint of the target's socket, started on first use."""
         async with self._lock:
-            existing = self.endpoints.get(plugin)
+            existing = self.endpoints.get(target.socket)
             if existing is not None:
+                # Attached again (a restart, a new listing): what goatui knows now holds.
+                existing.plugin = target.name
+                existing.servicer.target = target
                 return existing
             self._dir.mkdir(mode=0o700, exist_ok=True)
             os.chmod(self._dir, 0o700)
             # Names are sanitised for the file system; the counter keeps two names that
             # sanitise alike apart.
-            safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in plugin)[:40]
+            safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in target.name)[:40]
             path = self._dir / f"{len(self.endpoints) + 1}-{safe}.sock"
             path.unlink(missing_ok=True)
             server = grpc.aio.server(
@@ -134,31 +148,40 @@ class Host:
                 ],
                 maximum_concurrent_rpcs=MAX_CONCURRENT_CALLS,
             )
-            plugin_pb2_grpc.add_HostServiceServicer_to_server(HostServicer(self, plugin), server)
+            servicer = HostServicer(self, target)
+            plugin_pb2_grpc.add_HostServiceServicer_to_server(servicer, server)
             server.add_insecure_port(f"unix://{path}")
             await server.start()
             # The directory is 0700, so nobody could reach the socket before this.
             os.chmod(path, 0o600)
-            endpoint = Endpoint(plugin, path, server)
-            self.endpoints[plugin] = endpoint
+            endpoint = Endpoint(target.name, path, server, servicer)
+            self.endpoints[target.socket] = endpoint
             return endpoint
 
-    async def attach(self, plugin: str, client: PluginClient, wait: float = 5.0) -> str:
+    async def attach(self, target: HostTarget, wait: float = 5.0) -> str:
         """Point the plugin's host calls at its endpoint (SetHost). Returns the address.
 
         Only the caller knows whether this is allowed (launched, or asked for). A plugin
         whose socket just appeared may not accept yet, so unreachability is retried.
         """
-        endpoint = await self.endpoint(plugin)
+        endpoint = await self.endpoint(target)
         deadline = time.monotonic() + wait
         while True:
             try:
-                await client.set_host(endpoint.address)
-                return endpoint.address
+                await target.client.set_host(endpoint.address)
+                break
             except Unreachable:
                 if time.monotonic() > deadline:
                     raise
                 await asyncio.sleep(0.05)
+        if target.config_name is None:
+            self.logs.add(
+                target.name,
+                "warn",
+                f"goatui: config withheld: {target.withheld}",
+                {GOATUI_FIELD: TRUST, "socket": target.socket},
+            )
+        return endpoint.address
 
     async def close(self) -> None:
         endpoints, self.endpoints = list(self.endpoints.values()), {}
@@ -220,11 +243,19 @@ class Host:
 
 
 class HostServicer(plugin_pb2_grpc.HostServiceServicer):
-    """One plugin's endpoint: everything arriving here is that plugin's."""
+    """One plugin's endpoint: everything arriving here is that plugin's, as goatui knows
+    it (its socket), whatever name it registers."""
 
-    def __init__(self, host: Host, plugin: str) -> None:
+    def __init__(self, host: Host, target: HostTarget) -> None:
         self.host = host
-        self.plugin = plugin
+        self.target = target
+        # The cache namespace is the socket's: no name can reach another socket's.
+        self.owner: CacheOwner = ("socket", target.socket)
+
+    @property
+    def plugin(self) -> str:
+        """What the log stream and the trace call it."""
+        return self.target.name
 
     async def _answer(
         self,
@@ -252,7 +283,7 @@ class HostServicer(plugin_pb2_grpc.HostServiceServicer):
         self, request: plugin_pb2.CacheGetRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> plugin_pb2.CacheGetResponse:
         async def work() -> plugin_pb2.CacheGetResponse:
-            value = self.host.cache.get(self.plugin, request.key)
+            value = self.host.cache.get(self.owner, request.key)
             if value is None:
                 return plugin_pb2.CacheGetResponse(found=False)
             return plugin_pb2.CacheGetResponse(value=value, found=True)
@@ -264,7 +295,7 @@ class HostServicer(plugin_pb2_grpc.HostServiceServicer):
     ) -> plugin_pb2.Empty:
         async def work() -> plugin_pb2.Empty:
             value = bytes(request.value)
-            self.host.state.cache_set(self.plugin, self.plugin, request.key, value, request.ttl)
+            self.host.state.cache_set(self.owner, self.plugin, request.key, value, request.ttl)
             return plugin_pb2.Empty()
 
         detail = f"{request.key} ttl={request.ttl}"
@@ -274,7 +305,7 @@ class HostServicer(plugin_pb2_grpc.HostServiceServicer):
         self, request: plugin_pb2.CacheDeleteRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> plugin_pb2.Empty:
         async def work() -> plugin_pb2.Empty:
-            self.host.cache.delete(self.plugin, request.key)
+            self.host.cache.delete(self.owner, request.key)
             return plugin_pb2.Empty()
 
         return await self._answer(context, "CacheDelete", request.key, work)
@@ -283,7 +314,10 @@ class HostServicer(plugin_pb2_grpc.HostServiceServicer):
         self, request: plugin_pb2.ConfigGetRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> plugin_pb2.ConfigGetResponse:
         async def work() -> plugin_pb2.ConfigGetResponse:
-            values = self.host.config.plugin_config(self.plugin)
+            name = self.target.config_name
+            if name is None:
+                raise StoreError("PERMISSION_DENIED", f"config withheld: {self.target.withheld}")
+            values = self.host.config.plugin_config(name)
             if request.key not in values:
                 return plugin_pb2.ConfigGetResponse(found=False)
             return plugin_pb2.ConfigGetResponse(value=values[request.key], found=True)

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from goatui.core.backends.base import Backend, Capabilities, LogSource, Origin
+from goatui.core.backends.base import Backend, Capabilities, HostTarget, LogSource, Origin
 from goatui.core.backends.sockets.client import PluginClient
 from goatui.core.backends.sockets.discovery import (
     DEFAULT_SOCKET_GLOB,
@@ -54,6 +54,10 @@ class SocketBackend(Backend):
         self.probe_timeout = probe_timeout
         self._clients: dict[str, PluginClient] = {}
         self._by_name: dict[str, str] = {}
+        # The name each socket registered at the last listing, by path.
+        self._claims: dict[str, str] = {}
+        # Sockets goatui launched plugins on (adopt_socket).
+        self._adopted: set[str] = set()
         # What each socket registered as, kept while it is the same socket file and its
         # plugin keeps answering: discovery every 5 s asked 1,000 plugins their names
         # 200 times a second (issue #19). A restarted plugin makes a new socket file.
@@ -82,6 +86,8 @@ class SocketBackend(Backend):
         asked = [p for p, info in zip(paths, found, strict=True) if info is None]
         answers = iter(await asyncio.gather(*(self._register(p) for p in asked)))
         infos = [info if info is not None else next(answers) for info in found]
+        # What each socket registers as, before duplicates are told apart below.
+        self._claims = {info.target: info.name for info in infos if not info.error}
         self._by_name = {}
         for info in infos:
             # Two sockets registering one name: keep both, tell them apart by socket.
@@ -153,11 +159,50 @@ class SocketBackend(Backend):
 
     def adopt_socket(self, path: str) -> PluginClient:
         if path not in self.sources.sockets:
-            self.sources.sockets.append(path)
+            # Launched plugins are listed first: a socket that registers the same name is
+            # the one told apart (`name@socket`), not the plugin goatui started.
+            launched = sum(1 for s in self.sources.sockets if s in self._adopted)
+            self.sources.sockets.insert(launched, path)
+            self._adopted.add(path)
         return self.client(path)
 
-    async def host_client(self, plugin: str) -> PluginClient:
-        return await self.resolve(plugin)
+    async def host_target(self, plugin: str) -> HostTarget:
+        client = await self.resolve(plugin)
+        path = os.path.abspath(client.path)
+        if path not in self._claims:
+            await self.list_plugins()  # resolved by its file name: who claims what?
+        claimed = self._claims.get(path)
+        withheld = self._withheld(path, claimed)
+        return HostTarget(plugin, path, client, None if withheld else claimed, withheld)
+
+    def _withheld(self, path: str, claimed: str | None) -> str:
+        """Why the plugin at path may not read [plugins.CLAIMED]; "" when it may.
+
+        goatui can tell which plugin a socket is when no other socket it sees registers
+        the same name, and the socket was named by the operator (--socket,
+        GOATFLOW_PLUGIN_SOCKET, `sockets`), made by goatui for a plugin it launched, or
+        belongs to the operator or root (another local user could make any other).
+        """
+        if claimed is None:
+            return f"{path} did not say which plugin it is"
+        others = sorted(p for p, name in self._claims.items() if name == claimed and p != path)
+        if others:
+            return (
+                f"{len(others) + 1} sockets register the name {claimed!r} ({path},"
+                f" {', '.join(others)}), so goatui cannot tell which one is {claimed}"
+            )
+        if path in {os.path.abspath(s) for s in self.sources.sockets}:
+            return ""
+        try:
+            owner = os.stat(path).st_uid
+        except OSError as exc:
+            return f"{path} cannot be checked: {exc.strerror}"
+        if owner in (os.getuid(), 0):
+            return ""
+        return (
+            f"{path} belongs to another user (uid {owner}) and was found by a glob;"
+            " name it with --socket to vouch for it"
+        )
 
     def origin(self, plugin: PluginInfo | None) -> Origin:
         return Origin(sockets=(plugin.target,)) if plugin is not None else Origin()
