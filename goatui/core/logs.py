@@ -18,7 +18,6 @@ import contextlib
 import functools
 import math
 import re
-import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -38,8 +37,10 @@ MAX_LEVEL_BYTES = 64
 MAX_FIELDS = 64
 MAX_FIELDS_BYTES = 16 * KiB
 DEFAULT_MAX_BYTES = 32 * KiB * KiB
-# An entry's own cost beyond its strings (the object, its dict of fields).
+# An entry's own cost beyond its strings (the object, its dict, each string's header),
+# and each field's (its slot, its two strings' headers).
 _ENTRY_OVERHEAD = 400
+_FIELD_OVERHEAD = 150
 # Subscribers hear about new entries at most this often: a firehose costs one callback
 # per interval, not one per entry.
 NOTIFY_INTERVAL_S = 0.1
@@ -135,21 +136,14 @@ class Ring(Generic[T]):
     one it saw can ask for exactly what is new, and learn how much it missed.
     """
 
-    def __init__(
-        self,
-        capacity: int,
-        seq_of: Callable[[T], int],
-        *,
-        size_of: Callable[[T], int] | None = None,
-        max_bytes: int = 0,
-    ) -> None:
+    def __init__(self, capacity: int, seq_of: Callable[[T], int], *, max_bytes: int = 0) -> None:
         if capacity <= 0:
             raise UsageError("a buffer needs room for at least one entry")
         self.capacity = capacity
         self._items: deque[T] = deque(maxlen=capacity)
         self._seq_of = seq_of
-        # With size_of, at most max_bytes in all (the newest item is always kept).
-        self._size_of = size_of
+        # With max_bytes, items come with their size and hold at most that in all (the
+        # newest is always kept).
         self.max_bytes = max_bytes
         self._sizes: deque[int] = deque(maxlen=capacity)
         self.bytes = 0
@@ -169,14 +163,13 @@ class Ring(Generic[T]):
         self.last_seq += 1
         return self.last_seq
 
-    def append(self, item: T) -> None:
+    def append(self, item: T, size: int = 0) -> None:
         if len(self._items) == self.capacity:
             self.dropped += 1
-            if self._size_of is not None:
+            if self.max_bytes:
                 self.bytes -= self._sizes[0]
         self._items.append(item)
-        if self._size_of is not None:
-            size = self._size_of(item)
+        if self.max_bytes:
             self._sizes.append(size)
             self.bytes += size
             while self.bytes > self.max_bytes and len(self._items) > 1:
@@ -242,7 +235,7 @@ class LogStore(Ring[LogEntry]):
     def __init__(
         self, capacity: int = DEFAULT_CAPACITY, max_bytes: int = DEFAULT_MAX_BYTES
     ) -> None:
-        super().__init__(capacity, _entry_seq, size_of=_entry_size, max_bytes=max_bytes)
+        super().__init__(capacity, _entry_seq, max_bytes=max_bytes)
 
     def add(
         self,
@@ -252,7 +245,7 @@ class LogStore(Ring[LogEntry]):
         fields: dict[str, str] | None = None,
         timestamp: float | None = None,
     ) -> LogEntry:
-        level, message, kept = bounded_entry(level, message, fields or {})
+        level, message, kept, size = bounded_entry(level, message, fields or {})
         entry = LogEntry(
             seq=self.next_seq(),
             timestamp=time.time() if timestamp is None else timestamp,
@@ -261,7 +254,7 @@ class LogStore(Ring[LogEntry]):
             message=message,
             fields=kept,
         )
-        self.append(entry)
+        self.append(entry, size)
         return entry
 
     def plugins(self) -> list[str]:
@@ -273,10 +266,11 @@ def _entry_seq(entry: LogEntry) -> int:
     return entry.seq
 
 
-def _entry_size(entry: LogEntry) -> int:
-    """The memory an entry holds (its own strings; the plugin name is shared)."""
-    strings = sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in entry.fields.items())
-    return _ENTRY_OVERHEAD + sys.getsizeof(entry.message) + sys.getsizeof(entry.level) + strings
+def _entry_size(level: str, message: str, field_count: int, field_chars: int) -> int:
+    """About the memory an entry holds, never less (the plugin name is shared): a string
+    takes a byte a character when ASCII, at most four otherwise."""
+    size = _ENTRY_OVERHEAD + 4 * (len(level) + field_chars) + _FIELD_OVERHEAD * field_count
+    return size + (len(message) if message.isascii() else 4 * len(message))
 
 
 def cut_utf8(text: str, limit: int) -> tuple[str, int]:
@@ -292,23 +286,33 @@ def cut_utf8(text: str, limit: int) -> tuple[str, int]:
 
 def bounded_entry(
     level: str, message: str, fields: dict[str, str]
-) -> tuple[str, str, dict[str, str]]:
-    """What an entry keeps of what was sent; what was cut is said at its message's end."""
-    notes = []
+) -> tuple[str, str, dict[str, str], int]:
+    """What an entry keeps of what was sent (what was cut is said at its message's end),
+    and about the memory that takes."""
+    chars = sum(map(len, fields)) + sum(map(len, fields.values())) if fields else 0
+    if (
+        len(message) * 4 <= MAX_MESSAGE_BYTES
+        and len(level) * 4 <= MAX_LEVEL_BYTES
+        and len(fields) <= MAX_FIELDS
+        and chars * 4 <= MAX_FIELDS_BYTES
+    ):
+        # Surely within every limit: nothing to measure.
+        return level, message, dict(fields), _entry_size(level, message, len(fields), chars)
+    notes: list[str] = []
     level, level_size = cut_utf8(level, MAX_LEVEL_BYTES)
     if level_size:
         notes.append(f"level cut from {level_size:,} bytes")
     message, message_size = cut_utf8(message, MAX_MESSAGE_BYTES)
     if message_size:
         notes.append(f"message cut from {message_size:,} to {MAX_MESSAGE_BYTES:,} bytes")
-    chars = sum(len(key) + len(value) for key, value in fields.items())
     if len(fields) <= MAX_FIELDS and chars * 4 <= MAX_FIELDS_BYTES:
-        kept = dict(fields)  # surely within the limits: nothing to measure
+        kept = dict(fields)
     else:
         kept = _bounded_fields(fields, notes)
     if notes:
         message += f" [goatui: {'; '.join(notes)}]"
-    return level, message, kept
+    chars = sum(map(len, kept)) + sum(map(len, kept.values()))
+    return level, message, kept, _entry_size(level, message, len(kept), chars)
 
 
 def _bounded_fields(fields: dict[str, str], notes: list[str]) -> dict[str, str]:
