@@ -330,15 +330,20 @@ def test_the_cache_is_bounded_in_bytes() -> None:
 
 
 def test_what_the_cache_refuses_or_drops_is_said_in_the_log_stream() -> None:
-    state = HostState(Config(), LogStore())
+    now = [100.0]
+    state = HostState(Config(), LogStore(), clock=lambda: now[0])
     state.cache.max_bytes_per_owner = 1_000
     for _ in range(3):  # a flood of refusals is one line, then a count
         with pytest.raises(StoreError):
             state.cache_set("a", "alpha", "big", b"x" * (4 * 1024 * 1024 + 1), 0)
     for i in range(12):
         state.cache_set("a", "alpha", f"k{i}", b"x" * 100, 0)
+    now[0] += 10
+    with pytest.raises(StoreError):
+        state.cache_set("a", "alpha", "big", b"x" * (4 * 1024 * 1024 + 1), 0)
     said = [(e.plugin, e.level, e.message, e.fields) for e in state.logs]
-    assert said == [
+    assert said[2][2].endswith("nothing was stored (and 2 more since the last such note)")
+    assert said[:2] == [
         (
             "alpha",
             "warn",

@@ -330,10 +330,12 @@ class HostState:
         db_timeout: float = DEFAULT_DB_TIMEOUT_S,
         trace_size: int = DEFAULT_TRACE_SIZE,
         max_result_mb: int = DEFAULT_MAX_MESSAGE_MB,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self.logs = logs
-        self.cache = HostCache()
+        self._clock = clock
+        self.cache = HostCache(clock=clock)
         self.trace = HostTrace(trace_size)
         self.db = (
             Database(db_path, db_timeout, max_result_mb * MiB) if db_path is not None else None
@@ -366,7 +368,7 @@ class HostState:
     def note(self, plugin: str, kind: str, text: str) -> None:
         """Say in the log stream that a bound was met: once per NOTE_INTERVAL_S per plugin
         and kind, with how often it was met since (a flood of refusals is one line)."""
-        now = time.monotonic()
+        now = self._clock()
         last, unsaid = self._notes.get((plugin, kind), (float("-inf"), 0))
         if now - last < NOTE_INTERVAL_S:
             self._notes[(plugin, kind)] = (last, unsaid + 1)
