@@ -533,3 +533,46 @@ async def test_plugin_sql_reaches_the_db_file_and_nothing_else(tmp_path: Path) -
     with pytest.raises(StoreError, match="larger than the 1 MiB result limit") as many:
         await database.query(endless, [])
     assert many.value.status == "RESOURCE_EXHAUSTED"
+
+
+# -- Log calls handed from the gRPC worker threads to the loop ---------------------------
+
+
+async def test_log_calls_from_threads_all_land_in_order_and_a_flood_is_held_back() -> None:
+    """The host answers Log in gRPC's worker threads and hands the entries to the loop
+    in batches (issue #19): none lost, each thread's in its order, and past the inbox's
+    limit a caller waits for the loop rather than the queue growing."""
+    import threading
+
+    from goatui.core.hosting.host import LogInbox
+
+    taken: list[tuple[str, str, str, dict[str, str], float]] = []
+    batches: list[int] = []
+
+    def take(entries: Any) -> None:
+        batches.append(len(entries))
+        taken.extend(entries)
+
+    inbox = LogInbox(asyncio.get_running_loop(), take, limit=50)
+    blocked = threading.Event()
+
+    def plugin(name: str, count: int) -> None:
+        for n in range(count):
+            if n == 60:
+                blocked.set()  # got past the limit: the loop has been draining
+            assert inbox.put((name, "info", str(n), {}, 0.0))
+
+    threads = [threading.Thread(target=plugin, args=(name, 300)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while any(t.is_alive() for t in threads):
+        assert time.monotonic() < deadline, "Log callers never released"
+        await asyncio.sleep(0.005)
+    await asyncio.sleep(0.05)
+    inbox.close()
+    assert blocked.is_set() and len(taken) == 600
+    for name in ("a", "b"):
+        assert [e[2] for e in taken if e[0] == name] == [str(n) for n in range(300)]
+    assert max(batches) <= 50 and len(batches) < 600  # bounded by the limit, and batched
+    assert not inbox.put(("a", "info", "late", {}, 0.0))  # closed: refused, not queued

@@ -1,8 +1,7 @@
 """goatui as the plugins' host: HostService on private Unix sockets, one per plugin.
 
-Each attached plugin gets its own endpoint (its own grpc.aio server, in the event loop
-that uses it), so every host call is attributed to the plugin whose endpoint received
-it, never to what the plugin claims. Endpoints live in goatui's private runtime
+Each attached plugin gets its own endpoint (its own gRPC server), so every host call is
+attributed to the plugin whose endpoint received it, never to what the plugin claims. Endpoints live in goatui's private runtime
 directory (0700), each socket 0600, and go away with it. Never TCP.
 
 Trust (issue #18; the README's "Trust" section says it for operators): an endpoint
@@ -22,21 +21,31 @@ What the host answers:
 Every call lands in a bounded trace the operator can see. A request is at most
 MAX_REQUEST_MB and an endpoint serves at most MAX_CONCURRENT_CALLS at once, so what a
 plugin's calls hold in goatui's memory at any time is bounded too.
+
+The endpoints are grpcio's synchronous servers, sharing a few worker threads
+(`HOST_WORKERS`): served from grpc.aio, unary calls into a HostService doing nothing
+topped out ~30 % lower on this machine's two cores (issue #19, docs/PERFORMANCE.md).
+The state stays the event loop's: a `Log` is handed to the loop with others arriving
+meanwhile, one wake-up per batch (`LogInbox`: the call is answered once the entry is
+queued, and a full queue holds the plugin back rather than growing); every other call
+runs on the loop (`run_coroutine_threadsafe`), the worker waiting for its answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
+import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import grpc
-import grpc.aio
 
 from goatui.core.backends.base import HostTarget
 from goatui.core.config import Config
@@ -72,6 +81,16 @@ MAX_REQUEST_MB = 16
 MAX_CONCURRENT_CALLS = 16
 #: The log stream's `goatui` field on a line about trust (config withheld).
 TRUST = "trust"
+# Worker threads shared by every endpoint: calls are short (a Log is queued, the rest
+# wait for the loop), so a few keep the transport busy; more only contend for the GIL.
+HOST_WORKERS = 4
+# Log calls queued for the loop at most; past it a plugin's Log waits (flow control).
+INBOX_LIMIT = 50_000
+# A call other than Log waits this long for the loop beyond its own deadline (the
+# database's, or the plugin's) before it is answered UNAVAILABLE.
+_LOOP_SLACK_S = 5.0
+# A call without a deadline of its own waits this long for the loop at most.
+_NO_DEADLINE_WAIT_S = 60.0
 
 
 class HostFailure(Exception):
@@ -87,7 +106,7 @@ class HostFailure(Exception):
 class Endpoint:
     plugin: str
     path: Path
-    server: grpc.aio.Server
+    server: grpc.Server
     servicer: HostServicer
 
     @property
@@ -124,6 +143,10 @@ class Host:
         self.endpoints: dict[str, Endpoint] = {}
         self._dir = runtime.path / "host"
         self._lock = asyncio.Lock()
+        # Made with the first endpoint, in the loop the host runs in.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._workers: concurrent.futures.ThreadPoolExecutor | None = None
+        self.inbox: LogInbox | None = None
 
     async def endpoint(self, target: HostTarget) -> Endpoint:
         """The endpoint of the target's socket, started on first use."""
@@ -141,7 +164,14 @@ class Host:
             safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in target.name)[:40]
             path = self._dir / f"{len(self.endpoints) + 1}-{safe}.sock"
             path.unlink(missing_ok=True)
-            server = grpc.aio.server(
+            if self._workers is None:
+                self._loop = asyncio.get_running_loop()
+                self._workers = concurrent.futures.ThreadPoolExecutor(
+                    HOST_WORKERS, thread_name_prefix="goatui-host"
+                )
+                self.inbox = LogInbox(self._loop, self._logged)
+            server = grpc.server(
+                self._workers,
                 options=[
                     ("grpc.max_receive_message_length", MAX_REQUEST_MB * MiB),
                     ("grpc.max_send_message_length", self.max_message_mb * MiB),
@@ -151,7 +181,7 @@ class Host:
             servicer = HostServicer(self, target)
             plugin_pb2_grpc.add_HostServiceServicer_to_server(servicer, server)
             server.add_insecure_port(f"unix://{path}")
-            await server.start()
+            server.start()
             # The directory is 0700, so nobody could reach the socket before this.
             os.chmod(path, 0o600)
             endpoint = Endpoint(target.name, path, server, servicer)
@@ -185,9 +215,37 @@ class Host:
 
     async def close(self) -> None:
         endpoints, self.endpoints = list(self.endpoints.values()), {}
-        await asyncio.gather(*(e.server.stop(grace=0.2) for e in endpoints), return_exceptions=True)
+        stopped = [e.server.stop(grace=0.2) for e in endpoints]
+        # stop() answers at once with an event set once the calls in flight are done.
+        await asyncio.gather(*(asyncio.to_thread(s.wait, 2.0) for s in stopped))
         for endpoint in endpoints:
             endpoint.path.unlink(missing_ok=True)
+        if self.inbox is not None:
+            self.inbox.close()  # what was answered is kept
+        if self._workers is not None:
+            self._workers.shutdown(wait=False, cancel_futures=True)
+
+    def _logged(self, entries: deque[tuple[str, str, str, dict[str, str], float]]) -> None:
+        """Log calls handed over by the inbox, in the loop: into the stream and trace."""
+        for plugin, level, message, fields, received in entries:
+            try:
+                self.logs.add(plugin, level, message, fields, received)
+                outcome = "ok"
+            except StoreError as exc:
+                outcome = f"{exc.status}: {exc.message}"
+            self.trace.record(plugin, "Log", level, 0.0, outcome)
+
+    def on_loop(self, work: Coroutine[Any, Any, R], timeout: float | None) -> R:
+        """From a worker thread: run work in the host's loop and wait for its result."""
+        assert self._loop is not None
+        future = asyncio.run_coroutine_threadsafe(work, self._loop)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise HostFailure(
+                grpc.StatusCode.UNAVAILABLE, "goatui did not answer in time"
+            ) from None
 
     # -- what the calls reach ----------------------------------------------------------
 
@@ -242,9 +300,67 @@ class Host:
         return result, failure
 
 
+class LogInbox:
+    """Log calls from the worker threads to the event loop, a batch per wake-up.
+
+    `put` queues (holding the caller back while INBOX_LIMIT are queued), and the first
+    call of a batch asks the loop to take them: one wake-up of the loop for however many
+    arrive before it runs. The loop takes them before anything it hears of later (the
+    plugin's answer to a call, say): what was acknowledged is in the store by then.
+    """
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        take: Callable[[deque[tuple[str, str, str, dict[str, str], float]]], None],
+        limit: int = INBOX_LIMIT,
+    ) -> None:
+        self._loop = loop
+        self._take = take
+        self._limit = limit
+        self._queued: deque[tuple[str, str, str, dict[str, str], float]] = deque()
+        self._room = threading.Condition()
+        self._asked = False
+        self._closed = False
+
+    def put(self, entry: tuple[str, str, str, dict[str, str], float]) -> bool:
+        """Queue a Log call; False once closing (nothing more is taken)."""
+        with self._room:
+            if len(self._queued) >= self._limit:  # rare: the loop is far behind
+                self._room.wait_for(lambda: len(self._queued) < self._limit or self._closed)
+            if self._closed:
+                return False
+            self._queued.append(entry)
+            if self._asked:
+                return True
+            self._asked = True
+        try:
+            self._loop.call_soon_threadsafe(self.drain)
+        except RuntimeError:  # the loop is closed: goatui is ending
+            return False
+        return True
+
+    def drain(self) -> None:
+        """In the loop: hand every queued call over."""
+        with self._room:
+            queued, self._queued = self._queued, deque()
+            self._asked = False
+            self._room.notify_all()
+        if queued:
+            self._take(queued)
+
+    def close(self) -> None:
+        """Take what is queued, then refuse more."""
+        self.drain()
+        with self._room:
+            self._closed = True
+            self._room.notify_all()
+
+
 class HostServicer(plugin_pb2_grpc.HostServiceServicer):
     """One plugin's endpoint: everything arriving here is that plugin's, as goatui knows
-    it (its socket), whatever name it registers."""
+    it (its socket), whatever name it registers. Its methods run in the host's worker
+    threads; what they change, they change in the loop."""
 
     def __init__(self, host: Host, target: HostTarget) -> None:
         self.host = host
@@ -257,30 +373,38 @@ class HostServicer(plugin_pb2_grpc.HostServiceServicer):
         """What the log stream and the trace call it."""
         return self.target.name
 
-    async def _answer(
+    def _answer(
         self,
-        context: grpc.aio.ServicerContext[Any, Any],
+        context: grpc.ServicerContext,
         method: str,
         detail: str,
         work: Callable[[], Awaitable[R]],
     ) -> R:
-        result, failure = await self.host.traced(self.plugin, method, detail, work)
+        remaining = context.time_remaining()
+        wait = _NO_DEADLINE_WAIT_S if remaining is None else remaining + _LOOP_SLACK_S
+        try:
+            traced = self.host.traced(self.plugin, method, detail, work)
+            result, failure = self.host.on_loop(traced, wait)
+        except HostFailure as exc:
+            result, failure = None, exc
+        except RuntimeError:  # the loop is closed: goatui is ending
+            result, failure = None, HostFailure(grpc.StatusCode.UNAVAILABLE, "goatui is ending")
         if failure is not None:
-            await context.abort(failure.code, failure.message)
+            context.abort(failure.code, failure.message)
         assert result is not None
         return result
 
-    async def Log(
-        self, request: plugin_pb2.LogRequest, context: grpc.aio.ServicerContext[Any, Any]
+    def Log(
+        self, request: plugin_pb2.LogRequest, context: grpc.ServicerContext
     ) -> plugin_pb2.Empty:
-        async def work() -> plugin_pb2.Empty:
-            self.host.logs.add(self.plugin, request.level, request.message, dict(request.fields))
-            return plugin_pb2.Empty()
+        inbox = self.host.inbox
+        entry = (self.plugin, request.level, request.message, dict(request.fields), time.time())
+        if inbox is None or not inbox.put(entry):
+            context.abort(grpc.StatusCode.UNAVAILABLE, "goatui is ending")
+        return plugin_pb2.Empty()
 
-        return await self._answer(context, "Log", request.level, work)
-
-    async def CacheGet(
-        self, request: plugin_pb2.CacheGetRequest, context: grpc.aio.ServicerContext[Any, Any]
+    def CacheGet(
+        self, request: plugin_pb2.CacheGetRequest, context: grpc.ServicerContext
     ) -> plugin_pb2.CacheGetResponse:
         async def work() -> plugin_pb2.CacheGetResponse:
             value = self.host.cache.get(self.owner, request.key)
@@ -288,10 +412,10 @@ class HostServicer(plugin_pb2_grpc.HostServiceServicer):
                 return plugin_pb2.CacheGetResponse(found=False)
             return plugin_pb2.CacheGetResponse(value=value, found=True)
 
-        return await self._answer(context, "CacheGet", request.key, work)
+        return self._answer(context, "CacheGet", request.key, work)
 
-    async def CacheSet(
-        self, request: plugin_pb2.CacheSetRequest, context: grpc.aio.ServicerContext[Any, Any]
+    def CacheSet(
+        self, request: plugin_pb2.CacheSetRequest, context: grpc.ServicerContext
     ) -> plugin_pb2.Empty:
         async def work() -> plugin_pb2.Empty:
             value = bytes(request.value)
@@ -299,19 +423,19 @@ class HostServicer(plugin_pb2_grpc.HostServiceServicer):
             return plugin_pb2.Empty()
 
         detail = f"{request.key} ttl={request.ttl}"
-        return await self._answer(context, "CacheSet", detail, work)
+        return self._answer(context, "CacheSet", detail, work)
 
-    async def CacheDelete(
-        self, request: plugin_pb2.CacheDeleteRequest, context: grpc.aio.ServicerContext[Any, Any]
+    def CacheDelete(
+        self, request: plugin_pb2.CacheDeleteRequest, context: grpc.ServicerContext
     ) -> plugin_pb2.Empty:
         async def work() -> plugin_pb2.Empty:
             self.host.cache.delete(self.owner, request.key)
             return plugin_pb2.Empty()
 
-        return await self._answer(context, "CacheDelete", request.key, work)
+        return self._answer(context, "CacheDelete", request.key, work)
 
-    async def ConfigGet(
-        self, request: plugin_pb2.ConfigGetRequest, context: grpc.aio.ServicerContext[Any, Any]
+    def ConfigGet(
+        self, request: plugin_pb2.ConfigGetRequest, context: grpc.ServicerContext
     ) -> plugin_pb2.ConfigGetResponse:
         async def work() -> plugin_pb2.ConfigGetResponse:
             name = self.target.config_name
@@ -322,23 +446,23 @@ class HostServicer(plugin_pb2_grpc.HostServiceServicer):
                 return plugin_pb2.ConfigGetResponse(found=False)
             return plugin_pb2.ConfigGetResponse(value=values[request.key], found=True)
 
-        return await self._answer(context, "ConfigGet", request.key, work)
+        return self._answer(context, "ConfigGet", request.key, work)
 
-    async def DBQuery(
-        self, request: plugin_pb2.DBQueryRequest, context: grpc.aio.ServicerContext[Any, Any]
+    def DBQuery(
+        self, request: plugin_pb2.DBQueryRequest, context: grpc.ServicerContext
     ) -> plugin_pb2.DBQueryResponse:
         async def work() -> plugin_pb2.DBQueryResponse:
             rows = await self.host._db().query(request.query, list(request.args))
             data = json.dumps(rows, ensure_ascii=False).encode()
             return plugin_pb2.DBQueryResponse(rows=data)
 
-        return await self._answer(context, "DBQuery", request.query, work)
+        return self._answer(context, "DBQuery", request.query, work)
 
-    async def DBExec(
-        self, request: plugin_pb2.DBExecRequest, context: grpc.aio.ServicerContext[Any, Any]
+    def DBExec(
+        self, request: plugin_pb2.DBExecRequest, context: grpc.ServicerContext
     ) -> plugin_pb2.DBExecResponse:
         async def work() -> plugin_pb2.DBExecResponse:
             affected = await self.host._db().execute(request.query, list(request.args))
             return plugin_pb2.DBExecResponse(affected_rows=affected)
 
-        return await self._answer(context, "DBExec", request.query, work)
+        return self._answer(context, "DBExec", request.query, work)

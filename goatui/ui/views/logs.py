@@ -44,7 +44,7 @@ from goatui.ui.screens.attach_host import AttachHostScreen
 from goatui.ui.scrolling import JumpScroll
 from goatui.ui.views.base import View
 
-TICK_S = 0.1
+TICK_S = 0.25
 # Lines kept on screen; the store keeps more (config log_buffer) and export takes all.
 MAX_LINES = 5_000
 TRACE_LINES = 2_000
