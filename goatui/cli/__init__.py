@@ -34,11 +34,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     for signum in (signal.SIGTERM, signal.SIGHUP):
         if signal.getsignal(signum) is not signal.SIG_IGN:  # `nohup` stays in force
             signal.signal(signum, _raise_interrupt)
+    handler = getattr(options, "handler", None)
+    if handler is not None and not getattr(options, "needs_config", True):
+        return int(handler(options, None))  # `completion`: no config, no session
     try:
         from goatui.cli.common import build_session, load_options_config, open_console
 
         config = load_options_config(options)
-        handler = getattr(options, "handler", None)
         if as_program:
             if handler is None:
                 # The console: Textual and the views load under the same rule.

@@ -6,7 +6,7 @@ import argparse
 import importlib
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from goatui import __version__
 from goatui.cli import argtypes
@@ -41,9 +41,16 @@ COMMAND_MODULES = (
     "cmd_widget",
     "cmd_health",
     "cmd_audit",
+    "cmd_completion",
 )
 
-CommandFactory = Callable[[str, str], argparse.ArgumentParser]
+
+class CommandFactory(Protocol):
+    """Adds a command; `common=False` leaves out the options every other command takes."""
+
+    def __call__(
+        self, name: str, help_text: str, *, common: bool = True
+    ) -> argparse.ArgumentParser: ...
 
 
 class Parser(argparse.ArgumentParser):
@@ -61,6 +68,10 @@ class Parser(argparse.ArgumentParser):
         the subparser's `parse_known_args` are private: tests/test_private_internals.py.
         """
         self._deferred.append((len(self._actions), setup))
+
+    def finish(self) -> None:
+        """Add what `defer` put off now (shell completion lists every option)."""
+        self._run_deferred()
 
     def _run_deferred(self) -> None:
         while self._deferred:
@@ -240,7 +251,7 @@ def build_parser() -> Parser:
     add_common(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
-    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+    def command(name: str, help_text: str, *, common: bool = True) -> argparse.ArgumentParser:
         sub = commands.add_parser(
             name,
             help=help_text,
@@ -248,7 +259,8 @@ def build_parser() -> Parser:
             epilog=EPILOG,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        sub.defer(partial(add_common, sub, top=False))
+        if common:
+            sub.defer(partial(add_common, sub, top=False))
         return sub
 
     for module in COMMAND_MODULES:
