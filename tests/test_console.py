@@ -238,8 +238,10 @@ async def test_escape_cancels_a_call_in_flight_then_leaves(
         view = await open_invoke(pilot, eventually, "alpha")
         await send(pilot, "slow", '{"seconds": 20}')
         await eventually(lambda: view.calling, 3, "call in flight")
-        # The UI stays responsive while the plugin works: keys still move focus.
-        await pilot.press("tab")
+        # Sent: the result has the keys. The UI stays responsive while the plugin
+        # works: keys still move focus.
+        assert app.focused is view.viewer
+        await pilot.press("shift+tab")
         assert app.focused is view.args_area
         await pilot.press("escape")
         await eventually(lambda: status_text(app).startswith("CANCELLED"), 3, "cancelled")

@@ -20,8 +20,8 @@ pytestmark = [
 def terminal(tmux: TmuxServer) -> Iterator[Callable[..., Terminal]]:
     opened: list[Terminal] = []
 
-    def open_terminal(*args: str, **options: Any) -> Terminal:
-        opened.append(tmux.open(goatui_command(*args), **options))
+    def open_terminal(*args: str, env: dict[str, str] | None = None, **options: Any) -> Terminal:
+        opened.append(tmux.open(goatui_command(*args, env=env), **options))
         return opened[-1]
 
     yield open_terminal
@@ -92,3 +92,38 @@ def test_a_fleet_going_down_is_one_notice_and_its_gone_rows_leave_on_r(
     term.keys("r")
     screen = term.wait_for(lambda s: len(table_rows(s)) == 1, "the GONE rows gone")
     assert "zeta" in table_rows(screen)[0] and "● SERVING" in table_rows(screen)[0]
+
+
+def test_contexts_added_later_are_offered_and_a_switch_leaves_no_old_data(
+    alpha: Any, terminal: Callable[..., Terminal], tmp_path: Path
+) -> None:
+    """Two bugs of issue #17: ctrl+o said "no contexts" for contexts added after the
+    start; after a switch from a gateway Invoke showed the gateway plugin's error and the
+    Logs view its lines, unmarked."""
+    from helpers.gateway_server import ADMIN_TOKEN, GatewayServer
+
+    config = tmp_path / "goatui.toml"
+    config.write_text("")
+    with GatewayServer() as gw:
+        gw.state.log("alpha", "warn", "a line from the gateway")
+        env = {"GOATFLOW_TOKEN": ADMIN_TOKEN}
+        term = terminal("--config", str(config), "--gateway", gw.url, env=env)
+        term.wait_for(lambda s: count_rows(s, "● ENABLED") >= 1, "the gateway's plugins")
+        term.keys("C-o")
+        term.wait_for(lambda s: "no contexts: add [contexts.NAME]" in s, "no contexts yet")
+
+        term.keys("i")  # alpha, the first row
+        term.wait_for(lambda s: "args (JSON)" in s, "Invoke")
+        term.keys("fail", "C-r")
+        term.wait_for(lambda s: "HTTP 400" in s or "failed" in s.split("args (JSON)")[1], "error")
+
+        config.write_text(f'[contexts.local]\nsockets = ["{alpha.socket}"]\n')
+        term.keys("C-o")
+        term.wait_for(lambda s: "Switch context" in s and "local" in s, "the new context offered")
+        term.keys("Enter")
+        screen = term.wait_for(
+            lambda s: "switched to context local" in s, "Invoke after the switch"
+        )
+        assert "HTTP 400" not in screen
+        term.keys("5")
+        term.wait_for(lambda s: "context switched from" in s, "the mark in the Logs view")

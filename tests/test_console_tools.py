@@ -20,7 +20,7 @@ from textual.widgets import Static
 from goatui.core.audit import AuditLog
 from goatui.core.backends.sockets.backend import SocketBackend
 from goatui.core.backends.sockets.discovery import Sources, read_plugins_dir
-from goatui.core.config import Config
+from goatui.core.config import Config, load_config
 from goatui.core.monitor import PluginMonitor
 from goatui.core.session import Session
 from goatui.ui.app import GoatApp
@@ -331,24 +331,30 @@ async def test_gateway_enable_disable_warnings_and_curl(eventually: Any) -> None
 async def test_context_switch_rebuilds_backend_and_monitor(
     plugins: Any, eventually: Any, tmp_path: Path
 ) -> None:
+    """Contexts added to the file after the start are offered (issue #17), and after the
+    switch no view shows the old context's data unmarked."""
     alpha = plugins.start("alpha")
     beta = plugins.start("beta")
-    config = Config(
-        contexts={
-            "one": {"sockets": [str(alpha.socket)]},
-            "two": {"sockets": [str(beta.socket)]},
-        },
-        path=tmp_path / "config.toml",
-    )
+    path = tmp_path / "config.toml"
+    path.write_text(f'[contexts.one]\nsockets = ["{alpha.socket}"]\n')
+    config = load_config(path)
     backend = SocketBackend(Sources(sockets=[str(alpha.socket)]))
     session = Session(backend=backend, config=config)
     app = GoatApp(session, monitor=PluginMonitor(backend, **FAST))
     async with app.run_test(size=SIZE) as pilot:
         await wait_serving(app, eventually, "alpha")
+        invoke = app.query_one(InvokeView)
+        app.show_view("invoke", "alpha")
+        invoke.function_input.value = "fail"
+        await pilot.press("ctrl+r")
+        await eventually(lambda: "it broke" in plain_status(app), 5, "alpha's error")
+
+        with path.open("a") as file:
+            file.write(f'[contexts.two]\nsockets = ["{beta.socket}"]\n')
         old_monitor = app.ctx.monitor
         await pilot.press("ctrl+o")
-        await pilot.pause()
-        assert isinstance(app.screen, ContextScreen)
+        await eventually(lambda: isinstance(app.screen, ContextScreen), 5, "the switcher")
+        assert [c.name for c in app.screen.contexts] == ["one", "two"]  # type: ignore[attr-defined]
         await pilot.press("down", "enter")  # "two"
         await eventually(lambda: app.ctx.monitor is not old_monitor, 5, "new monitor")
         assert not old_monitor.running
@@ -356,6 +362,17 @@ async def test_context_switch_rebuilds_backend_and_monitor(
         await wait_serving(app, eventually, "beta")
         await eventually(lambda: "alpha" not in PluginsView_names(app), 5, "alpha gone")
         assert "sockets (two)" in app.sub_title
+        # Invoke: alpha's error is gone; the Logs: a line marks where the old lines end.
+        assert "it broke" not in plain_status(
+            app
+        ) and "switched to context sockets (two)" in plain_status(app)
+        assert "it broke" not in "\n".join(invoke.viewer.lines)
+        marks = [e.message for e in session.logs if e.plugin == "goatui"]
+        assert any("context switched from sockets to sockets (two)" in m for m in marks), marks
+
+
+def plain_status(app: GoatApp) -> str:
+    return str(app.query_one("#invoke-status", Static).content)
 
 
 def PluginsView_names(app: GoatApp) -> list[str]:

@@ -14,6 +14,7 @@ import importlib
 import time
 from collections.abc import Iterable
 from functools import partial
+from pathlib import Path
 from typing import cast
 
 from rich.text import Text
@@ -31,7 +32,7 @@ from textual.worker import Worker, WorkerState, WorkType
 
 from goatui.core.backends.contexts import available_contexts, backend_for_context
 from goatui.core.calls.history import History
-from goatui.core.config import save_setting
+from goatui.core.config import Config, load_config, save_setting
 from goatui.core.errors import GoatError
 from goatui.core.logs import GOATUI_FIELD, RELOAD, LogEntry
 from goatui.core.monitor import PluginMonitor
@@ -124,7 +125,6 @@ class GoatApp(TypedAheadKeys, App[int]):
         self._keep_long_lived_on = keep_long_lived
         self._kept_for = 0  # how many plugins there were at the last _keep_long_lived
         self._mounting: dict[str, asyncio.Task[None]] = {}
-        self._shows_waiting = 0  # views shown before they were mounted, still mounting
         self._starting: asyncio.Future[GoatError | None] | None = None
         if monitor is None:
             monitor = PluginMonitor(session.backend, interval=session.config.probe_interval)
@@ -288,8 +288,7 @@ class GoatApp(TypedAheadKeys, App[int]):
         if view is None:
             # Shown before its background mount got to it: mount it now, then show.
             # Keys typed meanwhile wait for it (goatui.ui.keys), not the hidden table.
-            self._shows_waiting += 1
-            self.switching = True
+            self.hold_keys()
 
             # A function, not a coroutine: quitting first leaves no coroutine unawaited.
             async def show() -> None:
@@ -311,8 +310,7 @@ class GoatApp(TypedAheadKeys, App[int]):
         try:
             await self.ensure_view(name)
         finally:
-            self._shows_waiting -= 1
-            self.switching = self._shows_waiting > 0
+            self.release_keys()
         if self.query_one(TabbedContent).active == name:  # not left meanwhile
             self.show_view(name, plugin)
 
@@ -472,16 +470,38 @@ class GoatApp(TypedAheadKeys, App[int]):
     # -- contexts ----------------------------------------------------------------------
 
     def action_switch_context(self) -> None:
+        # Keys typed after ctrl+o (down, enter) wait for the switcher, not the view.
+        self.hold_keys()
+        self._open_switcher()
+
+    @work(group="context-switcher", exit_on_error=False)
+    async def _open_switcher(self) -> None:
+        """The config file read again (contexts added since the start are offered), then
+        the switcher. A file broken meanwhile is said; the contexts read before stay."""
         try:
-            contexts = available_contexts(self.ctx.config)
-        except GoatError as exc:
-            toast(self, exc.line(), title="contexts", severity="error")
-            return
-        if not contexts:
-            where = self.ctx.config.path or "the config file"
-            toast(self, f"no contexts: add [contexts.NAME] tables to {where}", severity="warning")
-            return
-        self.push_screen(ContextScreen(contexts, self.ctx.backend.label), self._context_chosen)
+            config = self.ctx.config
+            try:
+                fresh = await asyncio.to_thread(read_again, config.path)
+            except GoatError as exc:
+                toast(self, f"{exc.line()} (using the contexts read before)", severity="error")
+            else:
+                if fresh is not None:
+                    config.contexts = fresh.contexts
+            try:
+                contexts = available_contexts(config)
+            except GoatError as exc:
+                toast(self, exc.line(), title="contexts", severity="error")
+                return
+            if not contexts:
+                where = config.path or "the config file"
+                toast(
+                    self, f"no contexts: add [contexts.NAME] tables to {where}", severity="warning"
+                )
+                return
+            switcher = ContextScreen(contexts, self.ctx.backend.label)
+            await self.push_screen(switcher, self._context_chosen)
+        finally:
+            self.release_keys()
 
     def _context_chosen(self, name: str | None) -> None:
         if name:
@@ -500,6 +520,9 @@ class GoatApp(TypedAheadKeys, App[int]):
             return
         session, old_monitor = self.ctx.session, self.ctx.monitor
         await old_monitor.stop()
+        self._notices = TransitionNotices()  # nothing more about the old context's plugins
+        old_label = session.backend.label
+        new_label = backend.label if name in backend.label else f"{name} ({backend.label})"
         old_backend, session.backend = session.backend, backend
         monitor = PluginMonitor(backend, interval=self.ctx.config.probe_interval)
         self.ctx.monitor = monitor
@@ -510,13 +533,14 @@ class GoatApp(TypedAheadKeys, App[int]):
             self._update_subtitle()
             self._show_warnings()
             toast(self, f"switched to context {name} ({backend.label})", title="context")
+            # Every view shows the new context's data only, or marks where the old
+            # one's ends (the log stream).
+            for view_name, _ in self.VIEWS:
+                view = self._mounted_view(view_name)
+                if view is not None:
+                    view.context_changed(old_label, new_label)
             await monitor.start()
             self._update_subtitle()
-            from goatui.ui.views.logs import LogsView  # loaded already if it is mounted
-
-            logs = self._mounted_view("logs")
-            if isinstance(logs, LogsView):
-                logs.backend_changed()
 
     def _update_subtitle(self) -> None:
         live = len(self.ctx.live_plugins())
@@ -546,6 +570,13 @@ class GoatApp(TypedAheadKeys, App[int]):
     def _report_worker_error(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             toast(self, describe(event.worker.error), title="error", severity="error")
+
+
+def read_again(path: Path | None) -> Config | None:
+    """The config file as it is now; None when there is none (what was read stays)."""
+    if path is None or not path.exists():
+        return None
+    return load_config(path)
 
 
 def _bindings(items: Iterable[BindingType]) -> list[Binding]:

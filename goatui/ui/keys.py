@@ -12,7 +12,11 @@ link, a fast typist, a terminal multiplexer replaying input), and then:
 
 Widgets built with `KeysInOrder` run a binding as soon as they do not use the key
 themselves, and pass a key typed ahead of a focus change (or a view switch) to the App,
-which hands it on to whatever has focus once the switch has settled.
+which hands it on to whatever has focus once the switch has settled. A widget that is
+not built so (Textual's Select and its list, a dialog's buttons, the screen) gets one
+key at a time: the next waits until that one has been handled, since it may close a
+list or move the focus. A focus on a widget hidden for good is moved to what the
+active view offers (`recover_focus`), so no key sequence leaves the console deaf.
 
 Textual internals are used (`Message._stop_propagation`, `Widget._forward_event`, the
 `Widget._on_key` override): textual is pinned to the minor version they were checked
@@ -31,6 +35,7 @@ from textual.app import App
 from textual.widgets import Input
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
     from textual.widget import Widget
 
     _WidgetMixin = Widget
@@ -47,6 +52,9 @@ SETTLE_REFRESHES = 120
 #: revealed (a class change) is shown after one style update; one hidden for good (the
 #: Logs view's lines under "host calls only") never is, and every key waited for it.
 RECOVER_REFRESHES = 5
+#: Refreshes the next key waits after one handed to a widget that does not keep keys
+#: in order (goatui's own widgets do: theirs wait only for focus changes).
+UNORDERED_REFRESHES = 3
 
 
 def is_shown(widget: Widget) -> bool:
@@ -67,7 +75,9 @@ class KeysInOrder(_WidgetMixin):
         # The base classes' own key handlers run below, once, via super(); without this
         # Textual would call them again after this one.
         event.prevent_default()
-        if self.app.focused is not self or not is_shown(self):
+        app = self.app
+        held = isinstance(app, TypedAheadKeys) and app.switching
+        if held or app.focused is not self or not is_shown(self):
             # Typed ahead of a focus change: it belongs to what the operator was looking
             # at when they typed it, which the App knows once the change has settled.
             event.stop()
@@ -95,8 +105,23 @@ class TypedAheadKeys(_AppMixin):
 
     _typed_ahead: deque[events.Key]
     _settle_tries = 0
-    #: Set while a view is being mounted: focus is not settled until it is shown.
-    switching = False
+    _holds = 0
+    # Refreshes still to wait for the key handed to a widget that does not keep keys in
+    # order: what it does may take a few hops (a list closing posts a message, the
+    # select then focuses itself later).
+    _unordered_wait = 0
+
+    @property
+    def switching(self) -> bool:
+        """A view is being mounted, or a dialog opened: focus is not settled until then."""
+        return self._holds > 0
+
+    def hold_keys(self) -> None:
+        """Keys typed from now wait (in order) until `release_keys`."""
+        self._holds += 1
+
+    def release_keys(self) -> None:
+        self._holds = max(self._holds - 1, 0)
 
     def replay_typed_key(self, key: events.Key) -> None:
         if not hasattr(self, "_typed_ahead"):
@@ -132,20 +157,55 @@ class TypedAheadKeys(_AppMixin):
                 self._typed_ahead.clear()  # nowhere to go: dropped, never misapplied
                 self.bell()
             return
+        if self._unordered_in_flight:
+            self.call_after_refresh(self._replay)  # the last one handed over comes first
+            return
         target = self.focused or self.screen
-        while self._typed_ahead:
-            target._forward_event(self._typed_ahead.popleft())
+        if isinstance(target, KeysInOrder):
+            while self._typed_ahead:
+                target._forward_event(self._typed_ahead.popleft())
+            return
+        self._hand_over_one(target, self._typed_ahead.popleft())
+        if self._typed_ahead:
+            self._settle_tries = 0
+            self.call_after_refresh(self._replay)
+
+    def _hand_over_one(self, target: Widget | Screen[object], key: events.Key) -> None:
+        """One key to a widget that does not keep keys in order (a Select, a dialog's
+        list or buttons, the screen itself); the next waits until it has been handled,
+        so what this one does (close a list, move the focus) decides where that goes."""
+        self._wait_for_unordered()
+        target._forward_event(key)
+
+    @property
+    def _unordered_in_flight(self) -> bool:
+        return self._unordered_wait > 0
+
+    def _wait_for_unordered(self) -> None:
+        if self._unordered_wait == 0:
+            self.call_after_refresh(self._unordered_handled)
+        self._unordered_wait = UNORDERED_REFRESHES
+
+    def _unordered_handled(self) -> None:
+        self._unordered_wait -= 1
+        if self._unordered_wait > 0:
+            self.call_after_refresh(self._unordered_handled)
 
     async def on_event(self, event: events.Event) -> None:
-        # A fresh key while older ones wait must wait behind them.
         if (
             isinstance(event, events.Key)
             and not event.is_forwarded
-            and self.holding_keys()
             and not self._is_priority_key(event.key)
         ):
-            self.replay_typed_key(event)
-            return
+            # A fresh key while older ones wait, or while the last went to a widget
+            # that has not handled it yet, waits behind them.
+            if self.holding_keys() or self._unordered_in_flight:
+                self.replay_typed_key(event)
+                return
+            if not isinstance(self.focused or self.screen, KeysInOrder):
+                # Handed over below, as Textual does (priority bindings, escape to
+                # minimize); the next key waits until this one has been handled.
+                self._wait_for_unordered()
         await super().on_event(event)
 
     def _is_priority_key(self, key: str) -> bool:

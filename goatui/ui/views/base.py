@@ -17,6 +17,10 @@ from goatui.ui.errors import describe, toast
 class Console(Protocol):
     """What views ask of the app that holds them."""
 
+    def context_changed(self, old: str, new: str) -> None:
+        """The console switched contexts (old and new as the operator knows them): drop
+        what came from the old one, or mark where it ends."""
+
     def show_view(self, name: str, plugin: str | None = None) -> None: ...
 
 
@@ -38,6 +42,10 @@ class View(Container):
     def default_focus(self) -> Widget | None:
         """What the operator most likely wants focused when this view is shown."""
         return self
+
+    def context_changed(self, old: str, new: str) -> None:
+        """The console switched contexts (old and new as the operator knows them): drop
+        what came from the old one, or mark where it ends."""
 
     def show_view(self, name: str, plugin: str | None = None) -> None:
         """Switch to another view now; `plugin` preselects a plugin there (Invoke).

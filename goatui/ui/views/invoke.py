@@ -159,6 +159,9 @@ class InvokeView(View):
         self._draft = ("", "")
         self._kept: OrderedDict[float, KeptResult] = OrderedDict()
         self._show_all_when_ready = False
+        # Set while a call to the context left behind is being cancelled.
+        self._left_context = False
+        self._chosen: str | None = None
 
     def on_mount(self) -> None:
         self.query_one("#invoke-timeline").display = False
@@ -202,7 +205,9 @@ class InvokeView(View):
         """Offer the plugins present now, keeping the current choice."""
         names = [s.name for s in self.ctx.live_plugins()]
         if names != self._names:
-            current = self.plugin
+            # The one chosen last, even if it went away for a while (a plugin restarting,
+            # a context switched to one that has it too).
+            current = self.plugin or self._chosen
             self._names = names
             select = self.plugin_select
             select.set_options((safe_text(n, one_line=True), n) for n in names)
@@ -226,8 +231,28 @@ class InvokeView(View):
     def on_plugins_changed(self, _message: PluginsChanged) -> None:
         self.update_plugins()
 
+    def context_changed(self, old: str, new: str) -> None:
+        """The result, its status and the results kept for diffs were the old context's:
+        gone, and the status says so. What was typed stays, to call it here too."""
+        if self.calling and self._call_worker is not None:
+            self._left_context = True  # its cancellation is not news in the new context
+            self._call_worker.cancel()
+        self._last = self._shown = None
+        self._kept.clear()
+        self._recall_pos = -1
+        self.query_one("#invoke-timeline").display = False
+        self._set_status(
+            safe_text(
+                f"switched to context {new}: no result here yet (ctrl+r sends)", one_line=True
+            )
+        )
+        self.viewer.show_message("", placeholder="no result in this context yet")
+        self.refresh_bindings()
+
     @on(Select.Changed, "#invoke-plugin")
     def _plugin_changed(self) -> None:
+        if self.plugin is not None:
+            self._chosen = self.plugin
         self._recall_pos = -1
         self.query_one(LogTail).follow(self.plugin)
         self._update_handlers()
@@ -281,6 +306,8 @@ class InvokeView(View):
             return
         self._recall_pos = -1
         self._call_worker = self._call(plugin, function, text, args)
+        # The result's keys (h, d, /, n …) work at once; ctrl+r sends again from there.
+        focus_now(self.viewer)
 
     def _show_invalid_args(self, text: str, error: InvalidArgs) -> None:
         """Point at the line and column; nothing is sent."""
@@ -306,6 +333,7 @@ class InvokeView(View):
         at = self.ctx.clock()
         wall = time.time()  # the host trace's clock, for the timeline
         started = time.perf_counter()
+        self._left_context = False
         self._set_status(safe_text(f"calling {plugin}.{function} … escape cancels", one_line=True))
         self.add_class("-calling")
         try:
@@ -314,7 +342,8 @@ class InvokeView(View):
             view = await asyncio.to_thread(classify_result, result.data, head=head)
         except asyncio.CancelledError:
             elapsed = (time.perf_counter() - started) * 1000
-            self._failed("CANCELLED", elapsed, "cancelled; the plugin may still finish it")
+            if not self._left_context:
+                self._failed("CANCELLED", elapsed, "cancelled; the plugin may still finish it")
             self._remember(plugin, function, text, at, elapsed, "cancelled", "CANCELLED")
             auditing.record(
                 self, self.ctx, "invoke", f"{plugin}/{function}", cancelled=True, args=text

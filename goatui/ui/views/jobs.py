@@ -499,6 +499,12 @@ class JobsView(View):
     def on_plugins_changed(self, _message: PluginsChanged) -> None:
         self._read_jobs()  # most updates are probes: nothing to redraw here
 
+    def context_changed(self, old: str, new: str) -> None:
+        """Runs from here were the old context's: a job of the same name is not that one."""
+        self.workers.cancel_group(self, "jobs")
+        self.runs = RunHistory()
+        self.reload()
+
     def on_refresh_requested(self, _message: RefreshRequested) -> None:
         self.reload()
 

@@ -350,11 +350,12 @@ class LogsView(View):
 
     # -- gateway -----------------------------------------------------------------------
 
-    def backend_changed(self) -> None:
-        """After a context switch: follow the new gateway's buffer, or stop following.
-
-        The worker group is exclusive, so this also cancels the old backend's poller.
-        """
+    def context_changed(self, old: str, new: str) -> None:
+        """A line in the stream marks where the old context's lines end; then the new
+        gateway's buffer is followed, or none (the exclusive worker group cancels the
+        old backend's poller)."""
+        mark = f"──── context switched from {old} to {new}: the lines above are from {old}"
+        self.ctx.session.logs.add("goatui", "info", mark)
         self._gateway_error = ""
         self._follow_gateway()
 

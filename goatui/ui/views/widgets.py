@@ -516,6 +516,12 @@ class WidgetsView(View):
 
     # -- messages and actions ----------------------------------------------------------
 
+    def context_changed(self, old: str, new: str) -> None:
+        """What the panels showed came from the old context: none of it is kept."""
+        self._memory.clear()
+        self._specs = []
+        self.run_worker(self._rebuild(), group="widgets-context", exclusive=True)
+
     async def on_plugins_changed(self, _message: PluginsChanged) -> None:
         if not self._plugins_changed():
             return  # most updates are probes: nothing to rebuild
