@@ -28,7 +28,7 @@ MANIFEST = {
         {"method": "POST", "path": "/api/plugins/alpha/fail", "handler": "fail"},
     ],
     "widgets": [{"id": "alpha-w", "title": "Alpha", "handler": "widget_json", "size": "small"}],
-    "jobs": [{"id": "nightly", "schedule": "0 3 * * *", "handler": "text"}],
+    "jobs": [{"id": "nightly", "schedule": "0 3 * * *", "handler": "text", "enabled": True}],
     "permissions": ["cache:read", "db:read"],
 }
 

@@ -40,12 +40,14 @@ JOBS: list[dict[str, Any]] = [
         "handler": "echo",
         "description": "Echoes its (empty) args",
         "timeout": "5s",
+        "enabled": True,
     },
     {
         "id": "broken",
         "schedule": "61 * * * *",
         "handler": "echo",
         "description": "A schedule no cron accepts",
+        "enabled": True,
     },
     {
         "id": "off",
@@ -54,8 +56,14 @@ JOBS: list[dict[str, Any]] = [
         "description": "Disabled in the manifest",
         "enabled": False,
     },
-    {"id": "sleepy", "schedule": "*/5 * * * *", "handler": "slow", "timeout": "1s"},
-    {"id": "failing", "schedule": "@daily", "handler": "fail", "timeout": "bogus"},
+    {
+        "id": "sleepy",
+        "schedule": "*/5 * * * *",
+        "handler": "slow",
+        "timeout": "1s",
+        "enabled": True,
+    },
+    {"id": "failing", "schedule": "@daily", "handler": "fail", "timeout": "bogus", "enabled": True},
 ]
 IDS = [job["id"] for job in JOBS]
 
@@ -122,7 +130,7 @@ async def test_list_jobs_across_plugins(three_plugins: list[Any]) -> None:
 
 
 def spec(**fields: Any) -> JobSpec:
-    return JobSpec.from_manifest("p", {"id": "j", "handler": "h", **fields})
+    return JobSpec.from_manifest("p", {"id": "j", "handler": "h", "enabled": True, **fields})
 
 
 def test_job_row_shape_and_next_run_in_zone() -> None:
@@ -136,6 +144,7 @@ def test_job_row_shape_and_next_run_in_zone() -> None:
         "describe": "every hour",
         "description": "d",
         "enabled": True,
+        "disabled_reason": None,
         "timeout_s": 300.0,
         "timeout_error": None,
         "next_run": "2026-10-25T00:00:00+02:00",
@@ -327,7 +336,7 @@ def test_cli_job_run_disabled_runs_with_a_note(jobber: Any, goatui: Any) -> None
     result = goatui("job", "run", "jobber", "off", "--socket", str(jobber.socket))
     assert result.returncode == 0
     assert json.loads(result.stdout) == {}
-    assert "job off is disabled" in one_line(result.stderr)
+    assert "job off of jobber is disabled (enabled is false)" in one_line(result.stderr)
 
 
 def test_cli_job_run_handler_error_exits_1(jobber: Any, goatui: Any) -> None:

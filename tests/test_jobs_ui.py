@@ -35,15 +35,23 @@ JOBS: list[dict[str, Any]] = [
         "handler": "echo",
         "description": "Echoes its (empty) args",
         "timeout": "5s",
+        "enabled": True,
     },
     {
         "id": "broken",
         "schedule": "61 * * * *",
         "handler": "echo",
         "description": "A schedule no cron accepts",
+        "enabled": True,
     },
     {"id": "off", "schedule": "30 2 * * 0", "handler": "echo", "enabled": False},
-    {"id": "sleepy", "schedule": "*/5 * * * *", "handler": "slow", "timeout": "1s"},
+    {
+        "id": "sleepy",
+        "schedule": "*/5 * * * *",
+        "handler": "slow",
+        "timeout": "1s",
+        "enabled": True,
+    },
 ]
 
 

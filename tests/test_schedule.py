@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from goatui.core.jobs.cron import Schedule
 from goatui.core.jobs.durations import parse_go_duration
+from goatui.core.jobs.runs import job_row, next_run, next_run_text
 from goatui.core.jobs.spec import DEFAULT_JOB_TIMEOUT_S, JobSpec, jobs_of
 from goatui.core.jobs.zones import format_next, humanize_delta, local_zone, utc
 from goatui.core.models import Manifest, PluginInfo
@@ -163,6 +164,7 @@ def test_jobspec_full_entry() -> None:
         schedule="0 3 * * *",
         description="Purge old rows",
         enabled=False,
+        why_disabled="enabled is false",
         timeout_s=150.0,
         timeout_error="",
     )
@@ -172,7 +174,7 @@ def test_jobspec_full_entry() -> None:
 def test_jobspec_missing_fields_get_defaults() -> None:
     spec = JobSpec.from_manifest("p", {})
     assert (spec.id, spec.handler, spec.schedule, spec.description) == ("", "", "", "")
-    assert spec.enabled is True
+    assert (spec.enabled, spec.why_disabled) == (False, "enabled not set")
     assert spec.timeout_s == DEFAULT_JOB_TIMEOUT_S == 300.0
     assert spec.timeout_error == ""
     assert spec.parsed_schedule.error == "empty schedule"
@@ -192,37 +194,45 @@ def test_jobspec_mistyped_fields_are_shown_and_said_to_be_wrong() -> None:
     assert schedule.error == "schedule must be a string, not a number (5)"
     assert schedule.describe() == "invalid: schedule must be a string, not a number (5)"
     assert not schedule.valid and "empty" not in schedule.describe()
-    assert spec.enabled is True
+    assert spec.enabled is False  # left out: a Go bool's false
     absent = JobSpec.from_manifest("p", {"schedule": None})
     assert absent.schedule == "" and absent.parsed_schedule.error == "empty schedule"
 
 
 def test_jobspec_not_a_mapping() -> None:
     spec = JobSpec.from_manifest("p", ["not", "a", "dict"])  # type: ignore[arg-type]
-    assert spec == JobSpec(plugin="p", id="", handler="", schedule="")
+    assert spec == JobSpec(
+        plugin="p", id="", handler="", schedule="", enabled=False, why_disabled="enabled not set"
+    )
 
 
 @pytest.mark.parametrize(
-    ("value", "enabled"),
+    ("value", "enabled", "why"),
     [
-        (True, True),
-        (False, False),
-        (None, True),
-        ("false", False),
-        ("False", False),
-        ("no", False),
-        ("true", True),
-        (0, False),
-        (1, True),
-        ([], True),
+        (True, True, ""),
+        (False, False, "enabled is false"),
+        (None, False, "enabled not set"),
+        # A Go bool: GoatFlow cannot read anything but a JSON boolean into it.
+        ("true", False, "a string, not true or false"),
+        ("yes", False, "a string, not true or false"),
+        (1, False, "int, not true or false"),
+        ([], False, "list, not true or false"),
     ],
 )
-def test_jobspec_enabled(value: Any, enabled: bool) -> None:
-    assert JobSpec.from_manifest("p", {"enabled": value}).enabled is enabled
+def test_jobspec_enabled_is_a_go_bool(value: Any, enabled: bool, why: str) -> None:
+    spec = JobSpec.from_manifest("p", {"enabled": value})
+    assert spec.enabled is enabled
+    assert why in spec.why_disabled and bool(spec.why_disabled) is not enabled
 
 
-def test_jobspec_enabled_missing_means_enabled() -> None:
-    assert JobSpec.from_manifest("p", {"id": "x"}).enabled is True
+def test_jobspec_enabled_missing_means_never_scheduled() -> None:
+    """GoatFlow's scheduler skips a job whose manifest leaves `enabled` out (PROTOCOL.md)."""
+    spec = JobSpec.from_manifest("p", {"id": "x", "schedule": "* * * * *"})
+    assert (spec.enabled, spec.enabled_word) == (False, "not set")
+    assert spec.disabled_text == "disabled (enabled not set): GoatFlow does not schedule it"
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert next_run(spec, now) is None and next_run_text(spec, now) == "disabled"
+    assert job_row(spec, now)["disabled_reason"] == "enabled not set"
 
 
 @pytest.mark.parametrize(
@@ -232,7 +242,8 @@ def test_jobspec_enabled_missing_means_enabled() -> None:
         ("", 300.0, ""),
         ("5m", 300.0, ""),
         ("1.5h", 5400.0, ""),
-        ("300ms", 0.3, ""),
+        ("1500ms", 1.5, ""),
+        ("300ms", 300.0, "under a second"),
         ("5 minutes", 300.0, "invalid duration"),
         ("5", 300.0, "missing unit"),
         ("0s", 300.0, "not positive"),
@@ -264,7 +275,7 @@ def test_jobs_of() -> None:
         {
             "name": "stats",
             "jobs": [
-                {"id": "a", "schedule": "*/5 * * * *", "handler": "h.a"},
+                {"id": "a", "schedule": "*/5 * * * *", "handler": "h.a", "enabled": True},
                 "not an object",
                 {"id": "b", "schedule": "@daily", "handler": "h.b", "enabled": False},
             ],

@@ -49,9 +49,13 @@ def test_call_answers_and_exits_0(cli: Any) -> None:
     assert (ran.returncode, json.loads(ran.stdout)) == (0, {"message": "Hello, Ada!"})
 
 
-def test_a_plugins_error_result_is_a_result(cli: Any) -> None:
-    # GoatFlow's plugins answer failures as {"error": ...}, and its gateway passes them on.
+def test_a_plugins_error_result_is_its_error(cli: Any) -> None:
+    # GoatFlow's plugins answer failures as {"error": ...}: the plugin's error (exit 1),
+    # as through sockets and the gateway; --raw prints it as the result.
     ran = cli("--wasm", str(DEMO), "call", "ticket-stats", "nope")
+    assert (ran.returncode, ran.stdout) == (1, "")
+    assert "the plugin answered with an error: unknown function: nope" in one_line(ran.stderr)
+    ran = cli("--wasm", str(DEMO), "call", "ticket-stats", "nope", "--raw")
     assert (ran.returncode, json.loads(ran.stdout)) == (0, {"error": "unknown function: nope"})
 
 
@@ -129,7 +133,8 @@ def test_wasm_memory_mb_in_the_config(cli: Any, tmp_path: Path) -> None:
         "big",
         '{"bytes": 3000000}',
     )
-    assert json.loads(ran.stdout) == {"error": "out of memory"}
+    assert ran.returncode == 1
+    assert "the plugin answered with an error: out of memory" in one_line(ran.stderr)
     config.write_text("wasm_memory_mb = 0\n")
     ran = cli("--config", str(config), "--wasm", str(COMMAND), "ls")
     assert ran.returncode == 2

@@ -45,11 +45,19 @@ def add_parser(command: CommandFactory) -> None:
         "serving the call (WASM plugins, and plugins goatui hosts: --launch, --attach-host)",
     )
     parser.add_argument(
+        "--raw",
+        action="store_true",
+        help='print the result as the plugin sent it, even its {"error": ...} (exit 0)',
+    )
+    parser.add_argument(
         "--print-command",
         action="store_true",
         help="call nothing: print this call as a goatui command line (and as curl, with a gateway)",
     )
     parser.set_defaults(handler=run)
+
+
+RAW_HINT = "--raw prints it as the result"
 
 
 def read_call_args(spec: str, max_message_mb: int) -> tuple[str, str]:
@@ -72,7 +80,7 @@ def read_call_args(spec: str, max_message_mb: int) -> tuple[str, str]:
 def run(options: argparse.Namespace, config: Config) -> int:
     from goatui.cli.common import build_session, call_timeout, max_message_mb, run_in_session
     from goatui.cli.output import print_result
-    from goatui.core.calls.results import classify_result, parse_args
+    from goatui.core.calls.results import check_result, classify_result, parse_args
     from goatui.core.errors import ExitCode
 
     limit_mb = max_message_mb(options, config)
@@ -103,6 +111,9 @@ def run(options: argparse.Namespace, config: Config) -> int:
                 on_problem=lambda problem: print(f"goatui: warning: {problem}", file=sys.stderr),
             ):
                 result = await session.backend.call(options.plugin, options.function, args, timeout)
+                if not options.raw:
+                    what = f"call {options.function} of {options.plugin}"
+                    check_result(result, what, hint=RAW_HINT)
         except Exception:
             if options.trace:  # what it did before failing, then the error line
                 print_trace(session, options.plugin, options.function, started)

@@ -41,6 +41,11 @@ def add_parser(command: CommandFactory) -> None:
     add_common(run, top=False)
     run.add_argument("plugin", help="the plugin's registered name")
     run.add_argument("job_id", help="the job's id in the plugin's manifest")
+    run.add_argument(
+        "--raw",
+        action="store_true",
+        help='print the result as the plugin sent it, even its {"error": ...} (exit 0)',
+    )
     run.set_defaults(handler=run_job)
 
 
@@ -96,7 +101,7 @@ def run_list(options: argparse.Namespace, config: Config) -> int:
                     job.parsed_schedule.describe(),
                     next_run_text(job, now),
                     format_timeout(job.timeout_s),
-                    "yes" if job.enabled else "no",
+                    job.enabled_word,
                     job.description,
                 ]
             )
@@ -113,10 +118,11 @@ def run_job(options: argparse.Namespace, config: Config) -> int:
     # The job's own timeout is the deadline; only an explicit --timeout replaces it
     # (the config's general call timeout does not apply to jobs).
     override: float | None = options.timeout  # checked by its argument type
+    from goatui.cli.cmd_call import RAW_HINT
     from goatui.cli.common import build_session, run_in_session
     from goatui.cli.output import print_result
     from goatui.core.audit import audited, target
-    from goatui.core.calls.results import classify_result
+    from goatui.core.calls.results import check_result, classify_result
     from goatui.core.jobs.runs import call_job, list_jobs
 
     session = build_session(options, config)
@@ -126,8 +132,7 @@ def run_job(options: argparse.Namespace, config: Config) -> int:
         job = listing.find(options.plugin, options.job_id)
         if not job.enabled:
             note(
-                f"job {job.id} is disabled in {job.plugin}'s manifest (GoatFlow does not "
-                "schedule it); running it because you asked"
+                f"job {job.id} of {job.plugin} is {job.disabled_text}; running it because you asked"
             )
         with audited(
             "job-trigger",
@@ -136,6 +141,8 @@ def run_job(options: argparse.Namespace, config: Config) -> int:
             on_problem=lambda problem: note(f"audit: {problem}"),
         ):
             result = await call_job(session.backend, job, override)
+            if not options.raw:
+                check_result(result, f"job {job.id} of {job.plugin}", hint=RAW_HINT)
         print_result(classify_result(result.data))
         return ExitCode.OK
 

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import TextIO
 
-from goatui.core.calls.results import ResultView
+from goatui.core.calls.results import EMPTY_RESULT, ResultView
 from goatui.core.models import Health
 from goatui.core.sanitize import sanitize_line
 
@@ -58,9 +58,11 @@ def table_lines(
 
 
 def print_result(view: ResultView, stream: TextIO | None = None) -> None:
-    """A call's result: JSON highlighted on a terminal, text as text, bytes as hex."""
+    """A call's result: JSON highlighted on a terminal, text as text, bytes as hex; an
+    empty result prints nothing, and says so on stderr."""
     stream = stream or sys.stdout
     if view.kind == "empty":
+        print(f"goatui: {EMPTY_RESULT}", file=sys.stderr)
         return
     if view.kind == "json" and use_colour(stream):
         # Rich only when a person is looking: scripts do not pay for its import.

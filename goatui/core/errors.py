@@ -102,3 +102,21 @@ class RemoteError(GoatError):
 
 class ResultTooLarge(RemoteError):
     """A result above the configured message-size limit."""
+
+
+class PluginError(RemoteError):
+    """The plugin answered, and its answer is its own error: the result `{"error": "..."}`
+    (GoatFlow's convention; `goatui.core.calls.results.plugin_error` is the rule).
+
+    `reason` is the plugin's own message (untrusted: sanitise it to show it); `data` is
+    the result as it came, for whoever shows it anyway (`--raw`, the console's raw view);
+    `duration_ms` is how long the call took.
+    """
+
+    def __init__(
+        self, message: str, *, reason: str, data: bytes, duration_ms: float, hint: str = ""
+    ) -> None:
+        super().__init__(message, code="PLUGIN_ERROR", hint=hint)
+        self.reason = reason
+        self.data = data
+        self.duration_ms = duration_ms

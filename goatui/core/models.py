@@ -83,6 +83,23 @@ def _dicts(value: Any) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)]
 
 
+#: Why a job whose manifest leaves `enabled` out is disabled (the views say it).
+ENABLED_NOT_SET = "enabled not set"
+
+
+def job_enabled(value: Any) -> tuple[bool, str]:
+    """(enabled, why not) as GoatFlow reads a job's `enabled`: a Go bool, so only JSON
+    `true` enables the job; left out (or null) it is false and the scheduler skips it."""
+    if value is True:
+        return True, ""
+    if value is False:
+        return False, "enabled is false"
+    if value is None:
+        return False, ENABLED_NOT_SET
+    kind = type(value).__name__ if not isinstance(value, str) else "a string"
+    return False, f"enabled is {kind}, not true or false (GoatFlow needs a JSON boolean)"
+
+
 class Manifest:
     """A plugin's manifest.json (PROTOCOL.md, "The manifest"), tolerant of missing parts.
 

@@ -45,6 +45,16 @@ def slow(args: dict[str, Any], plugin: Plugin) -> Any:
     return {"slept": args.get("seconds", 5)}
 
 
+def plugin_error(args: dict[str, Any], plugin: Plugin) -> Any:
+    """A failure the way GoatFlow's own plugins report one: a result {"error": ...}."""
+    return {"error": args.get("message", "it failed") + HOSTILE}
+
+
+def empty(args: dict[str, Any], plugin: Plugin) -> bytes:
+    """No result at all: zero bytes."""
+    return b""
+
+
 def set_health(args: dict[str, Any], plugin: Plugin) -> Any:
     plugin.set_health(bool(args.get("serving", True)))
     return {"serving": bool(args.get("serving", True))}
@@ -203,6 +213,8 @@ def flood(args: dict[str, Any], plugin: Plugin) -> Any:
 HANDLERS = {
     "echo": echo,
     "fail": fail,
+    "plugin_error": plugin_error,
+    "empty": empty,
     "slow": slow,
     "set_health": set_health,
     "big": big,

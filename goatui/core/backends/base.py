@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from goatui.core.calls.results import check_result
 from goatui.core.errors import GoatError, RemoteError, UsageError
 from goatui.core.limits import DEFAULT_CALL_TIMEOUT_S, DEFAULT_MAX_MESSAGE_MB
 from goatui.core.models import CallResult, Health, PluginInfo, Probe
@@ -141,6 +142,7 @@ class Backend(ABC):
     ) -> tuple[str, float]:
         """A widget's HTML and how long it took (ms): by default, its handler called with {}."""
         result = await self.call(plugin, handler, b"{}", timeout)
+        check_result(result, f"widget {widget_id} of {plugin}")
         return widget_html_from_result(result.data), result.duration_ms
 
     async def set_enabled(self, plugin: str, enabled: bool) -> str:

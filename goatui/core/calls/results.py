@@ -1,4 +1,14 @@
-"""Call arguments in, results out: JSON validated before sending, results shown safely."""
+"""Call arguments in, results out: JSON validated before sending, results shown safely.
+
+What a result *means* is decided here, once, for every backend (sockets, the gateway,
+WASM) and every caller (`call`, `job run`, `widget`, the console's Invoke and Jobs):
+
+* a JSON object whose only key is `error`, with a string value, is the plugin's own
+  error (GoatFlow's plugins answer failures that way, with HTTP 200): `check_result`
+  raises `PluginError` (exit 1), which still carries the result for `--raw`;
+* an empty result (no bytes at all) is a success with nothing to show: `EMPTY_RESULT`
+  is what is said instead.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +19,22 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from goatui.core.errors import InvalidArgs
+from goatui.core.errors import InvalidArgs, PluginError
 from goatui.core.limits import MiB, check_args_size
+from goatui.core.models import CallResult
 from goatui.core.sanitize import safe_json_dumps, sanitize, sanitize_json_text
 from goatui.core.secrets import scrub, scrub_bytes
 
 ResultKind = Literal["json", "text", "binary", "empty"]
+
+#: Said (on stderr, in the console) for a result with no bytes at all.
+EMPTY_RESULT = "(empty result)"
+# A result this small is parsed to see whether it is {"error": ...}; a larger one only
+# when it starts that way (a 20 MB report is not parsed twice to find out it is not).
+_ERROR_PARSE_MAX = 64 * 1024
+_ERROR_HEAD = re.compile(rb'\A\s*\{\s*"error"\s*:')
+# The plugin's message is one line of the operator's screen, not a document.
+_ERROR_MESSAGE_MAX = 500
 
 
 class _NotJson(Exception):
@@ -113,6 +133,40 @@ def parse_args(text: str, source: str = "args", *, max_message_mb: int | None = 
     if max_message_mb is not None:
         check_args_size(data, max_message_mb)
     return data
+
+
+def plugin_error(data: bytes) -> str | None:
+    """The plugin's error message when the result is `{"error": "<message>"}` and
+    nothing else (a JSON object whose only key is `error`, with a string value)."""
+    head = data[:64].lstrip()
+    if not head.startswith(b"{"):
+        return None
+    if len(data) > _ERROR_PARSE_MAX and not _ERROR_HEAD.match(data):
+        return None
+    try:
+        value = json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("error"), str):
+        return str(value["error"])
+    return None
+
+
+def check_result(result: CallResult, what: str, *, hint: str = "") -> CallResult:
+    """The result, unless it is the plugin's own error: then PluginError (exit 1) saying
+    `what` failed and how, with the result kept in it."""
+    message = plugin_error(result.data)
+    if message is None:
+        return result
+    if len(message) > _ERROR_MESSAGE_MAX:
+        message = message[:_ERROR_MESSAGE_MAX] + "…"
+    raise PluginError(
+        f"{what}: the plugin answered with an error: {message or '(no message)'}",
+        reason=message,
+        data=result.data,
+        duration_ms=result.duration_ms,
+        hint=hint,
+    )
 
 
 @dataclass(frozen=True)

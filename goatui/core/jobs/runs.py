@@ -19,8 +19,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from goatui.core.backends.base import Backend
-from goatui.core.calls.results import ResultView, classify_result, format_size
-from goatui.core.errors import GoatError, NotFound, TimedOut, Unreachable
+from goatui.core.calls.results import ResultView, check_result, classify_result, format_size
+from goatui.core.errors import GoatError, NotFound, PluginError, TimedOut, Unreachable
 from goatui.core.jobs.spec import JobSpec, jobs_of
 from goatui.core.jobs.zones import format_next
 from goatui.core.models import CallResult, PluginInfo
@@ -155,6 +155,7 @@ def job_row(spec: JobSpec, now: datetime) -> dict[str, Any]:
         "describe": None if schedule.error else schedule.describe(),
         "description": spec.description,
         "enabled": spec.enabled,
+        "disabled_reason": spec.why_disabled or None,
         "timeout_s": spec.timeout_s,
         "timeout_error": spec.timeout_error or None,
         "next_run": None if when is None else when.isoformat(timespec="seconds"),
@@ -265,9 +266,21 @@ async def run_job(
         return (time.perf_counter() - t0) * 1000
 
     try:
-        result = await call_job(backend, spec, timeout)
+        result = check_result(await call_job(backend, spec, timeout), _job_name(spec))
     except TimedOut as exc:
         return JobRun(spec.plugin, spec.id, started, elapsed(), "timeout", exc.line())
+    except PluginError as exc:
+        # A failed run, its result (the plugin's {"error": ...}) still kept to look at.
+        return JobRun(
+            spec.plugin,
+            spec.id,
+            started,
+            exc.duration_ms,
+            "error",
+            exc.line(),
+            result=exc.data[: max(result_limit, 0)],
+            result_size=len(exc.data),
+        )
     except GoatError as exc:
         return JobRun(spec.plugin, spec.id, started, elapsed(), "error", exc.line())
     data = result.data

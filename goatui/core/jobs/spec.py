@@ -10,7 +10,7 @@ from typing import Any
 from goatui.core.calls.jsondiff import json_type
 from goatui.core.jobs.cron import Schedule
 from goatui.core.jobs.durations import parse_go_duration
-from goatui.core.models import PluginInfo
+from goatui.core.models import ENABLED_NOT_SET, PluginInfo, job_enabled
 from goatui.core.sanitize import short_repr
 
 DEFAULT_JOB_TIMEOUT_S = 300.0
@@ -33,17 +33,6 @@ def _field(entry: Mapping[str, Any], key: str) -> tuple[str, str]:
     return shown, f"{key} must be a string, not {article} {kind} ({shown})"
 
 
-def _enabled(value: Any) -> bool:
-    """Missing means enabled; tolerate the obvious spellings of a boolean."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return value != 0
-    if isinstance(value, str):
-        return value.strip().lower() not in ("false", "no", "off", "0", "disabled")
-    return True
-
-
 def _timeout(value: Any) -> tuple[float, str]:
     """(seconds, why it was refused) for a job's timeout; refused means the default."""
     if value is None or value == "":
@@ -61,6 +50,9 @@ def _timeout(value: Any) -> tuple[float, str]:
         return DEFAULT_JOB_TIMEOUT_S, f"{exc}; {default}"
     if seconds <= 0:
         return DEFAULT_JOB_TIMEOUT_S, f"timeout {short_repr(value)} is not positive; {default}"
+    if seconds < 1:
+        # GoatFlow's own floor (PROTOCOL.md): under a second is taken as a mistake.
+        return DEFAULT_JOB_TIMEOUT_S, f"timeout {short_repr(value)} is under a second; {default}"
     return seconds, ""
 
 
@@ -74,6 +66,8 @@ class JobSpec:
     schedule: str
     description: str = ""
     enabled: bool = True
+    # Why the job is disabled ("enabled not set", "enabled is false"); "" when enabled.
+    why_disabled: str = ""
     timeout_s: float = DEFAULT_JOB_TIMEOUT_S
     # Why the manifest's timeout was not usable ("" when it was, or was absent).
     timeout_error: str = ""
@@ -91,18 +85,35 @@ class JobSpec:
             _field(entry, key) for key in ("id", "handler", "description")
         )
         schedule, schedule_error = _field(entry, "schedule")
+        enabled, why_disabled = job_enabled(entry.get("enabled"))
         return cls(
             plugin=plugin,
             id=job_id,
             handler=handler,
             schedule=schedule,
             description=description,
-            enabled=_enabled(entry.get("enabled")),
+            enabled=enabled,
+            why_disabled=why_disabled,
             timeout_s=timeout_s,
             timeout_error=timeout_error,
             field_error="; ".join(e for e in (id_error, handler_error, description_error) if e),
             schedule_error=schedule_error,
         )
+
+    @property
+    def enabled_word(self) -> str:
+        """ "yes", "no", or "not set" (left out of the manifest, so GoatFlow reads false)."""
+        if self.enabled:
+            return "yes"
+        return "not set" if self.why_disabled == ENABLED_NOT_SET else "no"
+
+    @property
+    def disabled_text(self) -> str:
+        """ "disabled (enabled not set): GoatFlow does not schedule it"; "" when enabled."""
+        if self.enabled:
+            return ""
+        why = f" ({self.why_disabled})" if self.why_disabled else ""
+        return f"disabled{why}: GoatFlow does not schedule it"
 
     @property
     def parsed_schedule(self) -> Schedule:

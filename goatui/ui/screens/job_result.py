@@ -46,7 +46,8 @@ class JobResultScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         viewer = self.query_one(ResultViewer)
-        if self.run.outcome == "ok":
+        # A failed run may still have a result: the plugin's own {"error": ...}.
+        if self.run.outcome == "ok" or self.run.result_size:
             viewer.show_result(self.run.result_view())
         else:
             viewer.show_message(self.run.detail, placeholder="no result")

@@ -36,12 +36,13 @@ from goatui.core.calls.copycmd import as_curl, as_goatui_call
 from goatui.core.calls.history import HistoryEntry, Outcome
 from goatui.core.calls.results import (
     ResultView,
+    check_result,
     classify_result,
     complete_result,
     format_size,
     parse_args,
 )
-from goatui.core.errors import GoatError, InvalidArgs, UsageError
+from goatui.core.errors import GoatError, InvalidArgs, PluginError, UsageError
 from goatui.core.hosting.timeline import during, timeline_lines
 from goatui.core.models import CallResult
 from goatui.core.sanitize import safe_text, sanitize_line
@@ -125,6 +126,7 @@ class InvokeView(View):
         Binding("c", "copy", "Copy result", id="invoke.copy"),
         Binding("s", "save", "Save result", id="invoke.save"),
         Binding("a", "show_all", "Show all", id="invoke.show_all"),
+        Binding("v", "show_raw", "Raw result (plugin's error)", id="invoke.raw"),
         Binding("y", "copy_call", "Copy as goatui call", show=False, id="invoke.copy_call"),
         Binding("Y", "copy_curl", "Copy as curl (gateway)", show=False, id="invoke.copy_curl"),
         Binding("h", "history", "History: replay, diff", show=False, id="invoke.history"),
@@ -151,6 +153,9 @@ class InvokeView(View):
         self._names: list[str] = []
         self._handlers: list[str] | None = None
         self._last: LastResult | None = None
+        # The result of the last call when it was the plugin's error ({"error": ...}):
+        # shown as a failure, the result itself one key (v) away.
+        self._raw_error: LastResult | None = None
         self._shown: Shown | None = None
         self._call_worker: Worker[None] | None = None
         # History recall: the entries stepped through, where we are, what was typed.
@@ -321,7 +326,7 @@ class InvokeView(View):
             )
         )
         self.viewer.show_message(args_excerpt(text, error))
-        self._last = None
+        self._last = self._raw_error = None
         self.refresh_bindings()
         area = self.args_area
         focus_now(area)
@@ -338,6 +343,7 @@ class InvokeView(View):
         self.add_class("-calling")
         try:
             result = await self.ctx.backend.call(plugin, function, args, self.ctx.config.timeout)
+            check_result(result, f"{plugin}.{function}")
             head = (PREVIEW_LINES, PREVIEW_CHARS)
             view = await asyncio.to_thread(classify_result, result.data, head=head)
         except asyncio.CancelledError:
@@ -353,6 +359,9 @@ class InvokeView(View):
             elapsed = (time.perf_counter() - started) * 1000
             code = error_code(exc) if isinstance(exc, GoatError) else "ERROR"
             self._failed(code, elapsed, describe(exc))
+            if isinstance(exc, PluginError):
+                elapsed = exc.duration_ms
+                await self._keep_raw_error(plugin, function, exc, at)
             self._show_timeline(plugin, wall, time.time())  # what it did before failing
             self._remember(plugin, function, text, at, elapsed, "error", describe(exc))
             auditing.record(self, self.ctx, "invoke", f"{plugin}/{function}", error=exc, args=text)
@@ -366,6 +375,29 @@ class InvokeView(View):
         auditing.record(self, self.ctx, "invoke", f"{plugin}/{function}", args=text)
         self._show_timeline(plugin, wall, time.time())
 
+    async def _keep_raw_error(
+        self, plugin: str, function: str, error: PluginError, at: float
+    ) -> None:
+        """The plugin's error result, kept for `v`; the viewer says what happened."""
+        view = await asyncio.to_thread(
+            classify_result, error.data, head=(PREVIEW_LINES, PREVIEW_CHARS)
+        )
+        self._raw_error = LastResult(
+            plugin, function, error.data, view, error.code, error.duration_ms, at
+        )
+        self.viewer.show_message(
+            "\n".join(
+                [
+                    'the plugin answered with an error (its result is {"error": ...}):',
+                    "",
+                    "  " + (sanitize_line(error.reason) or "(no message)"),
+                    "",
+                    "v shows the result as it came",
+                ]
+            )
+        )
+        self.refresh_bindings()
+
     def _show_timeline(self, plugin: str, started: float, ended: float) -> None:
         """The host calls this plugin made between the call's start and end."""
         host = self.ctx.session.host_state
@@ -378,6 +410,7 @@ class InvokeView(View):
     def _succeeded(
         self, plugin: str, function: str, result: CallResult, view: ResultView, at: float
     ) -> None:
+        self._raw_error = None
         self._last = LastResult(
             plugin, function, result.data, view, result.code, result.duration_ms, at
         )
@@ -407,8 +440,9 @@ class InvokeView(View):
         self.refresh_bindings()
 
     def _ok_status(self, last: LastResult, shown: Shown) -> Text:
+        tone = "error" if last is self._raw_error else "success"
         status = Text.assemble(
-            (last.code, self._colour("success")),
+            (last.code, self._colour(tone)),
             " · ",
             safe_text(f"{last.plugin}.{last.function}", one_line=True),
             f" · {fmt_ms(last.duration_ms)} ms · {format_size(len(last.data))}",
@@ -429,7 +463,7 @@ class InvokeView(View):
         return status
 
     def _failed(self, code: str, duration_ms: float, message: str) -> None:
-        self._last = None
+        self._last = self._raw_error = None
         self.query_one("#invoke-timeline").display = False
         self._set_status(
             Text.assemble(
@@ -474,6 +508,8 @@ class InvokeView(View):
             return self._shown is not None and not self._shown.complete
         if action == "diff_previous":
             return self._last is not None
+        if action == "show_raw":
+            return self._raw_error is not None and self._last is not self._raw_error
         return True
 
     def action_escape(self) -> None:
@@ -481,6 +517,13 @@ class InvokeView(View):
             self._call_worker.cancel()
             return
         self.show_view("plugins")
+
+    def action_show_raw(self) -> None:
+        """The plugin's error result as it came (then copy, save and diff work on it)."""
+        if self._raw_error is None:
+            return
+        self._last = self._raw_error
+        self._show(everything=False)
 
     def action_copy(self) -> None:
         if self._last is None:

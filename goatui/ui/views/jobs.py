@@ -139,7 +139,7 @@ def row_cells(
         "reads": reads,
         "next": next_cell(spec, when, now, colours, known=known),
         "last": last_cell(run, running, now.tzinfo or utc(), colours),
-        "enabled": Text("yes") if spec.enabled else Text("no", colours.get("warning", "")),
+        "enabled": Text(spec.enabled_word, "" if spec.enabled else colours.get("warning", "")),
         "timeout": timeout,
         "description": safe_text(shorten(spec.description, DESCRIPTION_WIDTH), one_line=True),
     }
@@ -165,7 +165,7 @@ def detail_renderable(
         "  handler ",
         safe_text(spec.handler or "(none)", one_line=True),
         f" · timeout {format_timeout(spec.timeout_s)}",
-        " · enabled" if spec.enabled else " · disabled: GoatFlow does not schedule it",
+        " · enabled" if spec.enabled else f" · {spec.disabled_text}",
     )
     parts: list[Text | Table] = [title]
     if spec.description:
@@ -627,5 +627,5 @@ def confirm_run_job(spec: JobSpec) -> ConfirmScreen:
         safe_text(spec.handler or "(none)", one_line=True),
         f", empty args, timeout {format_timeout(spec.timeout_s)}",
     )
-    warning = "" if spec.enabled else "It is disabled in its manifest: GoatFlow would not run it."
+    warning = "" if spec.enabled else f"It is {spec.disabled_text}."
     return ConfirmScreen(question, "Run", detail=detail, warning=warning)

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from goatui.core.models import Manifest, Probe
+from goatui.core.models import Manifest, Probe, job_enabled
 from goatui.core.monitor import WATCH_COALESCE_S, PluginState
 from goatui.core.sanitize import safe_text
 from goatui.ui.format import fmt_age, fmt_clock, fmt_ms, status_label, tone
@@ -79,7 +79,8 @@ def _manifest_rows(manifest: Manifest) -> Iterable[tuple[str, Text]]:
         )
     yield from _more(widgets, "widgets", " (the Widgets view shows them)")
     for job in jobs[:MANIFEST_ROWS_SHOWN]:
-        disabled = job.get("enabled") is False
+        # A Go bool in GoatFlow: a job that leaves `enabled` out is never scheduled.
+        enabled, why = job_enabled(job.get("enabled"))
         yield (
             "job",
             _join(
@@ -88,7 +89,7 @@ def _manifest_rows(manifest: Manifest) -> Iterable[tuple[str, Text]]:
                 _t(job.get("schedule")),
                 " → ",
                 _t(job.get("handler"), "bold"),
-                _t(" (disabled)" if disabled else "", "dim"),
+                _t("" if enabled else f" (disabled: {why})", "dim"),
             ),
         )
     yield from _more(jobs, "jobs", " (the Jobs view lists them)")
