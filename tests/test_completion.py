@@ -53,7 +53,7 @@ def test_bash_completes_commands_options_choices_and_files(cli: Any, tmp_path: P
     assert done.returncode == 0, done.stderr
     top, l_words, so, sort, job, tok, files, shells = done.stdout.splitlines()
     assert commands() <= set(top.split()) and "--gateway" in top.split()
-    assert l_words.split() == ["ls", "logs"]
+    assert l_words.split() == ["ls", "logs", "login", "logout"]
     assert so.split() == ["--sort"]
     assert sort.split() == ["name", "health", "latency"]
     assert job.split()[0] == "run"
@@ -76,7 +76,12 @@ def test_fish_completes_commands_and_choices_with_their_help(cli: Any, tmp_path:
     )
     assert done.returncode == 0, done.stderr
     l_words, sort, job = done.stdout.split("---\n")
-    assert [line.split("\t")[0] for line in l_words.splitlines()] == ["logs", "ls"]
+    assert [line.split("\t")[0] for line in l_words.splitlines()] == [
+        "login",
+        "logout",
+        "logs",
+        "ls",
+    ]
     assert "ls\tlist plugins with health and latency" in l_words
     assert sorted(line.split("\t")[0] for line in sort.splitlines()) == [
         "health",

@@ -108,7 +108,9 @@ async def test_probe_unknown_when_token_refused(gw: GatewayServer) -> None:
     backend = GatewayBackend(gw.url, token="not-a-valid-token")
     probe = await backend.probe(_info("alpha"))
     assert probe.health == Health.UNKNOWN
-    assert "token missing or invalid" in probe.error
+    assert probe.error == "signed out of the gateway"  # the why is said once, not per row
+    [status] = backend.sign_in_status()
+    assert status.problem == "the gateway refused the token (Invalid or expired token)"
     await backend.close()
 
 
@@ -175,14 +177,19 @@ async def test_call_400_shows_the_gateways_message(backend: GatewayBackend) -> N
 
 @pytest.mark.parametrize(
     ("token", "expected"),
-    [(None, "the gateway needs a token"), ("wrong", "refused the token")],
+    [
+        (None, "the gateway needs a sign-in (Missing authorization token)"),
+        ("wrong", "the gateway refused the token (Invalid or expired token)"),
+    ],
 )
 async def test_auth_failures(gw: GatewayServer, token: str | None, expected: str) -> None:
     backend = GatewayBackend(gw.url, token=token)
     for work in (backend.call("alpha", "echo", b"{}"), backend.list_plugins()):
         error = await raises(PermissionRefused, work)
         assert error.exit_code == ExitCode.AUTH
-        assert expected in error.line() and "token missing or invalid" in error.line()
+        assert expected in error.line() and f"goatui login --gateway {gw.url}" in error.line()
+    # Once refused, nothing more is sent: there is no way to a token left.
+    assert gw.state.count("GET", "/api/v1/plugins") == 0
     await backend.close()
 
 

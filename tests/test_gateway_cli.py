@@ -68,7 +68,7 @@ def test_real_processes_exit_codes_and_no_token_in_output(
         (("ls", "--token", ADMIN_TOKEN), env, 2, "never taken on the command line"),
         (("call", "alpha", "slow", '{"seconds": 3}', "--timeout", "0.5"), env, 3, "0.5s"),
         (("ls",), down, 3, "cannot connect to the gateway"),
-        (("ls",), wrong, 4, "token missing or invalid"),
+        (("ls",), wrong, 4, "refused the token in $GOATFLOW_TOKEN (Invalid or expired token)"),
     ]
     results = many(*((args, env) for args, env, _, _ in cases))
     for (args, _, code, text), result in zip(cases, results, strict=True):
@@ -103,7 +103,7 @@ def test_exit_codes(gw: GatewayServer, cli: CLI) -> None:
     url = ("--gateway", gw.url)
     cases: list[tuple[tuple[str, ...], dict[str, str], int, str]] = [
         ((*url, "call", "alpha", "fail", '{"message": "disk full"}'), admin, 1, "disk full"),
-        ((*url, "call", "alpha", "nope"), admin, 1, "function nope not found"),
+        ((*url, "call", "alpha", "nope"), admin, 1, "answered with an error: unknown function"),
         ((*url, "call", "alpha", "echo"), {"GOATFLOW_TOKEN": "bogus"}, 4, "refused the token"),
         ((*url, "--context", "x", "ls"), admin, 2, "exclude each other"),
         ((*url, "--socket", "/tmp/x.sock", "ls"), admin, 2, "exclude each other"),

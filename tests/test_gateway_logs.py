@@ -35,7 +35,7 @@ async def test_logs_need_an_admin_token(gw: GatewayServer) -> None:
     with pytest.raises(PermissionRefused) as info:
         await user.fetch_logs()
     assert info.value.exit_code == ExitCode.AUTH
-    assert "needs an admin token" in info.value.line()
+    assert "reading the gateway's plugin logs: admin access required" in info.value.line()
     await user.close()
 
 

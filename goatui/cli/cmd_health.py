@@ -14,13 +14,15 @@ if TYPE_CHECKING:
     from goatui.cli.parser import CommandFactory
     from goatui.core.backends.base import Backend
     from goatui.core.config import Config
-    from goatui.core.models import PluginInfo, Probe
+    from goatui.core.models import Health, PluginInfo, Probe
 
 DESCRIPTION = """\
 check that plugins are up: a readiness check for scripts (like grpc-health-probe)
 
 Checks every named plugin, or every discovered one when none is named: up means
-SERVING (plugin sockets) or ENABLED (through a gateway). A plugin without a health
+SERVING (plugin sockets) or ENABLED (through a gateway). A plugin GoatFlow has not
+loaded yet (NOT_LOADED, lazy loading) counts as up, since it loads on its first call,
+and its line says so; --require-loaded counts it as not up. A plugin without a health
 service (UNKNOWN) is not up: its readiness cannot be known. A name also checks every
 copy of it named NAME@... (a fleet's, or two sockets registering one name).
 
@@ -32,7 +34,7 @@ check only.
 exit codes of health:
   0  every plugin is up
   1  a plugin answered but is not up (NOT_SERVING, UNKNOWN, SERVICE_UNKNOWN,
-     DISABLED, NOT_LOADED)
+     DISABLED; NOT_LOADED with --require-loaded)
   2  usage: e.g. an unknown plugin name without --wait (with --wait, goatui waits
      for it to appear)
   3  a plugin is unreachable, a named one was not found within --wait, no plugin
@@ -62,6 +64,11 @@ def add_parser(command: CommandFactory) -> None:
         help="with --wait: seconds between checks (default 1)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing; exit code only")
+    parser.add_argument(
+        "--require-loaded",
+        action="store_true",
+        help="a plugin the gateway has not loaded yet (NOT_LOADED) is not up",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -81,7 +88,15 @@ class Check:
     plugins: list[PluginInfo]
 
 
-async def check_once(backend: Backend, names: list[str]) -> Check:
+def counts_as_up(health: Health, require_loaded: bool = False) -> bool:
+    """Up for a readiness check: SERVING, ENABLED, and NOT_LOADED (GoatFlow loads it
+    on its first call) unless loaded is required."""
+    from goatui.core.models import Health
+
+    return health.is_up or (health is Health.NOT_LOADED and not require_loaded)
+
+
+async def check_once(backend: Backend, names: list[str], require_loaded: bool = False) -> Check:
     from goatui.core.models import Health
 
     plugins = await backend.list_plugins()
@@ -90,7 +105,10 @@ async def check_once(backend: Backend, names: list[str]) -> Check:
     probes = await backend.probe_all(chosen)
     found = list(zip(chosen, probes, strict=True))
     code = ExitCode.OK
-    if any(probe.health is not Health.UNREACHABLE and not probe.health.is_up for probe in probes):
+    if any(
+        probe.health is not Health.UNREACHABLE and not counts_as_up(probe.health, require_loaded)
+        for probe in probes
+    ):
         code = ExitCode.REMOTE_ERROR
     if missing or not found or any(p.health is Health.UNREACHABLE for p in probes):
         code = ExitCode.UNREACHABLE
@@ -118,7 +136,7 @@ def run(options: argparse.Namespace, config: Config) -> int:
     async def work() -> int:
         check = await wait_for_health(session.backend, options.plugins, options)
         if not options.quiet:
-            print_check(check)
+            print_check(check, options.require_loaded)
         return check.code
 
     return run_in_session(session, work)
@@ -134,7 +152,7 @@ async def wait_for_health(backend: Backend, names: list[str], options: argparse.
     deadline = time.monotonic() + options.wait
     while True:
         try:
-            check = await check_once(backend, names)
+            check = await check_once(backend, names, options.require_loaded)
         except Unreachable:
             # The gateway is down (or every context is): with --wait it may come up.
             # A refused token or a usage error will not mend itself: those go at once.
@@ -151,7 +169,7 @@ async def wait_for_health(backend: Backend, names: list[str], options: argparse.
         await asyncio.sleep(options.interval)
 
 
-def print_check(check: Check) -> None:
+def print_check(check: Check, require_loaded: bool = False) -> None:
     from goatui.cli.output import health_word, use_colour
     from goatui.core.sanitize import sanitize_line
 
@@ -159,7 +177,9 @@ def print_check(check: Check) -> None:
     rows = []
     for info, probe in check.found:
         latency = "-" if probe.latency_ms is None else f"{probe.latency_ms:.1f} ms"
-        note = "" if probe.health.is_up else (info.error or probe.error)
+        note = "" if probe.health.is_up else (info.error or probe.error or probe.health.meaning)
+        if counts_as_up(probe.health, require_loaded) and not probe.health.is_up:
+            note = f"up: {note}"  # NOT_LOADED: it loads on its first call
         rows.append((sanitize_line(info.name), probe.health, latency, sanitize_line(note)))
     name_width = max((len(r[0]) for r in rows), default=0)
     name_width = max([name_width, *(len(sanitize_line(n)) for n in check.missing)])

@@ -72,6 +72,12 @@ def run_list(options: argparse.Namespace, config: Config) -> int:
             jobs = listing.jobs
             for info in listing.unknown:
                 note(f"plugin {info.name} did not answer Register ({info.error}); jobs unknown")
+            lazy = sorted(p.name for p in listing.not_loaded)
+            if lazy:
+                note(
+                    f"not loaded yet, so their jobs are not known: {', '.join(lazy)} "
+                    "(GoatFlow loads a plugin on its first call)"
+                )
         now = datetime.now(zone)
         if options.json:
             print(safe_json_dumps([job_row(job, now) for job in jobs]))

@@ -210,9 +210,16 @@ async def from_gateway(
             raise failures[0]  # printed last, with its exit code, after what was read
         return ExitCode.OK
 
+    said: set[str] = set()
+
     def on_round(entries: list[dict[str, Any]], failures: list[GoatError]) -> None:
-        for failure in failures:
-            print(f"goatui: {failure.line()} (still polling)", file=sys.stderr, flush=True)
+        # Each failure once while it lasts (signed out, a gateway down: every 2 s the
+        # same line would bury the entries); again if it comes back after a good round.
+        lines = {failure.line() for failure in failures}
+        for line in sorted(lines - said):
+            print(f"goatui: {line} (still polling)", file=sys.stderr, flush=True)
+        said.clear()
+        said.update(lines)
         feed(entries)
 
     async def printer() -> None:

@@ -88,7 +88,7 @@ def run(options: argparse.Namespace, config: Config) -> int:
                     latency,
                     p.target,
                     # A manifest that cannot be used is noted when nothing worse is.
-                    p.error or probe.error or p.manifest_problem,
+                    p.error or probe.error or p.manifest_problem or probe.health.meaning,
                 ]
             )
         lines = table_lines(headers, cells, colour)

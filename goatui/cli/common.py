@@ -92,21 +92,28 @@ def remote_backend(options: argparse.Namespace, config: Config, read_only: bool)
     if getattr(options, "fleet", False) or len(contexts) > 1:
         backend: Backend | None = fleet_backend(options, config, contexts, read_only)
     else:
-        backend = select_backend(
-            config,
-            gateway=getattr(options, "gateway", None),
-            context=contexts[0] if contexts else None,
-            sockets=options.socket,
-            token_file=getattr(options, "token_file", None),
-            ca_cert=getattr(options, "ca_cert", None),
-            insecure=bool(getattr(options, "insecure", False)),
-            timeout=call_timeout(options, config),
-            max_message_mb=max_message_mb(options, config),
-            read_only=read_only,
-        )
+        backend = single_backend(options, config, contexts[0] if contexts else None, read_only)
     for warning in backend.warnings if backend is not None else ():
         print(f"goatui: warning: {sanitize_line(warning)}", file=sys.stderr)
     return backend
+
+
+def single_backend(
+    options: argparse.Namespace, config: Config, context: str | None, read_only: bool
+) -> Backend | None:
+    """The one gateway or context the options name (`select_backend`), no fleet."""
+    return select_backend(
+        config,
+        gateway=getattr(options, "gateway", None),
+        context=context,
+        sockets=options.socket,
+        token_file=getattr(options, "token_file", None),
+        ca_cert=getattr(options, "ca_cert", None),
+        insecure=bool(getattr(options, "insecure", False)),
+        timeout=call_timeout(options, config),
+        max_message_mb=max_message_mb(options, config),
+        read_only=read_only,
+    )
 
 
 def fleet_backend(

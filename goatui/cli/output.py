@@ -17,7 +17,7 @@ _HEALTH_COLOURS = {
     Health.NOT_SERVING: "31",
     Health.UNREACHABLE: "31;1",
     Health.DISABLED: "33",
-    Health.NOT_LOADED: "33",
+    Health.NOT_LOADED: "2",  # dim: not started yet, nothing wrong
     Health.UNKNOWN: "33",
     Health.SERVICE_UNKNOWN: "33",
 }

@@ -18,7 +18,8 @@ environment:
                           /tmp/goatflow-plugin-*.sock)
   {CONFIG_ENV:<22}  config file (default: {config_path()})
   GOATFLOW_URL            GoatFlow's URL: use its plugin REST API (as --gateway)
-  GOATFLOW_TOKEN          bearer token for the gateway (or --token-file FILE)
+  GOATFLOW_TOKEN          bearer token for the gateway (or --token-file FILE; else the
+                          sign-in `goatui login` keeps for that gateway)
   NO_COLOR                plain output
 
 exit codes:
@@ -38,6 +39,7 @@ COMMAND_MODULES = (
     "cmd_logs",
     "cmd_jobs",
     "cmd_admin",
+    "cmd_login",
     "cmd_widget",
     "cmd_health",
     "cmd_audit",
@@ -109,7 +111,7 @@ class _RefuseToken(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
         parser.error(
             "a token is never taken on the command line (ps and shell history keep it); "
-            "use GOATFLOW_TOKEN or --token-file FILE"
+            "use GOATFLOW_TOKEN, --token-file FILE, or sign in with goatui login"
         )
 
 
@@ -196,7 +198,8 @@ def add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
         "--token-file",
         metavar="FILE",
         default=default(None),
-        help="bearer token file, mode 0600 (default $GOATFLOW_TOKEN)",
+        help="bearer token file, mode 0600 (default $GOATFLOW_TOKEN, else the sign-in "
+        "`goatui login` keeps)",
     )
     gateway.add_argument(
         "--ca-cert", metavar="FILE", default=default(None), help="trust this CA for the gateway"

@@ -8,7 +8,8 @@ Append-only JSON Lines at $XDG_STATE_HOME/goatui/audit.jsonl (file 0600, directo
      "where": "https://goatflow.example.com", "args": {"id": "x", "api_key": "***"},
      "args_note": ""}
 
-Actions: invoke, job-trigger, enable, disable, attach-host, launch, restart, reload, stop.
+Actions: invoke, job-trigger, enable, disable, attach-host, launch, restart, reload, stop,
+login, logout (target: the GoatFlow login; never a token or a password).
 Outcome: ok, error (with `error`, one sanitised line, and the CLI `exit_code` it maps
 to) or cancelled. `where` is the backend's label (a gateway's base URL, never a token).
 
@@ -65,6 +66,8 @@ ACTIONS = (
     "restart",
     "reload",
     "stop",
+    "login",
+    "logout",
 )
 OUTCOMES = ("ok", "error", "cancelled")
 

@@ -120,3 +120,13 @@ class PluginError(RemoteError):
         self.reason = reason
         self.data = data
         self.duration_ms = duration_ms
+
+
+def not_loaded_error(plugin: str, what: str) -> RemoteError:
+    """For a plugin a gateway lists but has not loaded yet (GoatFlow's lazy loading):
+    what it has (widgets, jobs) is unknown until a call loads it. Exit 1."""
+    return RemoteError(
+        f"{what}: plugin {plugin!r} is not loaded yet; call any of its handlers to load it",
+        code="NOT_LOADED",
+        hint="GoatFlow loads a plugin on its first call",
+    )

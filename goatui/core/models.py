@@ -29,6 +29,18 @@ class Health(StrEnum):
     def is_up(self) -> bool:
         return self in (Health.SERVING, Health.ENABLED)
 
+    @property
+    def meaning(self) -> str:
+        """What a state means where the word alone could mislead ("" for the rest)."""
+        return _MEANINGS.get(self, "")
+
+
+_MEANINGS = {
+    # GoatFlow's lazy loading: listed, not started; not the same as disabled.
+    Health.NOT_LOADED: "not loaded yet: GoatFlow loads it on first use",
+    Health.DISABLED: "disabled on the gateway: calls, widgets and jobs are refused",
+}
+
 
 # Worst first: the order an on-call operator reads a fleet in. Unlisted words (the
 # monitor's PENDING and GONE) come after every live state.
@@ -87,13 +99,16 @@ def _dicts(value: Any) -> list[dict[str, Any]]:
 ENABLED_NOT_SET = "enabled not set"
 
 
-def job_enabled(value: Any) -> tuple[bool, str]:
+def job_enabled(value: Any, source: str = "plugin") -> tuple[bool, str]:
     """(enabled, why not) as GoatFlow reads a job's `enabled`: a Go bool, so only JSON
-    `true` enables the job; left out (or null) it is false and the scheduler skips it."""
+    `true` enables the job; left out (or null) it is false and the scheduler skips it.
+
+    `source` is where the manifest came from: GoatFlow's own list ("gateway") always
+    carries `enabled`, false whether the manifest said false or left it out."""
     if value is True:
         return True, ""
     if value is False:
-        return False, "enabled is false"
+        return False, "enabled is false or not set" if source == "gateway" else "enabled is false"
     if value is None:
         return False, ENABLED_NOT_SET
     kind = type(value).__name__ if not isinstance(value, str) else "a string"
@@ -229,6 +244,12 @@ class PluginInfo:
     where: str = ""
     # Why its manifest (sent by the plugin, or in the plugins dir) could not be used.
     manifest_problem: str = ""
+    # False: listed by a gateway but not loaded yet (GoatFlow loads it on its first
+    # call); its manifest, and so its handlers, widgets and jobs, are unknown until then.
+    loaded: bool = True
+    # Who this plugin is across listings when its name can change (a lazy plugin that
+    # loads under another name): the monitor keeps one row per key. "" means its target.
+    key: str = ""
 
     def handlers(self) -> list[str]:
         return self.manifest.handlers() if self.manifest else []

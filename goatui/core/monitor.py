@@ -267,14 +267,18 @@ class PluginMonitor:
         now = self.clock()
         dropped = [s for s in self.states.values() if s.gone and now - s.since >= keep]
         for state in dropped:
-            del self.states[state.key]
-            self.generation += 1
-            self._stop_plugin(state.key)
-            for per_key in (self._due, self._probed_at):
-                per_key.pop(state.key, None)
-            self._forget_watch(state.key)
-            self._emit(state, None)
+            self._drop(state)
         return len(dropped)
+
+    def _drop(self, state: PluginState) -> None:
+        """The plugin's row goes: nothing of it is kept or probed."""
+        del self.states[state.key]
+        self.generation += 1
+        self._stop_plugin(state.key)
+        for per_key in (self._due, self._probed_at):
+            per_key.pop(state.key, None)
+        self._forget_watch(state.key)
+        self._emit(state, None)
 
     def kick(self, key: str) -> None:
         """Probe one plugin now instead of waiting out its interval or backoff."""
@@ -330,12 +334,12 @@ class PluginMonitor:
         self.discover_error = ""
         seen: set[str] = set()
         for info in infos:
-            key = info.target or info.name
+            key = info.key or info.target or info.name
             if key in seen:  # one target serving several plugins (a gateway)
                 key = f"{key}#{info.name}"
             seen.add(key)
             self._discovered(key, info)
-        for key, state in self.states.items():
+        for key, state in list(self.states.items()):
             if key not in seen and not state.gone:
                 self._vanished(state)
         self.forget_gone()
@@ -368,6 +372,11 @@ class PluginMonitor:
             self.kick(key)  # it answers Register again: do not wait out the backoff
 
     def _vanished(self, state: PluginState) -> None:
+        if state.health == Health.NOT_LOADED:
+            # A gateway's placeholder for a lazy plugin: it went because the plugin
+            # loaded (listed under its own name now) or was removed; no ghost row.
+            self._drop(state)
+            return
         self._stop_plugin(state.key)
         state.watching = False
         state.gone = True

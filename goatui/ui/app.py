@@ -30,11 +30,13 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState, WorkType
 
+from goatui.core.backends.base import SignInStatus
 from goatui.core.backends.contexts import available_contexts, backend_for_context
 from goatui.core.calls.history import History
 from goatui.core.config import Config, load_config, save_setting
 from goatui.core.errors import GoatError
 from goatui.core.logs import GOATUI_FIELD, RELOAD, LogEntry
+from goatui.core.models import Health
 from goatui.core.monitor import PluginMonitor
 from goatui.core.notices import TransitionNotices
 from goatui.core.sanitize import sanitize_line
@@ -100,6 +102,7 @@ class GoatApp(TypedAheadKeys, App[int]):
         ),
         Binding("r", "refresh", "Refresh", id="app.refresh"),
         Binding("ctrl+o", "switch_context", "Switch context", show=False, id="app.context"),
+        Binding("L", "sign_in", "Sign in", id="app.sign_in"),
         Binding("question_mark", "help", "Keys", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
         # Textual only hints "press q to quit" on Ctrl-C, and inputs take it as copy:
@@ -150,6 +153,8 @@ class GoatApp(TypedAheadKeys, App[int]):
             )
         # The backend's warnings (e.g. --insecure) stay on screen, not only in a toast.
         yield Static(id="gateway-warnings")
+        # Signed out of a gateway: said once, here, with the key that signs in again.
+        yield Static(id="sign-in-notice")
         with TabbedContent(initial="plugins", id="views"):
             for key, (view, title) in enumerate(self.VIEWS, start=1):
                 with TabPane(f"{key} {title}", id=view):
@@ -172,8 +177,14 @@ class GoatApp(TypedAheadKeys, App[int]):
         # goatui's own lines in the log stream that the operator must see now (a WASM
         # plugin reloaded because its file changed).
         self.ctx.session.logs.subscribe(self._announce)
+        self._sign_in_shown: tuple[object, ...] | None = None
+        self._quiet_unknown: set[str] = set()  # went UNKNOWN because signed out
         self._update_subtitle()
         self._show_warnings()
+        self._show_sign_in()
+        # Reading the backend's sign-in state is cheap: a second is soon enough to say
+        # the console got signed out (a refresh refused, in any view's request).
+        self.set_interval(1.0, self._show_sign_in)
         self._start()
 
     def _announce(self, entries: list[LogEntry]) -> None:
@@ -416,6 +427,14 @@ class GoatApp(TypedAheadKeys, App[int]):
         """Gathered into few notices (goatui.core.notices): one per cause, paced per
         plugin, so a mass event or a flapping plugin cannot flood the screen."""
         change = message.transition
+        if change.new == Health.UNKNOWN and self._signed_out():
+            # Every plugin of a signed-out gateway goes UNKNOWN at once, and back after
+            # the sign-in: the sign-in notice says why, once, not a notice of its own.
+            self._quiet_unknown.add(message.name)
+            return
+        if change.old == Health.UNKNOWN and message.name in self._quiet_unknown:
+            self._quiet_unknown.discard(message.name)
+            return
         self._notices.add(
             message.name,
             change.old,
@@ -532,6 +551,7 @@ class GoatApp(TypedAheadKeys, App[int]):
         finally:
             self._update_subtitle()
             self._show_warnings()
+            self._show_sign_in()
             toast(self, f"switched to context {name} ({backend.label})", title="context")
             # Every view shows the new context's data only, or marks where the old
             # one's ends (the log stream).
@@ -544,7 +564,66 @@ class GoatApp(TypedAheadKeys, App[int]):
 
     def _update_subtitle(self) -> None:
         live = len(self.ctx.live_plugins())
-        self.sub_title = f"{self.ctx.backend.label} · {live} plugin{'s' if live != 1 else ''}"
+        plugins = f"{live} plugin{'s' if live != 1 else ''}"
+        statuses = self.ctx.backend.sign_in_status()
+        # One gateway: who is signed in (k9s shows the user and cluster up top too).
+        who = f" · {statuses[0].describe()}" if len(statuses) == 1 else ""
+        self.sub_title = f"{self.ctx.backend.label}{who} · {plugins}"
+
+    # -- signing in (gateways) ---------------------------------------------------------
+
+    def _signed_out(self) -> bool:
+        return any(s.problem for s in self.ctx.backend.sign_in_status())
+
+    def _show_sign_in(self) -> None:
+        """The one notice for a gateway that needs a sign-in, and the subtitle's user."""
+        statuses = self.ctx.backend.sign_in_status()
+        shown = tuple((s.gateway, s.problem, s.admin_lost, s.user, s.admin) for s in statuses)
+        if shown == self._sign_in_shown:
+            return
+        self._sign_in_shown = shown
+        lines = []
+        for status in statuses:
+            where = status.context or status.gateway
+            if status.problem:
+                lines.append(f"⚠ {where}: {status.problem} · press L to sign in")
+            elif status.admin_lost:
+                lines.append(
+                    f"⚠ {where}: admin rights lost at the last token refresh (GoatFlow's "
+                    "refreshed tokens carry none): logs, enable and disable need a new "
+                    "sign-in · press L"
+                )
+        notice = self.query_one("#sign-in-notice", Static)
+        notice.update(Text("\n".join(sanitize_line(line) for line in lines)))
+        notice.display = bool(lines)
+        self._update_subtitle()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "sign_in":
+            return bool(self.ctx.backend.sign_in_status())  # gateways only
+        return True
+
+    def action_sign_in(self) -> None:
+        from goatui.ui.screens.sign_in import SignInScreen
+
+        statuses = self.ctx.backend.sign_in_status()
+        if not statuses:
+            toast(self, "signing in is for gateways (--gateway URL)", severity="warning")
+            return
+        if isinstance(self.screen, SignInScreen):
+            return
+        # The gateway that needs it most: signed out, then admin rights lost.
+        status = min(statuses, key=lambda s: (not s.problem, not s.admin_lost))
+        self.push_screen(SignInScreen(self.ctx.backend, status), self._signed_in)
+
+    def _signed_in(self, status: SignInStatus | None) -> None:
+        if status is None:
+            return
+        role = " (admin)" if status.admin else ""
+        toast(self, f"signed in to {status.gateway} as {status.user}{role}", title="sign-in")
+        self._show_sign_in()
+        self.ctx.monitor.refresh()
 
     # -- theme and errors --------------------------------------------------------------
 

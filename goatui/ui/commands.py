@@ -50,6 +50,14 @@ class GoatCommands(Provider):
             ),
             (Content("Quit"), "close goatui and the plugins it started (q)", app.action_quit),
         ]
+        if app.ctx.backend.sign_in_status():
+            commands.append(
+                (
+                    Content("Sign in…"),
+                    "sign in to the gateway (L): a new token, admin rights back",
+                    app.action_sign_in,
+                )
+            )
         if not app.ctx.read_only:
             for state in app.ctx.live_plugins():
                 # Plugin names are untrusted: plain Content, never markup.

@@ -22,7 +22,8 @@ _TONES: dict[str, str] = {
     Health.UNKNOWN: "warning",
     Health.SERVICE_UNKNOWN: "warning",
     Health.DISABLED: "warning",
-    Health.NOT_LOADED: "warning",
+    # Lazy loading: nothing wrong, it starts on its first call.
+    Health.NOT_LOADED: "muted",
     PENDING: "muted",
     GONE: "muted",
 }
@@ -32,6 +33,7 @@ _MARKS: dict[str, str] = {
     Health.ENABLED: "●",
     Health.NOT_SERVING: "▲",
     Health.UNREACHABLE: "✖",
+    Health.NOT_LOADED: "◌",
     PENDING: "…",
     GONE: "○",
 }

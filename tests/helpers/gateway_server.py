@@ -1,14 +1,32 @@
 """A stand-in for GoatFlow's plugin REST API (GATEWAY_API.md) on 127.0.0.1, for tests.
 
 A stdlib ThreadingHTTPServer in a background thread on an ephemeral port, answering
-with the documented shapes and status codes. Everything it does is in `GatewayState`,
-which a test changes freely (under `state.lock` when the server may be answering).
+with the documented shapes and status codes, and behaving as the real server does
+(GATEWAY_API.md, "How the real server behaves"):
+
+* sign-in (`POST /auth/login`) issues real JWTs (HS256, signed here) that expire after
+  `token_lifetime` seconds; `POST /auth/refresh` issues new ones without the admin
+  claim (GoatFlow's TODO) unless `refresh_keeps_admin`; repeated failed sign-ins are
+  rate-limited; personal API tokens (`gf_...`) get 401 "Invalid or expired token";
+* lazy plugins: an entry `loaded: false` until a call (or `GET /plugins/widgets`) loads
+  it, after which it is listed under the name `loads_as` gives (maybe another);
+* `GET /plugins` in a new random order every time; jobs always carry `enabled`;
+* widgets of a disabled or not loaded plugin: 404 `Plugin not found: x`;
+* plugin failures as results: 200 `{"error": ...}` (an unknown function too), an empty
+  body for an empty result.
+
+Everything it does is in `GatewayState`, which a test changes freely (under
+`state.lock` when the server may be answering).
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
+import hmac
 import json
+import random
 import ssl
 import subprocess
 import threading
@@ -24,7 +42,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 # Distinctive, so a leak is easy to find in any output or file.
 ADMIN_TOKEN = "eyJhbGciOi.ADMIN-s3cr3t-7f3c9a.sig"
 USER_TOKEN = "eyJhbGciOi.USER-s3cr3t-51b0de.sig"
+# A GoatFlow personal API token: refused by every plugin route.
+API_TOKEN = "gf_9d2c4e8a1b7f3e6d5c0a9b8e7f6d5c4b"
+PASSWORD = "pa55-w0rd-Zq81-secret"
 LOG_RING = 1000
+# Failed sign-ins before the rest are refused with 429.
+LOGIN_ATTEMPTS = 5
 _EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 
 HOSTILE = "\x1b]0;pwned\x07\x1b[31mred\x9b"
@@ -58,6 +81,47 @@ def plugin_entry(name: str, *, enabled: bool = True, **extra: Any) -> dict[str, 
     return entry
 
 
+def jwt_encode(claims: dict[str, Any], secret: bytes) -> str:
+    def part(value: Any) -> str:
+        raw = json.dumps(value, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    head = part({"alg": "HS256", "typ": "JWT"}) + "." + part(claims)
+    signature = hmac.new(secret, head.encode(), hashlib.sha256).digest()
+    return head + "." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
+
+
+def jwt_claims(token: str, secret: bytes) -> dict[str, Any] | None:
+    """The claims of a token this server signed and that has not expired, else None."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    head = f"{parts[0]}.{parts[1]}"
+    expected = hmac.new(secret, head.encode(), hashlib.sha256).digest()
+    try:
+        signature = base64.urlsafe_b64decode(parts[2] + "=" * (-len(parts[2]) % 4))
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return None
+    if not hmac.compare_digest(signature, expected) or not isinstance(claims, dict):
+        return None
+    if float(claims.get("exp", 0)) <= time.time():
+        return None
+    return claims
+
+
+@dataclass
+class User:
+    login: str
+    password: str = PASSWORD
+    admin: bool = False
+    disabled: bool = False
+
+
+def default_users() -> dict[str, User]:
+    return {"ops": User("ops", admin=True), "dev": User("dev")}
+
+
 def not_loaded_entry(name: str) -> dict[str, Any]:
     return {
         "name": name,
@@ -82,6 +146,20 @@ class GatewayState:
     tokens: dict[str, str] = field(
         default_factory=lambda: {ADMIN_TOKEN: "admin", USER_TOKEN: "user"}
     )
+    # Lazy plugins: what a not loaded entry (by its file name) is listed as once a call
+    # loads it; a file name missing here loads as plugin_entry(file name).
+    loads_as: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Sign-in: who may, how long their tokens last, and GoatFlow's refresh TODO.
+    users: dict[str, User] = field(default_factory=default_users)
+    token_lifetime: float = 900.0
+    refresh_keeps_admin: bool = False
+    refresh_tokens: dict[str, str] = field(default_factory=dict)  # token -> login
+    failed_logins: int = 0
+    secret: bytes = field(default_factory=lambda: random.randbytes(32))
+    # Tokens issued here, in order: (kind "login" | "refresh", login, admin), and the
+    # access tokens themselves (to look for them where they must not be).
+    issued: list[tuple[str, str, bool]] = field(default_factory=list)
+    access_tokens: list[str] = field(default_factory=list)
     widgets: dict[tuple[str, str], str] = field(
         default_factory=lambda: {("alpha", "summary"): "<h2>Tickets</h2><p>42 open</p>"}
     )
@@ -119,6 +197,40 @@ class GatewayState:
     def count(self, method: str, path: str) -> int:
         with self.lock:
             return sum(1 for m, p, _ in self.requests if m == method and p.split("?")[0] == path)
+
+    def load(self, name: str) -> dict[str, Any]:
+        """Load the lazy plugin listed as name: it is listed as `loads_as` gives from now
+        on (call under the lock)."""
+        entry = self.loads_as.pop(name, None) or plugin_entry(name)
+        del self.plugins[name]
+        self.plugins[entry["name"]] = entry
+        return entry
+
+    def issue(self, kind: str, user: User, admin: bool) -> tuple[str, float]:
+        """A signed access token for user and its lifetime (call under the lock)."""
+        lifetime = self.token_lifetime
+        claims = {
+            "user_id": sorted(self.users).index(user.login) + 1,
+            "email": f"{user.login}@example.com",
+            "role": "Admin" if admin else "User",
+            "is_admin": admin,
+            "exp": round(time.time() + lifetime, 3),
+            "jti": random.randbytes(6).hex(),
+        }
+        self.issued.append((kind, user.login, admin))
+        token = jwt_encode(claims, self.secret)
+        self.access_tokens.append(token)
+        return token, lifetime
+
+    def role_of(self, token: str) -> str | None:
+        """ "admin", "user", or None for a token this server does not accept."""
+        role = self.tokens.get(token)
+        if role is not None:
+            return role
+        claims = jwt_claims(token, self.secret)
+        if claims is None:
+            return None
+        return "admin" if claims.get("is_admin") is True else "user"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -195,6 +307,9 @@ class _Handler(BaseHTTPRequestHandler):
                 forced[0], forced[2].replace(b"{bearer}", self._bearer().encode()), forced[1]
             )
             return
+        if method == "POST" and path in ("/auth/login", "/auth/refresh"):
+            self._sign_in(path, body)
+            return
         role = self._auth()
         if role is None:
             return
@@ -207,7 +322,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not header.startswith("Bearer ") or not header[7:]:
             self._json(401, {"success": False, "error": "Missing authorization token"})
             return None
-        role = self.server.state.tokens.get(header[7:])
+        with self.server.state.lock:
+            role = self.server.state.role_of(header[7:])
         if role is None:
             self._json(401, {"success": False, "error": "Invalid or expired token"})
         return role
@@ -218,6 +334,68 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         return True
 
+    # -- sign-in -----------------------------------------------------------------------
+
+    def _sign_in(self, path: str, body: bytes) -> None:
+        state = self.server.state
+        try:
+            value = json.loads(body)
+        except ValueError:
+            value = None
+        if not isinstance(value, dict):
+            self._json(400, {"success": False, "error": "Invalid request"})
+            return
+        with state.lock:
+            if path == "/auth/refresh":
+                login = state.refresh_tokens.get(str(value.get("refresh_token", "")))
+                user = state.users.get(login or "")
+                if user is None or user.disabled:
+                    answer = (401, {"success": False, "error": "Invalid or expired refresh token"})
+                else:
+                    admin = user.admin and state.refresh_keeps_admin
+                    token, lifetime = state.issue("refresh", user, admin)
+                    answer = (
+                        200,
+                        {
+                            "success": True,
+                            "access_token": token,
+                            "token_type": "Bearer",
+                            "expires_in": lifetime,
+                        },
+                    )
+            else:
+                answer = self._login(state, value)
+        self._json(*answer)
+
+    @staticmethod
+    def _login(state: GatewayState, value: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if state.failed_logins >= LOGIN_ATTEMPTS:
+            return 429, {"success": False, "error": "Too many login attempts, try again later"}
+        user = state.users.get(str(value.get("login", "")))
+        if user is None or not hmac.compare_digest(str(value.get("password", "")), user.password):
+            state.failed_logins += 1
+            return 401, {"success": False, "error": "Invalid credentials"}
+        if user.disabled:
+            return 403, {"success": False, "error": "User account is disabled"}
+        token, lifetime = state.issue("login", user, user.admin)
+        refresh = "rt-" + random.randbytes(16).hex()
+        state.refresh_tokens[refresh] = user.login
+        return 200, {
+            "success": True,
+            "user": {
+                "id": sorted(state.users).index(user.login) + 1,
+                "login": user.login,
+                "email": f"{user.login}@example.com",
+                "first_name": user.login.title(),
+                "last_name": "Tester",
+                "role": "Admin" if user.admin else "User",
+            },
+            "access_token": token,
+            "refresh_token": refresh,
+            "token_type": "Bearer",
+            "expires_in": lifetime,
+        }
+
     # -- GoatFlow's endpoints ----------------------------------------------------------
 
     def _route(
@@ -227,9 +405,13 @@ class _Handler(BaseHTTPRequestHandler):
         match method, parts:
             case "GET", ["plugins"]:
                 with state.lock:
-                    plugins = list(state.plugins.values())
+                    plugins = [_as_listed(p) for p in state.plugins.values()]
+                random.shuffle(plugins)  # a Go map: no stable order
                 self._json(200, {"plugins": plugins})
             case "GET", ["plugins", "widgets"]:
+                with state.lock:  # listing widgets loads every plugin
+                    for name in [n for n, p in state.plugins.items() if p.get("loaded") is False]:
+                        state.load(name)
                 location = query.get("location", "dashboard")
                 widgets = [
                     {
@@ -290,19 +472,26 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _call(self, name: str, function: str, body: bytes) -> None:
         state = self.server.state
-        entry = state.plugins.get(name)
+        with state.lock:
+            entry = state.plugins.get(name)
+            if entry is not None and entry.get("loaded") is False:
+                entry = state.load(name)  # a call loads a lazy plugin
         if entry is None:
             self._json(404, {"error": f"plugin not found: {name}"})
             return
-        if not entry.get("enabled") and entry.get("loaded", True):
+        if not entry.get("enabled"):
             self._json(403, {"error": f"plugin {name} is disabled"})
             return
         args = json.loads(body) if body.strip() else {}
         match function:
             case "echo" | "summary_widget":
                 self._send(200, body or b"{}", "application/json")
-            case "fail":
+            case "fail":  # the call itself failed (the host says so)
                 self._json(400, {"error": args.get("message", "failed")})
+            case "plugin_error":  # the plugin's own failure: a result
+                self._json(200, {"error": args.get("message", "it failed")})
+            case "empty":
+                self._send(200, b"", "application/json")
             case "slow":
                 time.sleep(float(args.get("seconds", 1)))
                 self._json(200, {"slept": args.get("seconds", 1)})
@@ -310,12 +499,14 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(200, {"text": HOSTILE})
             case "big":
                 self._json(200, {"data": "x" * int(args.get("size", 1024))})
-            case _:
-                self._json(400, {"error": f"function {function} not found"})
+            case _:  # GoatFlow's plugins answer an unknown function as a result
+                self._json(200, {"error": f"unknown function: {function}"})
 
     def _widget(self, name: str, widget_id: str) -> None:
         state = self.server.state
-        if name not in state.plugins:
+        entry = state.plugins.get(name)
+        # The manager hides disabled plugins from Get, and Get does not load.
+        if entry is None or entry.get("loaded") is False or not entry.get("enabled"):
             self._text(404, f"Plugin not found: {name}")
             return
         html = state.widgets.get((name, widget_id))
@@ -325,6 +516,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._text(500, f"Widget error: {html[7:]}")
         else:
             self._text(200, html, "text/html")
+
+
+def _as_listed(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry as GET /plugins shows it: each job's `enabled` a Go bool, always there."""
+    jobs = entry.get("jobs")
+    if not isinstance(jobs, list):
+        return dict(entry)
+    listed = [dict(j, enabled=j.get("enabled") is True) if isinstance(j, dict) else j for j in jobs]
+    return dict(entry, jobs=listed)
 
 
 class _Server(ThreadingHTTPServer):

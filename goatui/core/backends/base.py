@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from goatui.core.calls.results import check_result
 from goatui.core.errors import GoatError, RemoteError, UsageError
@@ -74,6 +74,45 @@ class Capabilities:
     #: Some plugins run inside goatui (WebAssembly modules): goatui is always their host,
     #: so their log lines and host calls come to it; `runs_inside` and `reload` work.
     in_process: bool = False
+
+
+@dataclass(frozen=True)
+class SignInStatus:
+    """How goatui is signed in to one gateway, for the console's header and notice."""
+
+    gateway: str
+    context: str | None
+    #: "sign-in" (from goatui login: refreshed), "token" (explicit) or "none".
+    kind: Literal["sign-in", "token", "none"]
+    user: str = ""
+    admin: bool | None = None
+    #: Why no usable token is left; "" when requests can be sent.
+    problem: str = ""
+    #: An admin action was refused because the refreshed token carries no admin rights.
+    admin_lost: bool = False
+    expires_at: float | None = None
+
+    @property
+    def login_command(self) -> str:
+        return login_command(self.gateway, self.context)
+
+    def describe(self) -> str:
+        """ "ops (admin)", "signed out", "$GOATFLOW_TOKEN"... for a header line."""
+        if self.problem:
+            return "signed out"
+        if self.kind == "none":
+            return "not signed in"
+        if self.kind == "token":
+            return "token"
+        role = " (admin)" if self.admin else ""
+        if self.admin_lost:
+            role = " (admin rights lost at refresh)"
+        return f"{sanitize_line(self.user) or 'signed in'}{role}"
+
+
+def login_command(gateway: str, context: str | None) -> str:
+    where = f"--context {context}" if context else f"--gateway {gateway}"
+    return sanitize_line(f"goatui login {where}")
 
 
 @dataclass(frozen=True)
@@ -181,6 +220,22 @@ class Backend(ABC):
     async def reload(self, plugin: str) -> str:
         """Load the plugin's file again; returns what happened, for the operator."""
         raise UsageError(f"plugin {plugin!r} does not run inside goatui: it cannot be reloaded")
+
+    # -- signing in (gateways) -----------------------------------------------------------
+
+    def sign_in_status(self) -> list[SignInStatus]:
+        """How goatui is signed in to each gateway behind this backend (none: [])."""
+        return []
+
+    async def sign_in(
+        self, login: str, password: str, *, gateway: str | None = None
+    ) -> SignInStatus:
+        """Sign in to the gateway (the one named, in a fleet) and keep the sign-in."""
+        raise UsageError(f"signing in is for gateways, not {self.label}", "pass --gateway URL")
+
+    def sign_out(self, *, gateway: str | None = None) -> bool:
+        """Forget the gateway's stored sign-in; False when there was none."""
+        raise UsageError(f"signing out is for gateways, not {self.label}", "pass --gateway URL")
 
     # -- hosting (`capabilities.hosting`) ------------------------------------------------
 

@@ -14,9 +14,10 @@ A context is a table in the config file:
     plugins_dir = "/opt/goatflow/plugins"       # optional
 
 Precedence for the token: --token-file, then the context's token_file, then
-$GOATFLOW_TOKEN. A context naming its own token file never falls back to another
-gateway's token by accident of the environment. Nothing here imports httpx until a
-gateway backend is actually built (the socket CLI stays light).
+$GOATFLOW_TOKEN, then the sign-in `goatui login` stored for that gateway (refreshed as
+it expires). A context naming its own token file never falls back to another gateway's
+token by accident of the environment. Nothing here imports httpx until a gateway
+backend is actually built (the socket CLI stays light).
 """
 
 from __future__ import annotations
@@ -133,14 +134,20 @@ def make_gateway(
     max_message_mb: int = DEFAULT_MAX_MESSAGE_MB,
     read_only: bool = False,
     environ: Mapping[str, str] | None = None,
+    context: str | None = None,
 ) -> GatewayBackend:
-    """A GatewayBackend with its token from token_file or $GOATFLOW_TOKEN."""
-    from goatui.core.backends.gateway.auth import resolve_token
+    """A GatewayBackend with its token from token_file or $GOATFLOW_TOKEN, else the
+    stored sign-in for its URL. `context` names the context it was built from (for
+    hints such as `goatui login --context NAME`)."""
+    from goatui.core.backends.gateway.auth import explicit_credentials
     from goatui.core.backends.gateway.rest import GatewayBackend
+    from goatui.core.backends.gateway.store import SignInStore
 
     return GatewayBackend(
         url,
-        token=resolve_token(token_file, environ),
+        credentials=explicit_credentials(token_file, environ),
+        store=SignInStore(),
+        context=context,
         ca_cert=ca_cert,
         insecure=insecure,
         timeout=timeout,
@@ -179,6 +186,7 @@ def backend_for_context(
             max_message_mb=mb,
             read_only=config.read_only if read_only is None else read_only,
             environ=environ,
+            context=name,
         )
     # An explicit socket list: the environment's sockets belong to no context.
     backend = sockets_backend(

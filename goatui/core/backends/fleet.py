@@ -27,6 +27,7 @@ from goatui.core.backends.base import (
     LogPoller,
     LogSource,
     Origin,
+    SignInStatus,
     entry_time,
 )
 from goatui.core.backends.composite import CompositeBackend
@@ -78,6 +79,33 @@ class FleetBackend(CompositeBackend):
             return Unreachable(f"plugin {name!r} not found; context {context}: {error.line()}")
         known = ", ".join(sorted(self._routes)) or "none found"
         return NotFound(f"unknown plugin {name!r} in the fleet (known: {known})", "see `goatui ls`")
+
+    def sign_in_status(self) -> list[SignInStatus]:
+        return [status for b in self.members.values() for status in b.sign_in_status()]
+
+    def _member_for(self, gateway: str | None) -> Backend:
+        """The member whose gateway this is (the only one, when none is named)."""
+        gateways = {
+            status.gateway: backend
+            for backend in self.members.values()
+            for status in backend.sign_in_status()
+        }
+        if gateway is None and len(gateways) == 1:
+            return next(iter(gateways.values()))
+        if gateway in gateways:
+            return gateways[gateway]
+        raise UsageError(
+            "sign in to one gateway at a time", "name it: --context NAME or --gateway URL"
+        )
+
+    async def sign_in(
+        self, login: str, password: str, *, gateway: str | None = None
+    ) -> SignInStatus:
+        member = self._member_for(gateway)
+        return await member.sign_in(login, password, gateway=gateway)
+
+    def sign_out(self, *, gateway: str | None = None) -> bool:
+        return self._member_for(gateway).sign_out(gateway=gateway)
 
     def origin(self, plugin: PluginInfo | None) -> Origin:
         if plugin is None or not plugin.where:

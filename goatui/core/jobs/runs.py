@@ -20,7 +20,14 @@ from typing import Any, Literal
 
 from goatui.core.backends.base import Backend
 from goatui.core.calls.results import ResultView, check_result, classify_result, format_size
-from goatui.core.errors import GoatError, NotFound, PluginError, TimedOut, Unreachable
+from goatui.core.errors import (
+    GoatError,
+    NotFound,
+    PluginError,
+    TimedOut,
+    Unreachable,
+    not_loaded_error,
+)
 from goatui.core.jobs.spec import JobSpec, jobs_of
 from goatui.core.jobs.zones import format_next
 from goatui.core.models import CallResult, PluginInfo
@@ -59,6 +66,11 @@ class JobListing:
         """Plugins whose jobs cannot be known: Register failed and no manifest was found."""
         return [p for p in self.plugins if p.error and p.manifest is None]
 
+    @property
+    def not_loaded(self) -> list[PluginInfo]:
+        """Plugins a gateway lists but has not loaded yet: their jobs are known later."""
+        return [p for p in self.plugins if not p.loaded]
+
     def plugin_names(self) -> list[str]:
         return sorted(p.name for p in self.plugins)
 
@@ -71,8 +83,11 @@ class JobListing:
         raise NotFound(f"unknown plugin {name!r} (known: {known})", "see `goatui ls`")
 
     def of_plugin(self, name: str) -> list[JobSpec]:
-        """The jobs of one plugin. Unreachable (exit 3) when they cannot be known."""
+        """The jobs of one plugin. Unreachable (exit 3) when they cannot be known, a
+        RemoteError (exit 1) for a plugin the gateway has not loaded yet."""
         info = self.plugin(name)
+        if not info.loaded:
+            raise not_loaded_error(name, f"jobs of {name}")
         if info.error and info.manifest is None:
             raise Unreachable(
                 f"plugin {name!r} did not answer Register ({info.error}), so its jobs are unknown",

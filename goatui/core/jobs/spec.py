@@ -76,8 +76,13 @@ class JobSpec:
     schedule_error: str = ""
 
     @classmethod
-    def from_manifest(cls, plugin: str, entry: Mapping[str, Any]) -> JobSpec:
-        """Read a manifest ``jobs`` entry; missing or mistyped fields get defaults."""
+    def from_manifest(
+        cls, plugin: str, entry: Mapping[str, Any], *, source: str = "plugin"
+    ) -> JobSpec:
+        """Read a manifest ``jobs`` entry; missing or mistyped fields get defaults.
+
+        `source` is where the manifest came from: GoatFlow's list ("gateway") always
+        carries `enabled`, false whether the manifest says false or leaves it out."""
         if not isinstance(entry, Mapping):
             entry = {}
         timeout_s, timeout_error = _timeout(entry.get("timeout"))
@@ -85,7 +90,7 @@ class JobSpec:
             _field(entry, key) for key in ("id", "handler", "description")
         )
         schedule, schedule_error = _field(entry, "schedule")
-        enabled, why_disabled = job_enabled(entry.get("enabled"))
+        enabled, why_disabled = job_enabled(entry.get("enabled"), source)
         return cls(
             plugin=plugin,
             id=job_id,
@@ -128,4 +133,7 @@ def jobs_of(plugin: PluginInfo) -> list[JobSpec]:
     """The jobs a plugin's manifest declares, in manifest order (none without a manifest)."""
     if plugin.manifest is None:
         return []
-    return [JobSpec.from_manifest(plugin.name, entry) for entry in plugin.manifest.jobs]
+    source = plugin.manifest.source
+    return [
+        JobSpec.from_manifest(plugin.name, entry, source=source) for entry in plugin.manifest.jobs
+    ]

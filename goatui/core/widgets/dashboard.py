@@ -20,7 +20,7 @@ from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 
 from goatui.core.backends.base import Backend
-from goatui.core.errors import GoatError, NotFound, TimedOut, Unreachable
+from goatui.core.errors import GoatError, NotFound, TimedOut, Unreachable, not_loaded_error
 from goatui.core.models import PluginInfo
 from goatui.core.sanitize import sanitize_line
 from goatui.core.widgets.html_render import render_html
@@ -186,6 +186,8 @@ class WidgetListing:
         """One widget. NotFound (exit 2) naming the plugin's widget ids, or saying why
         there are none; Unreachable (exit 3) when the plugin did not answer Register."""
         info = self.plugin(plugin)
+        if not info.loaded:
+            raise not_loaded_error(plugin, f"widget {widget_id}")
         if info.manifest is None:
             if info.error:
                 raise Unreachable(

@@ -179,7 +179,10 @@ class PluginsView(View):
     def _show_notice(self) -> None:
         """One line above the table when discovery fails or finds nothing."""
         monitor = self.ctx.monitor
-        if monitor.discover_error:
+        signed_out = any(s.problem for s in self.ctx.backend.sign_in_status())
+        if monitor.discover_error and signed_out:
+            notice = ""  # the app's sign-in notice says why, once
+        elif monitor.discover_error:
             notice = f"discovery failed: {monitor.discover_error}"
         elif not monitor.states and monitor.running:
             notice = "no plugins found yet: start one, or point goatui at it (--socket PATH)"

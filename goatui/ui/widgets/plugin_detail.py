@@ -80,7 +80,7 @@ def _manifest_rows(manifest: Manifest) -> Iterable[tuple[str, Text]]:
     yield from _more(widgets, "widgets", " (the Widgets view shows them)")
     for job in jobs[:MANIFEST_ROWS_SHOWN]:
         # A Go bool in GoatFlow: a job that leaves `enabled` out is never scheduled.
-        enabled, why = job_enabled(job.get("enabled"))
+        enabled, why = job_enabled(job.get("enabled"), manifest.source)
         yield (
             "job",
             _join(
@@ -111,6 +111,8 @@ def detail_renderable(
         f" for {fmt_age(now - state.since)}",
     )
     about = _grid()
+    if state.health is not None and state.health.meaning:
+        about.add_row("state", _t(state.health.meaning))
     about.add_row("about", _t(info.description or "-"))
     about.add_row("target", _t(info.target))
     if info.where:
@@ -143,7 +145,12 @@ def detail_renderable(
         probes.add_row(fmt_clock(probe.at), probe_line(probe, colours))
 
     manifest = _grid()
-    if info.manifest is None:
+    if not info.loaded:
+        manifest.add_row(
+            "manifest",
+            Text("not known until GoatFlow loads the plugin: any call (i) loads it"),
+        )
+    elif info.manifest is None:
         manifest.add_row("manifest", Text("none: the plugin sent none and no plugins dir has it"))
     else:
         manifest.add_row("manifest", _t(f"from {info.manifest.source}", "dim"))

@@ -2,8 +2,14 @@
 
 Where plugin sockets are out of reach (another host, a container), goatui talks to
 GoatFlow itself at `<url>/api/v1`. One `httpx.AsyncClient` per event loop, created on
-first use; every request has a total deadline as well as httpx's own timeouts. The
-token is handled in `gateway.auth`, the log buffer followed in `gateway.logpoll`.
+first use; every request has a total deadline as well as httpx's own timeouts. Tokens
+are in `gateway.auth`, kept usable (refreshed, stored, signed out) by `gateway.signin`;
+the log buffer is followed in `gateway.logpoll`.
+
+GoatFlow as it really runs (GATEWAY_API.md, "How the real server behaves"): its list
+comes in no stable order (sorted here), lazily loaded plugins are listed `loaded:
+false` until a call loads them (under the name their registration gives, which may
+differ), and widgets of disabled or not loaded plugins answer 404.
 """
 
 from __future__ import annotations
@@ -23,18 +29,20 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from goatui.core.backends.base import Backend, Capabilities, LogSource, Origin
-from goatui.core.backends.gateway.auth import TOKEN_ENV, BearerAuth
+from goatui.core.backends.base import Backend, Capabilities, LogSource, Origin, SignInStatus
+from goatui.core.backends.gateway.auth import TOKEN_ENV, BearerAuth, Credentials
 from goatui.core.backends.gateway.logpoll import GatewayLogPoller, LogPage, normalise_entry
+from goatui.core.backends.gateway.signin import TokenKeeper
+from goatui.core.backends.gateway.store import SignInStore
 from goatui.core.errors import (
     GoatError,
     NotFound,
-    PermissionRefused,
     RemoteError,
     ResultTooLarge,
     TimedOut,
     Unreachable,
     UsageError,
+    not_loaded_error,
 )
 from goatui.core.flight import SingleFlight
 from goatui.core.jsonstream import NoSuchArray, array_items
@@ -155,6 +163,19 @@ class _Reply:
 
 
 @dataclass(frozen=True, slots=True)
+class _Request:
+    """What one request sends (sent again as it is after a refresh)."""
+
+    method: str
+    path: str
+    what: str
+    timeout: float | None = None
+    params: dict[str, str] | None = None
+    body: bytes | None = None
+    accept: str = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
 class _Listed:
     """What goatui keeps of one entry of GET /plugins (not the entry's dicts)."""
 
@@ -214,7 +235,12 @@ class GatewayBackend(Backend):
         max_message_mb: int = DEFAULT_MAX_MESSAGE_MB,
         read_only: bool = False,
         snapshot_ttl: float = SNAPSHOT_TTL_S,
+        credentials: Credentials | None = None,
+        store: SignInStore | None = None,
+        context: str | None = None,
     ) -> None:
+        """`token` or `credentials`: an explicit token; with neither, the sign-in
+        `store` keeps for this gateway (if a store is given)."""
         self.base_url = gateway_base(url)
         self.api_url = self.base_url + API_PREFIX
         self.label = self.base_url
@@ -223,7 +249,17 @@ class GatewayBackend(Backend):
         self.max_message_mb = max_message_mb
         self.read_only = read_only
         self.snapshot_ttl = snapshot_ttl
-        self._auth = BearerAuth(token) if token else None
+        if credentials is None and token:
+            credentials = Credentials.explicit(token, "the token")
+        store_error = None
+        if credentials is None and store is not None:
+            try:
+                credentials = store.load(self.base_url)
+            except UsageError as exc:
+                store_error = exc  # said by every request; `goatui logout` still works
+        self._keeper = TokenKeeper(
+            self.base_url, credentials, store=store, context=context, store_error=store_error
+        )
         self._verify = _tls_verify(ca_cert, insecure)
         self.warnings: list[str] = []
         host = urlsplit(self.base_url).hostname or ""
@@ -232,7 +268,7 @@ class GatewayBackend(Backend):
                 "TLS verification is off (--insecure): the gateway's identity is not "
                 "checked, and whoever is in between can read the token and the answers"
             )
-        elif self.base_url.startswith("http://") and token and not _is_loopback(host):
+        elif self.base_url.startswith("http://") and credentials and not _is_loopback(host):
             self.warnings.append(
                 f"the token goes unencrypted over http to {host}; use https if you can"
             )
@@ -241,14 +277,41 @@ class GatewayBackend(Backend):
         self._snapshot: _Snapshot | GoatError | None = None
         self._snapshot_at = 0.0
         self._listing: SingleFlight[_Snapshot] = SingleFlight()
+        self._listed: dict[str, _Listed] = {}  # the last list that came
+        # A lazy plugin that loaded under another name: old name -> new name, and the
+        # key (the first name's target) each renamed plugin keeps (PluginInfo.key).
+        self._renamed: dict[str, str] = {}
+        self._keys: dict[str, str] = {}
         self._last_call_ms: dict[str, float] = {}
 
     def __repr__(self) -> str:
-        return f"GatewayBackend({self.base_url!r}, token={'set' if self._auth else 'none'})"
+        return f"GatewayBackend({self.base_url!r}, token={'set' if self.has_token else 'none'})"
 
     @property
     def has_token(self) -> bool:
-        return self._auth is not None
+        return self._keeper.credentials is not None
+
+    # -- signing in --------------------------------------------------------------------
+
+    def sign_in_status(self) -> list[SignInStatus]:
+        return [self._keeper.status()]
+
+    async def sign_in(
+        self, login: str, password: str, *, gateway: str | None = None
+    ) -> SignInStatus:
+        self._check_gateway(gateway)
+        status = await self._keeper.sign_in(self._post, login, password)
+        self._forget_snapshot()  # listed again with the new token
+        return status
+
+    def sign_out(self, *, gateway: str | None = None) -> bool:
+        self._check_gateway(gateway)
+        self._forget_snapshot()
+        return self._keeper.sign_out()
+
+    def _check_gateway(self, gateway: str | None) -> None:
+        if gateway is not None and gateway != self.base_url:
+            raise UsageError(f"this backend is {self.base_url}, not {sanitize_line(gateway)}")
 
     def origin(self, plugin: PluginInfo | None) -> Origin:
         return Origin(gateway=self.base_url)
@@ -266,7 +329,6 @@ class GatewayBackend(Backend):
             # A client belongs to the loop it was made in (the CLI and the console each
             # run their own); one left in another loop is simply dropped.
             self._client = httpx.AsyncClient(
-                auth=self._auth,
                 verify=self._verify,
                 follow_redirects=False,
                 headers={"User-Agent": "goatui"},
@@ -285,24 +347,55 @@ class GatewayBackend(Backend):
         body: bytes | None = None,
         accept: str = "application/json",
     ) -> _Reply:
-        """One request with a total deadline; transport failures become GoatErrors."""
-        limit = self.timeout if timeout is None else timeout
-        headers = {"Accept": accept}
-        if body is not None:
+        """One request with the token: refreshed first when it is about to expire, and
+        sent again once after a 401 when a refresh (or a newer stored sign-in) gives a
+        new one. Signed out, nothing is sent (the keeper raises why)."""
+        keeper = self._keeper
+        generation = await keeper.ready(self._post, what)
+        request = _Request(method, path, what, timeout, params, body, accept)
+        reply = await self._exchange(request, keeper.auth)
+        if reply.status == 401:
+            if await keeper.retry_after_401(self._post, generation, reply.error_text()):
+                reply = await self._exchange(request, keeper.auth)
+            if reply.status == 401 and not keeper.problem:
+                keeper.problem = keeper.refused_reason(reply.error_text())
+        elif reply.status == 403 and await keeper.retry_after_403():
+            reply = await self._exchange(request, keeper.auth)  # a newer sign-in, say admin
+        return reply
+
+    async def _post(self, path: str, payload: dict[str, str], what: str) -> tuple[int, Any, str]:
+        """A JSON POST without a bearer token (sign-in and refresh): (status, the JSON
+        answer or None, GoatFlow's error text). The payload holds secrets: it goes in
+        the body only, and no error built here quotes it."""
+        request = _Request("POST", path, what, body=json.dumps(payload).encode())
+        reply = await self._exchange(request, auth=None)
+        try:
+            value = json.loads(reply.body) if reply.body.strip() else None
+        except (ValueError, RecursionError):
+            value = None
+        return reply.status, value, reply.error_text()
+
+    async def _exchange(self, sent: _Request, auth: BearerAuth | None) -> _Reply:
+        """One request with a total deadline; transport failures become GoatErrors.
+        auth=None sends no Authorization header (sign-in, refresh)."""
+        what = sent.what
+        limit = self.timeout if sent.timeout is None else sent.timeout
+        headers = {"Accept": sent.accept}
+        if sent.body is not None:
             headers["Content-Type"] = "application/json"
         client = self._http()
         started = time.perf_counter()
         try:
             async with asyncio.timeout(limit):
                 request = client.build_request(
-                    method,
-                    self.api_url + path,
-                    params=params,
-                    content=body,
+                    sent.method,
+                    self.api_url + sent.path,
+                    params=sent.params,
+                    content=sent.body,
                     headers=headers,
                     timeout=httpx.Timeout(limit, connect=min(limit, CONNECT_TIMEOUT_S)),
                 )
-                response = await client.send(request, stream=True)
+                response = await client.send(request, stream=True, auth=auth)
                 try:
                     data = await self._read_body(response, what)
                 finally:
@@ -366,19 +459,11 @@ class GatewayBackend(Backend):
         status = reply.status
         message = reply.error_text()
         if status == 401:
-            if self._auth is None:
-                return PermissionRefused(
-                    f"{what}: the gateway needs a token (token missing or invalid)",
-                    f"set ${TOKEN_ENV} or pass --token-file FILE",
-                )
-            return PermissionRefused(
-                f"{what}: the gateway refused the token: token missing or invalid ({message})",
-                "get a fresh token",
-            )
+            if not self._keeper.problem:
+                self._keeper.problem = self._keeper.refused_reason(message)
+            return self._keeper.signed_out(what)
         if status == 403 and "admin" in message.lower():
-            return PermissionRefused(
-                f"{what}: admin access required", "use a token of a GoatFlow admin"
-            )
+            return self._keeper.admin_refused(what)
         if 300 <= status < 400:
             where = sanitize_line(clip(reply.location, 200)) or "elsewhere"
             return RemoteError(
@@ -424,8 +509,12 @@ class GatewayBackend(Backend):
             for entry, start, end in array_items(text, "plugins"):
                 if isinstance(entry, dict) and isinstance(entry.get("name"), str):
                     name = entry["name"]
-                    if name and name not in by_name:
-                        by_name[name] = _listed(entry, text[start:end])
+                    kept = by_name.get(name)
+                    # A name listed twice: the loaded entry wins over a lazy placeholder.
+                    if name and (kept is None or kept.health is Health.NOT_LOADED):
+                        listed = _listed(entry, text[start:end])
+                        if kept is None or listed.health is not Health.NOT_LOADED:
+                            by_name[name] = listed
         except NoSuchArray:
             raise RemoteError(
                 f'{what}: the answer has no "plugins" list', code="BAD_RESPONSE"
@@ -436,7 +525,8 @@ class GatewayBackend(Backend):
                 f"{sanitize_line(text[:60])})",
                 code="BAD_RESPONSE",
             ) from None
-        return _Snapshot(by_name, latency_ms)
+        # GoatFlow lists from a Go map, in no stable order: goatui's is by name.
+        return _Snapshot(dict(sorted(by_name.items())), latency_ms)
 
     async def _plugins(self, max_age: float) -> _Snapshot:
         """GET /plugins, at most one in flight (shared by every caller meanwhile),
@@ -456,8 +546,38 @@ class GatewayBackend(Backend):
         except GoatError as exc:
             self._snapshot, self._snapshot_at = exc, time.monotonic()
             raise
+        self._follow_renames(self._listed, snapshot.plugins)
+        self._listed = snapshot.plugins
         self._snapshot, self._snapshot_at = snapshot, time.monotonic()
         return snapshot
+
+    def _follow_renames(self, before: dict[str, _Listed], after: dict[str, _Listed]) -> None:
+        """A lazy plugin that loaded under another name than its file's keeps its key.
+
+        GoatFlow does not say which placeholder became which plugin: when exactly one
+        placeholder went and one loaded plugin came since the last list, they are the
+        same plugin. (Several at once, say after GET /plugins/widgets loaded them all,
+        stay apart: the placeholders go, the plugins come.)
+        """
+        if not before:
+            return
+        lazy = Health.NOT_LOADED
+        went = [n for n, e in before.items() if e.health is lazy and n not in after]
+        if not went:
+            return  # the usual case, in linear time: no placeholder went
+        came = [n for n, e in after.items() if e.health is not lazy and n not in before]
+        if len(went) == 1 and len(came) == 1:
+            old, new = went[0], came[0]
+            self._renamed = {k: new if v == old else v for k, v in self._renamed.items()}
+            self._renamed[old] = new
+            self._keys[new] = self._keys.pop(old, self._target(old))
+
+    def _target(self, name: str) -> str:
+        return f"{self.api_url}/plugins/{_seg(name)}"
+
+    def current_name(self, name: str) -> str:
+        """The name a plugin is listed under now (a lazy one may have loaded as another)."""
+        return self._renamed.get(name, name) if name not in self._listed else name
 
     def _forget_snapshot(self) -> None:
         self._snapshot = None
@@ -484,6 +604,7 @@ class GatewayBackend(Backend):
     async def list_plugins(self) -> list[PluginInfo]:
         snapshot = await self._plugins(max_age=0.0)
         prefix = f"{self.api_url}/plugins/"
+        keys = self._keys
         return [
             PluginInfo(
                 name=name,
@@ -491,6 +612,8 @@ class GatewayBackend(Backend):
                 version=listed.version,
                 description=listed.description,
                 manifest=listed.manifest,
+                loaded=listed.health is not Health.NOT_LOADED,
+                key=keys.get(name, "") if keys else "",
             )
             for name, listed in snapshot.plugins.items()
         ]
@@ -516,7 +639,10 @@ class GatewayBackend(Backend):
             return [Probe(Health.UNREACHABLE, None, exc.line())] * len(plugins)
         except GoatError as exc:
             # The gateway answered, but not with the list (401, 5xx…): state unknown.
-            return [Probe(Health.UNKNOWN, None, exc.line())] * len(plugins)
+            # Signed out, every row would repeat the same long line: sign_in_status()
+            # has the why, said once where it is shown.
+            line = "signed out of the gateway" if self._keeper.problem else exc.line()
+            return [Probe(Health.UNKNOWN, None, line)] * len(plugins)
         latency = snapshot.latency_ms
         # One Probe per state: thousands of plugins share a handful of them.
         states = {health: Probe(health, latency, source=LIST_SOURCE) for health in _LISTED_STATES}
@@ -525,6 +651,8 @@ class GatewayBackend(Backend):
         probes = []
         for plugin in plugins:
             entry = listed.get(plugin.name)
+            if entry is None and self._renamed:  # a lazy plugin loaded as another name
+                entry = listed.get(self.current_name(plugin.name))
             probes.append(gone if entry is None else states[entry.health])
         return probes
 
@@ -536,9 +664,14 @@ class GatewayBackend(Backend):
         self, plugin: str, function: str, args: bytes, timeout: float = DEFAULT_CALL_TIMEOUT_S
     ) -> CallResult:
         what = f"call {function}"
+        plugin = self.current_name(plugin)
+        listed = self._listed.get(plugin)
+        lazy = listed is not None and listed.health is Health.NOT_LOADED
         path = f"/plugins/{_seg(plugin)}/call/{_seg(function)}"
         reply = await self._send("POST", path, what=what, timeout=timeout, body=args)
         self._last_call_ms[plugin] = reply.duration_ms
+        if lazy:
+            self._forget_snapshot()  # the call loaded it: list again to see it as it is
         if reply.ok:
             return CallResult(
                 data=bytes(reply.body),
@@ -560,14 +693,26 @@ class GatewayBackend(Backend):
     ) -> tuple[str, float]:
         """GET /plugins/:name/widgets/:id (text/html); the handler is GoatFlow's business."""
         what = f"widget {widget_id}"
+        plugin = self.current_name(plugin)
         path = f"/plugins/{_seg(plugin)}/widgets/{_seg(widget_id)}"
         reply = await self._send("GET", path, what=what, timeout=timeout, accept="text/html")
         self._last_call_ms[plugin] = reply.duration_ms
         if reply.ok:
             return reply.text(), reply.duration_ms
         if reply.status == 404:
+            # GoatFlow answers "Plugin not found" for a plugin it hides (disabled) or has
+            # not loaded yet: the list says which.
             known = await self._known()
-            manifest = known[plugin].manifest if known is not None and plugin in known else None
+            entry = known.get(plugin) if known is not None else None
+            if entry is not None and entry.health is Health.NOT_LOADED:
+                raise not_loaded_error(plugin, f"{what} of {plugin}")
+            if entry is not None and entry.health is Health.DISABLED:
+                raise RemoteError(
+                    f"{what} of {plugin}: the plugin is disabled on the gateway",
+                    code="DISABLED",
+                    hint=f"an admin can enable it (goatui enable {plugin})",
+                )
+            manifest = entry.manifest if entry is not None else None
             if manifest is not None:
                 ids = [w.get("id") for w in manifest.widgets if isinstance(w.get("id"), str)]
                 if widget_id not in ids:
@@ -624,10 +769,7 @@ class GatewayBackend(Backend):
             params["limit"] = str(limit)
         reply = await self._send("GET", "/plugins/logs", what=what, params=params)
         if reply.status == 403:
-            raise PermissionRefused(
-                "reading the gateway's plugin logs needs an admin token (admin access required)",
-                "use a token of a GoatFlow admin",
-            )
+            raise self._keeper.admin_refused("reading the gateway's plugin logs")
         if not reply.ok:
             raise self._error(reply, what)
         value = self._json(reply, what)
