@@ -31,6 +31,7 @@ from textual.worker import Worker
 
 from goatui.core.backends.wasm.backend import WasmBackend
 from goatui.core.config import Config
+from goatui.core.errors import TimedOut
 from goatui.core.monitor import PluginMonitor
 from goatui.core.session import Session
 from goatui.ui.app import GoatApp
@@ -199,3 +200,16 @@ async def test_the_monitor_does_not_spin_on_a_plugin_without_a_health_stream(
     finally:
         await monitor.stop()
         await session.close()
+
+
+async def test_closing_stops_a_looping_call(eventually: Eventually, tmp_path: Path) -> None:
+    """Quitting (q, SIGTERM, Ctrl-C) must not wait for a looping plugin's deadline."""
+    backend = WasmBackend([str(faults_module(tmp_path))])
+    session = Session(backend=backend, config=Config())
+    await session.start()
+    await backend.list_plugins()
+    spin = asyncio.create_task(backend.call("faults", "spin", b"{}", 60))
+    await eventually(lambda: backend.busy, 10, "the call running")
+    await asyncio.wait_for(session.close(), 3)  # not the 60 s deadline, nor close's 5 s wait
+    with pytest.raises(TimedOut):
+        await spin

@@ -253,6 +253,11 @@ class WasmBackend(Backend):
                 with contextlib.suppress(GoatError):
                     await self._reload(runner, "the file changed on disk")
 
+    @property
+    def busy(self) -> bool:
+        """Whether a plugin is running a call (or loading) now."""
+        return any(runner.busy for runner in self._runners.values())
+
     async def close(self) -> None:
         if self._watcher is not None:
             self._watcher.cancel()
@@ -260,6 +265,11 @@ class WasmBackend(Backend):
                 await self._watcher
             self._watcher = None
         runners, self._runners = list(self._runners.values()), {}
+        # A plugin still looping would hold the exit up until its deadline: stop it.
+        for runner in runners:
+            if runner.busy:
+                runner.engine.ticker.interrupt_all()
+                break
         await asyncio.gather(*(r.close() for r in runners), return_exceptions=True)
         if self._services is not None:
             self._services.flush()

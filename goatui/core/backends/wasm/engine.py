@@ -46,11 +46,23 @@ class EpochTicker:
         self._running = 0
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
+        # The longest deadline handed out, in ticks: advancing past it stops every call.
+        self._longest = 0
 
     def ticks_for(self, seconds: float) -> int:
         """Epoch ticks that cover at least `seconds` from now (one more: a tick may be
         just about to happen)."""
         return max(1, math.ceil(max(seconds, 0.0) / self.tick)) + 1
+
+    def set_deadline(self, store: wasmtime.Store, seconds: float) -> None:
+        """The store's calls trap `seconds` from now (see `ticks_for`)."""
+        ticks = self.ticks_for(seconds)
+        self._longest = max(self._longest, ticks)
+        store.set_epoch_deadline(ticks)
+
+    def interrupt_all(self) -> None:
+        """Stop every call running now, whatever its deadline (goatui is closing)."""
+        self.advance(self._longest + 1)
 
     def enter(self) -> None:
         with self._wake:

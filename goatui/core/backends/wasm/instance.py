@@ -163,9 +163,14 @@ class PluginInstance:
 
     def _wasi(self) -> wasmtime.WasiConfig:
         wasi = wasmtime.WasiConfig()
-        if self._output_dir is not None:
-            if self._pipes is None:
+        if self._output_dir is not None and self._pipes is None:
+            try:
                 self._pipes = OutputPipes(self._output_dir, _safe(self.path.stem), self._output)
+            except OSError:
+                # The private dir is gone (goatui is closing): the output goes nowhere,
+                # as wazero's default has it.
+                self._output_dir = None
+        if self._pipes is not None:
             wasi.stdout_file = str(self._pipes.paths["stdout"])
             wasi.stderr_file = str(self._pipes.paths["stderr"])
         return wasi
@@ -292,7 +297,7 @@ class PluginInstance:
         store = self._store
         assert store is not None
         ticker = self.wasm.ticker
-        store.set_epoch_deadline(ticker.ticks_for(scope.remaining()))
+        ticker.set_deadline(store, scope.remaining())
         self._scope = scope
         ticker.enter()
         try:

@@ -37,18 +37,26 @@ class OutputPipes:
         self._cut: dict[str, bool] = {}
         self._sink = sink
         number = next(_numbers)
-        for stream in ("stdout", "stderr"):
-            path = directory / f"wasm-{number}-{stem}.{stream}"
-            path.unlink(missing_ok=True)
-            os.mkfifo(path, 0o600)
-            # Our own reader first, so WASI's open for writing does not wait; our own
-            # writer kept open, so the reader sees no end before close().
-            reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-            self._keep_open.append(os.open(path, os.O_WRONLY))
-            self._read[reader] = stream
-            self.paths[stream] = path
-            self._partial[stream] = bytearray()
-            self._cut[stream] = False
+        try:
+            for stream in ("stdout", "stderr"):
+                path = directory / f"wasm-{number}-{stem}.{stream}"
+                path.unlink(missing_ok=True)
+                os.mkfifo(path, 0o600)
+                self.paths[stream] = path
+                # Our own reader first, so WASI's open for writing does not wait; our own
+                # writer kept open, so the reader sees no end before close().
+                reader = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+                self._read[reader] = stream
+                self._keep_open.append(os.open(path, os.O_WRONLY))
+                self._partial[stream] = bytearray()
+                self._cut[stream] = False
+        except OSError:
+            for fd in (*self._read, *self._keep_open):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            for made in self.paths.values():
+                made.unlink(missing_ok=True)
+            raise
         self._thread = threading.Thread(target=self._drain, name=f"wasm-out-{stem}", daemon=True)
         self._thread.start()
 

@@ -71,14 +71,17 @@ class PluginRunner:
         output_dir: Path | None = None,
     ) -> None:
         self.path = path
+        self.engine = engine or shared_engine()
         self.instance = PluginInstance(
             path,
-            engine or shared_engine(),
+            self.engine,
             services,
             memory_mb=memory_mb,
             max_result_bytes=max_result_bytes,
             output_dir=output_dir,
         )
+        #: A job (a load, a call) is running on the plugin's thread now.
+        self.busy = False
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(
             target=self._work, name=f"wasm-{path.stem}"[:40], daemon=True
@@ -152,10 +155,13 @@ class PluginRunner:
                     TimedOut(f"timed out after {timeout:g}s waiting for the plugin's earlier calls")
                 )
                 return
+            self.busy = True
             try:
                 future.set_result(context.run(job, deadline))
             except BaseException as exc:  # handed to the awaiting task, never lost
                 future.set_exception(exc)
+            finally:
+                self.busy = False
 
         self._jobs.put(run)
         return await asyncio.wrap_future(future)
