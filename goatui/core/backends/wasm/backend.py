@@ -39,6 +39,8 @@ from goatui.core.models import CallResult, Health, Manifest, PluginInfo, Probe
 
 #: How often the files are looked at for changes.
 WATCH_INTERVAL_S = 1.0
+#: How often closing stops running calls (50 ms apart) before it waits for them.
+_INTERRUPTS = 40
 #: The fields of goatui's own log lines about reloads.
 RELOAD_FIELDS = {GOATUI_FIELD: RELOAD}
 
@@ -265,11 +267,14 @@ class WasmBackend(Backend):
                 await self._watcher
             self._watcher = None
         runners, self._runners = list(self._runners.values()), {}
-        # A plugin still looping would hold the exit up until its deadline: stop it.
-        for runner in runners:
-            if runner.busy:
-                runner.engine.ticker.interrupt_all()
+        # A plugin still looping would hold the exit up until its deadline: stop it (again,
+        # should a call have set its deadline just after the first time).
+        for _ in range(_INTERRUPTS):
+            busy = [runner for runner in runners if runner.busy]
+            if not busy:
                 break
+            busy[0].engine.ticker.interrupt_all()
+            await asyncio.sleep(0.05)
         await asyncio.gather(*(r.close() for r in runners), return_exceptions=True)
         if self._services is not None:
             self._services.flush()
