@@ -33,7 +33,6 @@ from goatui.ui.screens.help import HelpScreen
 from goatui.ui.screens.save import SavePrompt
 from goatui.ui.views.invoke import InvokeView
 from goatui.ui.views.plugins import PluginsView
-from goatui.ui.widgets.function_input import FunctionInput
 from goatui.ui.widgets.plugin_table import PluginTable
 from goatui.ui.widgets.result_viewer import ResultViewer
 from goatui.ui.widgets.row_table import RowTable
@@ -439,17 +438,27 @@ async def test_help_lists_every_key_and_every_binding_has_an_id(
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        shown = plain(app.screen.query_one("#help-keys", Static))
+        help_screen = app.screen
+        shown = plain(help_screen.query_one("#help-keys", Static))
         for _title, bindings in app.help_sections():
             for binding in bindings:
-                assert (binding.tooltip or binding.description) in shown
+                assert help_screen.key_display(binding).split(", ")[0] in shown
+                assert binding.id is None or binding.id in shown
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, HelpScreen)
-    from goatui.ui.screens.save import SavePrompt as Prompt
+    # Every binding the operator may rebind ([keys]) has an id.
+    from goatui.ui.keymap import known_bindings
 
-    for owner in (GoatApp, PluginsView, InvokeView, FunctionInput, HelpScreen, Prompt):
-        for binding in owner.BINDINGS:
+    assert len(known_bindings(GoatApp.BINDINGS)) > 60
+    import importlib
+
+    from goatui.ui.keymap import _BINDING_CLASSES
+
+    for where in _BINDING_CLASSES:
+        module, _, name = where.partition(":")
+        owner = getattr(importlib.import_module(module), name)
+        for binding in [*GoatApp.BINDINGS, *owner.BINDINGS]:
             assert isinstance(binding, Binding) and binding.id, (owner, binding)
 
 
@@ -496,3 +505,33 @@ def test_health_states_all_have_a_word_and_a_tone() -> None:
     for health in Health:
         assert health.value in status_label(health.value)
         assert tone(health.value) in ("success", "error", "warning", "muted")
+
+
+async def test_functions_called_before_are_offered_with_their_last_args_and_a_call_ticks(
+    alpha: Any, make_console: Any, eventually: Eventually
+) -> None:
+    """Handlers outside the manifest (slow) are found from the history, start from their
+    last args, and a call in flight says how long it has taken against its deadline."""
+    app = make_console(alpha)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_invoke(pilot, eventually, "alpha")
+        await send(pilot, "slow", '{"seconds": 0.6}')
+        await eventually(lambda: "of 30s" in status_text(app), 3, "the elapsed time")
+        first = status_text(app)
+        await eventually(lambda: status_text(app) not in (first, ""), 3, "ticking")
+        assert status_text(app).startswith("calling alpha.slow … ")
+        await eventually(lambda: status_text(app).startswith("OK"), 5, "done")
+        await eventually(lambda: "slow" in (view._handlers or []), 5, "offered")
+        assert view._handlers[:2] == ["echo", "fail"]  # the manifest's first
+
+        view.function_input.value = ""
+        view.args_area.load_text("{}")
+        await pilot.pause()
+        view.function_input.value = "slow"
+        await pilot.pause()
+        assert json.loads(view.args_area.text) == {"seconds": 0.6}
+        # Changed by hand, the args are kept whatever function is typed.
+        view.args_area.load_text('{"mine": 1}')
+        view.function_input.value = "echo"
+        await pilot.pause()
+        assert json.loads(view.args_area.text) == {"mine": 1}

@@ -17,6 +17,7 @@ from helpers.console import (
     SIZE,
     console_session,
     open_invoke,
+    plain,
     result_text,
     status_text,
     until_serving,
@@ -171,3 +172,36 @@ async def keys_handled(pilot: Any, eventually: Any) -> None:
     await pilot.pause()
     await eventually(lambda: not app.holding_keys(), 10, "typed-ahead keys delivered")
     await pilot.pause()
+
+
+async def test_the_config_keys_rebind_by_id_and_the_help_shows_the_keys_in_force(
+    alpha: Any, eventually: Any, tmp_path: Path
+) -> None:
+    from textual.widgets import Static
+
+    from goatui.core.config import load_config
+    from goatui.ui.screens.help import HelpScreen
+
+    path = tmp_path / "config.toml"
+    path.write_text('[keys]\n"app.view.logs" = "L"\n"plugins.sort" = "o"\n"no.such" = "z"\n')
+    session = console_session(alpha.socket)
+    session.config = load_config(path)
+    app = GoatApp(session, monitor=PluginMonitor(session.backend, **QUIET_MONITOR))
+    async with app.run_test(size=SIZE) as pilot:
+        await until_serving(pilot, eventually, "alpha")
+        assert any("'no.such'" in n.message for n in app._notifications)
+        await pilot.press("5")  # no longer the Logs view's key
+        await pilot.pause()
+        assert app.query_one(TabbedContent).active == "plugins"
+        await pilot.press("L")
+        await pilot.pause()
+        assert app.query_one(TabbedContent).active == "logs"
+        await pilot.press("1", "o")
+        await pilot.pause()
+        assert app.query_one("#plugins-view").order_by == "health"  # type: ignore[attr-defined]
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        rows = plain(app.screen.query_one("#help-keys", Static)).splitlines()
+        logs_row = next(row for row in rows if "app.view.logs" in row)
+        assert logs_row.split()[0] == "L"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from goatui.cli import argtypes
 from goatui.core.errors import ExitCode, UsageError
+from goatui.core.models import natural_key
 
 if TYPE_CHECKING:
     from goatui.cli.parser import CommandFactory
@@ -123,7 +124,7 @@ def unknown_names(check: Check) -> UsageError | None:
     """
     if not check.missing or any(p.error for p in check.plugins):
         return None
-    known = ", ".join(sorted(p.name for p in check.plugins)) or "none found"
+    known = ", ".join(sorted((p.name for p in check.plugins), key=natural_key)) or "none found"
     names = ", ".join(repr(n) for n in check.missing)
     return UsageError(f"unknown plugin {names} (known: {known})", "or give --wait SECONDS")
 

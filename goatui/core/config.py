@@ -21,6 +21,7 @@ Command-line options override the file.
 | language         | language of WASM plugins' translations (else LANG's, en)  | none    |
 | [plugins.NAME]   | values the host answers to that plugin's ConfigGet        | {}      |
 | [contexts.NAME]  | named contexts: gateway + token_file, or sockets          | {}      |
+| [keys]           | the console's keys: binding id = "key" or "key1,key2" (`?` lists the ids) | {} |
 
 The schema below (`SETTINGS`) checks every value's type, element types of lists and
 tables included, and its range, and says which key is wrong and what it should be:
@@ -90,6 +91,7 @@ class Config:
     language: str | None = None
     plugins: dict[str, dict[str, str]] = field(default_factory=dict)
     contexts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
     path: Path | None = None
 
     def plugin_config(self, plugin: str) -> dict[str, str]:
@@ -216,6 +218,16 @@ def tables(value: Any, where: str) -> dict[str, dict[str, Any]]:
     return dict(value)
 
 
+def key_table(value: Any, where: str) -> dict[str, str]:
+    """[keys]: binding id = the key(s) for it, a string ("ctrl+e", "j,down")."""
+    if not isinstance(value, dict):
+        raise _wrong(where, 'a table [keys] of binding id = "key"', value)
+    for binding_id, keys in value.items():
+        if not isinstance(keys, str) or not keys.strip():
+            raise _wrong(f"{where}.{binding_id}", 'a key, such as "ctrl+e" or "j,down"', keys)
+    return {binding_id: keys.replace(" ", "") for binding_id, keys in value.items()}
+
+
 @dataclass(frozen=True)
 class Setting:
     check: Check
@@ -238,6 +250,7 @@ SETTINGS: dict[str, Setting] = {
     "language": Setting(text),
     "plugins": Setting(plugin_tables),
     "contexts": Setting(tables),
+    "keys": Setting(key_table),
 }
 
 

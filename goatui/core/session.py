@@ -242,6 +242,11 @@ class Session:
             self.notices.append(f"plugin {name}: its config is withheld: {target.withheld}")
         return address
 
+    def taken_over(self) -> list[str]:
+        """Plugins goatui is the host of but did not start (--attach-host, `a`): when
+        goatui ends, their host calls go to a socket that is gone."""
+        return sorted(name for name in self.attached if not self.is_launched(name))
+
     def is_launched(self, name: str) -> bool:
         return self.launcher is not None and name in self.launcher.plugins
 

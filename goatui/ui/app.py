@@ -12,7 +12,7 @@ import contextlib
 import gc
 import importlib
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import cast
@@ -21,13 +21,15 @@ from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
 from textual.css.query import NoMatches
+from textual.dom import DOMNode
 from textual.driver import Driver
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import Header, Label, Static, TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState, WorkType
 
 from goatui.core.backends.base import SignInStatus
@@ -46,15 +48,21 @@ from goatui.ui.commands import GoatCommands
 from goatui.ui.context import ConsoleContext
 from goatui.ui.errors import describe, toast
 from goatui.ui.hub import MonitorHub
-from goatui.ui.keys import TypedAheadKeys, is_shown
+from goatui.ui.keymap import checked_keymap, in_force
+from goatui.ui.keys import TypedAheadKeys, focus_now, is_shown
 from goatui.ui.messages import PluginsChanged, PluginTransition, RefreshRequested
 from goatui.ui.paths import stylesheets
 from goatui.ui.screens.audit import AuditScreen
+from goatui.ui.screens.confirm import ConfirmScreen
 from goatui.ui.screens.contexts import ContextScreen
 from goatui.ui.screens.help import HelpScreen, Section
+from goatui.ui.scrolling import VIM_SCROLL
 from goatui.ui.terminal import hangup_safe
 from goatui.ui.views.base import View
 from goatui.ui.views.plugins import PluginsView
+from goatui.ui.widgets.command_line import CommandLine, resolve
+from goatui.ui.widgets.footer import GoatFooter
+from goatui.ui.widgets.row_table import RowTable
 
 # Where each view lives. The console imports and mounts a view other than Plugins only
 # when it is first shown, or in the background once the plugin rows are on screen
@@ -103,6 +111,7 @@ class GoatApp(TypedAheadKeys, App[int]):
         Binding("r", "refresh", "Refresh", id="app.refresh"),
         Binding("ctrl+o", "switch_context", "Switch context", show=False, id="app.context"),
         Binding("L", "sign_in", "Sign in", id="app.sign_in"),
+        Binding("colon", "command_line", "Command", show=False, id="app.command"),
         Binding("question_mark", "help", "Keys", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
         # Textual only hints "press q to quit" on Ctrl-C, and inputs take it as copy:
@@ -139,6 +148,9 @@ class GoatApp(TypedAheadKeys, App[int]):
         )
         self._session_closed = False
         self._notices = TransitionNotices()
+        #: The config's [keys] in force (binding id → keys), checked.
+        self.keymap: dict[str, str] = {}
+        self._clashes_said: set[frozenset[str]] = set()
         self._notices_due: float | None = None
         self._notices_timer: Timer | None = None
 
@@ -160,7 +172,10 @@ class GoatApp(TypedAheadKeys, App[int]):
                 with TabPane(f"{key} {title}", id=view):
                     if view == "plugins" or not self._lazy_views:
                         yield view_class(view)(self.ctx, id=f"{view}-view")
-        yield Footer()
+        with Horizontal(id="command-bar"):
+            yield Label(":", id="command-prompt")
+            yield CommandLine(self._run_command, id="command-line")
+        yield GoatFooter()
 
     def get_driver_class(self) -> type[Driver]:
         # A hung-up terminal must not stop the shutdown (goatui.ui.terminal).
@@ -179,6 +194,7 @@ class GoatApp(TypedAheadKeys, App[int]):
         self.ctx.session.logs.subscribe(self._announce)
         self._sign_in_shown: tuple[object, ...] | None = None
         self._quiet_unknown: set[str] = set()  # went UNKNOWN because signed out
+        self.apply_keys(self.ctx.config.keys)
         self._update_subtitle()
         self._show_warnings()
         self._show_sign_in()
@@ -307,13 +323,11 @@ class GoatApp(TypedAheadKeys, App[int]):
 
             self.run_worker(cast(WorkType[None], show), group="views", exit_on_error=False)
             return
-        from goatui.ui.views.invoke import InvokeView  # loaded: its view is mounted
-
-        if isinstance(view, InvokeView):
-            # Key 2 offers the plugin selected in the table; `i` insists on its own.
-            selected = self.query_one(PluginsView).selected()
-            fallback = selected.name if selected is not None else None
-            view.prepare(plugin or fallback, replace=plugin is not None)
+        # Key 2 offers Invoke the plugin selected in the table; `i` insists on its own,
+        # as `l` does on the Logs view's filter.
+        selected = self.query_one(PluginsView).selected()
+        fallback = selected.name if selected is not None else None
+        view.prepare(plugin or fallback, replace=plugin is not None)
         # Now, so keys typed next find it; the pane is displayed from this moment.
         self._focus(view)
 
@@ -325,7 +339,7 @@ class GoatApp(TypedAheadKeys, App[int]):
         if self.query_one(TabbedContent).active == name:  # not left meanwhile
             self.show_view(name, plugin)
 
-    def _focus_active_view(self) -> None:
+    def _focus_active_view(self, *, force: bool = False) -> None:
         # Decided when it runs, not when scheduled: focusing a widget in another tab
         # would switch to that tab, and keys typed meanwhile must keep their focus.
         active = self.query_one(TabbedContent).active
@@ -333,7 +347,7 @@ class GoatApp(TypedAheadKeys, App[int]):
         if view is None:
             return
         focused = self.focused
-        if focused is None or view not in focused.ancestors_with_self:
+        if force or focused is None or view not in focused.ancestors_with_self:
             self._focus(view)
 
     def recover_focus(self) -> None:
@@ -366,6 +380,42 @@ class GoatApp(TypedAheadKeys, App[int]):
             return
         self.call_after_refresh(self._focus_active_view)
 
+    # -- the command line (:) -------------------------------------------------------------
+
+    def action_command_line(self) -> None:
+        line = self.query_one(CommandLine)
+        line.offer(self.VIEWS, [s.name for s in self.ctx.live_plugins()])
+        line.value = ""
+        self.screen.add_class("-commanding")
+        focus_now(line)
+
+    def _run_command(self, text: str) -> None:
+        """What the command line says (goatui.ui.widgets.command_line); "" closes it."""
+        self.screen.remove_class("-commanding")
+        command = resolve(text, self.VIEWS, [s.name for s in self.ctx.live_plugins()])
+        if command.kind == "view":
+            self.show_view(command.target)
+            return
+        self._focus_active_view(force=True)
+        if command.kind in ("plugin", "filter"):
+            self.show_view("plugins")
+            plugins = self.query_one(PluginsView)
+            if command.kind == "plugin":
+                plugins.show_plugin(command.target)
+            else:
+                plugins.filter_to(command.target)
+        elif command.kind == "context":
+            if command.target:
+                self.switch_context(command.target)
+            else:
+                self.action_switch_context()
+        elif command.kind == "help":
+            self.action_help()
+        elif command.kind == "quit":
+            self.run_worker(self.action_quit(), group="quit", exit_on_error=False)
+        elif text.strip():
+            toast(self, f"no view, command or plugin matches {text.strip()!r}", severity="warning")
+
     def filter_plugins(self) -> None:
         self.show_view("plugins")
         self.query_one(PluginsView).action_filter()
@@ -379,6 +429,19 @@ class GoatApp(TypedAheadKeys, App[int]):
         if view is not None:
             view.post_message(RefreshRequested())
         self.notify("refreshing", timeout=1.5)
+
+    async def action_quit(self) -> None:
+        """Quit; first a warning when goatui is the host of plugins it did not start
+        (y or ctrl+c there quits)."""
+        taken = self.ctx.session.taken_over()
+        if taken and not isinstance(self.screen, ConfirmScreen):
+            self.push_screen(quit_warning(taken), self._quit_confirmed)
+            return
+        await super().action_quit()
+
+    def _quit_confirmed(self, yes: bool | None) -> None:
+        if yes:
+            self.exit()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -400,7 +463,8 @@ class GoatApp(TypedAheadKeys, App[int]):
             self.push_screen(AuditScreen())
 
     def help_sections(self) -> list[Section]:
-        """The key list, straight from the bindings of each part of the console."""
+        """The keys in force (the config's [keys] applied), straight from the bindings
+        of each part of the console, only those that work with this backend."""
         everywhere = [
             *_bindings(self.BINDINGS),
             Binding("ctrl+p", "command_palette", "Command palette (also: change theme)"),
@@ -410,11 +474,46 @@ class GoatApp(TypedAheadKeys, App[int]):
         sections: list[Section] = [("Everywhere", everywhere)]
         for view, title in self.VIEWS:
             cls = view_class(view)
-            keys = _bindings([*cls.BINDINGS, *(b for w in cls.HELP_FROM for b in w.BINDINGS)])
+            keys = [
+                b
+                for b in _bindings([*cls.BINDINGS, *(b for w in cls.HELP_FROM for b in w.BINDINGS)])
+                if cls.offers(b.action.partition("(")[0], self.ctx)
+            ]
             if keys:
                 sections.append((f"{title} view", keys))
+        sections.append(("Every table", _bindings(RowTable.BINDINGS)))
+        sections.append(("Every viewer (results, logs, the detail pane)", _bindings(VIM_SCROLL)))
         sections.append(("This help", _bindings(HelpScreen.BINDINGS)))
-        return sections
+        return [(title, [in_force(b, self.keymap) for b in keys]) for title, keys in sections]
+
+    # -- the operator's keys ([keys] in the config) ------------------------------------------
+
+    def apply_keys(self, keys: Mapping[str, str]) -> None:
+        """Rebind by binding id (goatui.ui.keymap); an id nobody has is said."""
+        valid, unknown = checked_keymap(keys, self.BINDINGS)
+        if valid != self.keymap:
+            self.keymap = valid
+            self.set_keymap(valid)
+        for binding_id in unknown:
+            where = self.ctx.config.path or "the config"
+            toast(
+                self,
+                f"[keys] in {where}: no binding has the id {binding_id!r} (? lists the ids)",
+                severity="warning",
+            )
+
+    def handle_bindings_clash(self, clashed_bindings: set[Binding], node: DOMNode) -> None:
+        said = frozenset(b.id or b.action for b in clashed_bindings)
+        if said in self._clashes_said:
+            return  # Textual asks at every key while the clash stands
+        self._clashes_said.add(said)
+        lost = ", ".join(sorted(f"{b.key} ({b.id or b.description})" for b in clashed_bindings))
+        toast(
+            self,
+            f"[keys] gave keys that other bindings had to new ones: {lost} now do the new "
+            "binding's work; give those bindings keys of their own (? lists them)",
+            severity="warning",
+        )
 
     # -- monitor updates ---------------------------------------------------------------
 
@@ -506,6 +605,8 @@ class GoatApp(TypedAheadKeys, App[int]):
             else:
                 if fresh is not None:
                     config.contexts = fresh.contexts
+                    config.keys = fresh.keys
+                    self.apply_keys(fresh.keys)
             try:
                 contexts = available_contexts(config)
             except GoatError as exc:
@@ -561,6 +662,7 @@ class GoatApp(TypedAheadKeys, App[int]):
                     view.context_changed(old_label, new_label)
             await monitor.start()
             self._update_subtitle()
+            self.refresh_bindings()  # what the new backend offers (e, host calls…)
 
     def _update_subtitle(self) -> None:
         live = len(self.ctx.live_plugins())
@@ -649,6 +751,20 @@ class GoatApp(TypedAheadKeys, App[int]):
     def _report_worker_error(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             toast(self, describe(event.worker.error), title="error", severity="error")
+
+
+def quit_warning(taken: list[str]) -> ConfirmScreen:
+    """What quitting does to plugins goatui took over, and what to do about it."""
+    names = ", ".join(taken[:5]) + (f" and {len(taken) - 5} more" if len(taken) > 5 else "")
+    question = Text.assemble(
+        "goatui is the host of ", (sanitize_line(names), "bold"), ", which it did not start."
+    )
+    detail = (
+        "Once it quits, their log, cache, config and database calls go to a socket that "
+        "no longer exists, and fail, until GoatFlow attaches them again: restart them, "
+        "or have GoatFlow re-attach them, after quitting."
+    )
+    return ConfirmScreen(question, "Quit", detail=detail, warning="Quit anyway?")
 
 
 def read_again(path: Path | None) -> Config | None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from goatui.core.backends.base import Backend
 from goatui.core.calls.history import History
 from goatui.core.config import Config
+from goatui.core.models import natural_key
 from goatui.core.monitor import PluginMonitor, PluginState
 from goatui.core.session import Session
 from goatui.ui.hub import MonitorHub
@@ -39,4 +40,7 @@ class ConsoleContext:
 
     def live_plugins(self) -> list[PluginState]:
         """Plugins present now (not gone), by name."""
-        return sorted((s for s in self.monitor.states.values() if not s.gone), key=lambda s: s.name)
+        return sorted(
+            (s for s in self.monitor.states.values() if not s.gone),
+            key=lambda s: natural_key(s.name),
+        )

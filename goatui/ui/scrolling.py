@@ -8,9 +8,12 @@ through: the result viewer's scroll keys took 56 ms at p95 animated and 14 ms ju
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.actions import SkipAction
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widgets import OptionList
 
 if TYPE_CHECKING:
     from textual.widget import Widget
@@ -18,6 +21,16 @@ if TYPE_CHECKING:
     _WidgetMixin = Widget
 else:
     _WidgetMixin = object  # as goatui.ui.keys: no Widget base in the MRO at run time
+
+
+#: vim's keys beside the arrows, in every viewer that scrolls (issue #17); ids shared by
+#: every viewer, so one [keys] line rebinds them all.
+VIM_SCROLL: list[BindingType] = [
+    Binding("j", "scroll_down", "Down", show=False, id="scroll.down"),
+    Binding("k", "scroll_up", "Up", show=False, id="scroll.up"),
+    Binding("g", "scroll_home", "Top", show=False, id="scroll.top"),
+    Binding("G", "scroll_end", "Bottom", show=False, id="scroll.bottom"),
+]
 
 
 class JumpScroll(_WidgetMixin):
@@ -45,3 +58,20 @@ class JumpScroll(_WidgetMixin):
         if not self.allow_vertical_scroll:
             raise SkipAction()  # nothing to scroll: the key goes on to the view
         self.scroll_to(x=x, y=y, animate=False, immediate=True)
+
+
+class VimScroll(VerticalScroll):
+    """A scrolling container that takes j, k, g and G too."""
+
+    BINDINGS = VIM_SCROLL
+
+
+class VimOptionList(OptionList):
+    """A list to pick from that takes j, k, g and G too."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False, id="list.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="list.up"),
+        Binding("g", "first", "First", show=False, id="list.first"),
+        Binding("G", "last", "Last", show=False, id="list.last"),
+    ]

@@ -130,6 +130,17 @@ class History:
         with self._lock:
             return list(self._load())
 
+    def latest_calls(self, plugin: str) -> dict[str, HistoryEntry]:
+        """The newest call of each function of plugin, newest first; from memory only
+        (nothing until the file has been read: the console reads it in a thread)."""
+        with self._lock:
+            entries = list(self._entries or ())
+        latest: dict[str, HistoryEntry] = {}
+        for entry in reversed(entries):
+            if entry.plugin == plugin and entry.function not in latest:
+                latest[entry.function] = entry
+        return latest
+
     def recall(self, plugin: str | None = None) -> list[HistoryEntry]:
         """Entries newest first, only plugin's when given."""
         return [e for e in reversed(self.entries()) if plugin is None or e.plugin == plugin]

@@ -30,7 +30,7 @@ from goatui.core.errors import (
 )
 from goatui.core.jobs.spec import JobSpec, jobs_of
 from goatui.core.jobs.zones import format_next
-from goatui.core.models import CallResult, PluginInfo
+from goatui.core.models import CallResult, PluginInfo, natural_key
 from goatui.core.sanitize import sanitize_line
 
 # GoatFlow calls a job's handler with no args at all (not "{}").
@@ -72,7 +72,7 @@ class JobListing:
         return [p for p in self.plugins if not p.loaded]
 
     def plugin_names(self) -> list[str]:
-        return sorted(p.name for p in self.plugins)
+        return sorted((p.name for p in self.plugins), key=natural_key)
 
     def plugin(self, name: str) -> PluginInfo:
         """The plugin listed as name; NotFound (exit 2) naming the known ones if absent."""
@@ -112,7 +112,7 @@ class JobListing:
 
 def jobs_from(plugins: Iterable[PluginInfo]) -> list[JobSpec]:
     """The jobs of these plugins, sorted by plugin name, each plugin's in manifest order."""
-    return [job for p in sorted(plugins, key=lambda p: p.name) for job in jobs_of(p)]
+    return [job for p in sorted(plugins, key=lambda p: natural_key(p.name)) for job in jobs_of(p)]
 
 
 async def list_jobs(backend: Backend) -> JobListing:

@@ -21,7 +21,7 @@ from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 
 from goatui.core.backends.base import Backend
 from goatui.core.errors import GoatError, NotFound, TimedOut, Unreachable, not_loaded_error
-from goatui.core.models import PluginInfo
+from goatui.core.models import PluginInfo, natural_key
 from goatui.core.sanitize import sanitize_line
 from goatui.core.widgets.html_render import render_html
 
@@ -127,8 +127,8 @@ def widgets_of(plugin: PluginInfo) -> list[WidgetSpec]:
     ]
 
 
-def _sort_key(spec: WidgetSpec) -> tuple[int, str, int]:
-    return (spec.order, spec.plugin, spec.index)
+def _sort_key(spec: WidgetSpec) -> tuple[object, ...]:
+    return (spec.order, natural_key(spec.plugin), spec.index)
 
 
 def widgets_from(plugins: Iterable[PluginInfo]) -> list[WidgetSpec]:
@@ -179,7 +179,7 @@ class WidgetListing:
         for info in self.plugins:
             if info.name == name:
                 return info
-        known = ", ".join(sorted(p.name for p in self.plugins)) or "none found"
+        known = ", ".join(sorted((p.name for p in self.plugins), key=natural_key)) or "none found"
         raise NotFound(f"unknown plugin {name!r} (known: {known})", "see `goatui ls`")
 
     def find(self, plugin: str, widget_id: str) -> WidgetSpec:

@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 
 from goatui.core.backends.contexts import Context
 from goatui.core.sanitize import safe_text
+from goatui.ui.scrolling import VimOptionList
 
 
 class ContextScreen(ModalScreen[str | None]):
@@ -44,7 +45,7 @@ class ContextScreen(ModalScreen[str | None]):
                 )
                 for c in self.contexts
             ]
-            yield OptionList(*options, id="context-list")
+            yield VimOptionList(*options, id="context-list")
             yield Label("enter switches · escape cancels", id="context-hint")
 
     @on(OptionList.OptionSelected)

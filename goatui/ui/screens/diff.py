@@ -8,11 +8,12 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from goatui.core.calls.jsondiff import diff, render_diff
+from goatui.ui.scrolling import VimScroll
 
 
 class DiffScreen(ModalScreen[None]):
@@ -30,7 +31,7 @@ class DiffScreen(ModalScreen[None]):
             # Titles are built by the caller from sanitised names.
             yield Label(Text.assemble(("- ", "red"), self.titles[0]), id="diff-old")
             yield Label(Text.assemble(("+ ", "green"), self.titles[1]), id="diff-new")
-            with VerticalScroll(id="diff-scroll"):
+            with VimScroll(id="diff-scroll"):
                 yield Static("comparing …", id="diff-body")
             yield Label("escape closes", id="diff-hint")
 

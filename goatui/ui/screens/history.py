@@ -1,4 +1,5 @@
-"""The call history (h in Invoke): Enter replays a call, m marks results to diff.
+"""The call history (h in Invoke): Enter loads a call into the editor, ctrl+r sends it
+again at once, m marks results to diff.
 
 Entries come from the history file (newest first). Results are not in the file (it is
 kept small and free of plugin data): only calls made in this session have one kept in
@@ -53,11 +54,13 @@ def result_title(kept: KeptResult) -> Text:
     return Text.assemble(safe_text(f"{kept.plugin}.{kept.function}", one_line=True), f" at {clock}")
 
 
-class HistoryScreen(ModalScreen[HistoryEntry | None]):
-    """Dismisses with the entry to replay (Enter) or None (Escape)."""
+class HistoryScreen(ModalScreen[tuple[HistoryEntry, bool] | None]):
+    """Dismisses with the entry chosen and whether to send it now (ctrl+r) or only load
+    it into the editor to change it (Enter); None on Escape."""
 
     BINDINGS = [
-        Binding("enter", "replay", "Replay the call", id="history.replay"),
+        Binding("enter", "load", "Load into the editor", id="history.load"),
+        Binding("ctrl+r", "replay", "Send again now", id="history.replay"),
         Binding("m", "mark", "Mark result (two: diff)", id="history.mark"),
         Binding("escape,q", "cancel", "Close", id="history.close"),
     ]
@@ -71,7 +74,8 @@ class HistoryScreen(ModalScreen[HistoryEntry | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="history-dialog"):
             yield Label(
-                "Call history, newest first · enter replays · m marks a result (• kept)",
+                "Call history, newest first · enter loads · ctrl+r sends again · "
+                "m marks a result (• kept)",
                 id="history-title",
             )
             yield RowTable(COLUMNS, id="history-table")
@@ -103,12 +107,17 @@ class HistoryScreen(ModalScreen[HistoryEntry | None]):
 
     @on(RowTable.RowSelected)
     def _selected(self) -> None:
-        self.action_replay()
+        self.action_load()
+
+    def action_load(self) -> None:
+        entry = self._current()
+        if entry is not None:
+            self.dismiss((entry, False))
 
     def action_replay(self) -> None:
         entry = self._current()
         if entry is not None:
-            self.dismiss(entry)
+            self.dismiss((entry, True))
 
     def action_mark(self) -> None:
         entry = self._current()

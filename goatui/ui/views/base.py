@@ -17,6 +17,10 @@ from goatui.ui.errors import describe, toast
 class Console(Protocol):
     """What views ask of the app that holds them."""
 
+    def prepare(self, plugin: str | None, *, replace: bool) -> None:
+        """Shown for a plugin: `replace` when the operator named it (`i` on its row),
+        else the one selected in the Plugins view, to offer when none is chosen yet."""
+
     def context_changed(self, old: str, new: str) -> None:
         """The console switched contexts (old and new as the operator knows them): drop
         what came from the old one, or mark where it ends."""
@@ -39,9 +43,23 @@ class View(Container):
         super().__init__(id=id)
         self.ctx = ctx
 
+    @classmethod
+    def offers(cls, action: str, ctx: ConsoleContext) -> bool:
+        """Whether the key for action works with this backend and session at all (a
+        gateway's enable, host calls where goatui can host): the footer and the help
+        list only what does. A view's check_action hides what this refuses."""
+        return True
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.offers(action, self.ctx) or False
+
     def default_focus(self) -> Widget | None:
         """What the operator most likely wants focused when this view is shown."""
         return self
+
+    def prepare(self, plugin: str | None, *, replace: bool) -> None:
+        """Shown for a plugin: `replace` when the operator named it (`i` on its row),
+        else the one selected in the Plugins view, to offer when none is chosen yet."""
 
     def context_changed(self, old: str, new: str) -> None:
         """The console switched contexts (old and new as the operator knows them): drop

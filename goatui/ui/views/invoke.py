@@ -6,7 +6,7 @@ worker under the configured deadline (Escape cancels it); the result is classifi
 the UI thread and shown capped until `a` shows all of it. Every call, whatever its
 outcome, goes to the history file (and to the audit log).
 
-Tools on a result: `/` search and `j` JSONPath (on the result, see ResultViewer), `y`
+Tools on a result: `/` search and `$` JSONPath (on the result, see ResultViewer), `y`
 / `Y` copy the call as a `goatui call` / curl line, `h` opens the history (replay,
 mark two results to diff), `d` diffs with the previous result of the same call. Host
 calls the plugin made while serving the call are listed under the result.
@@ -20,7 +20,6 @@ import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from functools import partial
 from pathlib import Path
 
 from rich.text import Text
@@ -29,7 +28,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widget import Widget
-from textual.widgets import Label, Select, Static, TextArea
+from textual.widgets import Input, Label, Select, Static, TextArea
 from textual.worker import Worker
 
 from goatui.core.calls.copycmd import as_curl, as_goatui_call
@@ -61,7 +60,10 @@ from goatui.ui.widgets.plugin_table import tone_colours
 from goatui.ui.widgets.result_viewer import PREVIEW_CHARS, PREVIEW_LINES, ResultViewer, Shown
 from goatui.ui.widgets.search_bar import SearchBar
 
+ARGS_HINT = "args (JSON) · ctrl+r sends · escape cancels or goes back"
 _EXTENSIONS = {"json": ".json", "text": ".txt", "binary": ".bin", "empty": ".txt"}
+# How often a call in flight says how long it has taken.
+ELAPSED_TICK_S = 0.1
 # Results of this session kept in memory for diffs (the history file keeps none).
 KEPT_RESULTS = 20
 
@@ -105,6 +107,14 @@ def json_highlighting() -> bool:
     return all(importlib.util.find_spec(m) is not None for m in ("tree_sitter", "tree_sitter_json"))
 
 
+def calling_status(plugin: str, function: str, elapsed_s: float, deadline_s: float) -> Text:
+    """The status line while a call is in flight: how long so far, against its deadline."""
+    return safe_text(
+        f"calling {plugin}.{function} … {elapsed_s:.1f}s of {deadline_s:g}s · escape cancels",
+        one_line=True,
+    )
+
+
 def default_save_name(plugin: str, function: str, kind: str, now: float) -> str:
     """A new file name under the cwd, safe on any filesystem."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
@@ -140,7 +150,7 @@ class InvokeView(View):
         with Horizontal(id="invoke-target"):
             yield Select[str]([], prompt="plugin", id="invoke-plugin", compact=True)
             yield FunctionInput(id="invoke-function", compact=True)
-        yield Label("args (JSON) · ctrl+r sends · escape cancels or goes back", id="invoke-hint")
+        yield Label(ARGS_HINT, id="invoke-hint")
         yield ArgsEditor("{}", id="invoke-args", show_line_numbers=True, tab_behavior="focus")
         yield Static(id="invoke-status")
         yield SearchBar(id="invoke-search")
@@ -167,6 +177,11 @@ class InvokeView(View):
         # Set while a call to the context left behind is being cancelled.
         self._left_context = False
         self._chosen: str | None = None
+        # The newest call of each function of the chosen plugin (from the history), the
+        # args put in from one of them, and a call being loaded from the history.
+        self._past: dict[str, HistoryEntry] = {}
+        self._prefilled = ""
+        self._loading_call = False
 
     def on_mount(self) -> None:
         self.query_one("#invoke-timeline").display = False
@@ -174,7 +189,7 @@ class InvokeView(View):
             self.args_area.language = "json"
         self.update_plugins()
         # Read the history file off the UI thread; recall then works from memory.
-        self.run_worker(self.ctx.history.entries, thread=True, group="history", exit_on_error=False)
+        self.run_worker(self._read_history, thread=True, group="history", exit_on_error=False)
 
     def default_focus(self) -> Widget | None:
         return self.function_input
@@ -227,11 +242,46 @@ class InvokeView(View):
             self.plugin_select.value = plugin
 
     def _update_handlers(self) -> None:
-        state = self.ctx.monitor.get(self.plugin) if self.plugin else None
+        """Offer what can be known: the manifest's route, widget and job handlers, then
+        every function called before (the history, this plugin's)."""
+        plugin = self.plugin
+        state = self.ctx.monitor.get(plugin) if plugin else None
         handlers = state.info.handlers() if state else []
+        self._past = self.ctx.history.latest_calls(plugin) if plugin else {}
+        handlers += [f for f in self._past if f not in handlers]
         if handlers != self._handlers:
             self._handlers = handlers
             self.function_input.set_handlers(handlers)
+
+    def _history_read(self) -> None:
+        """The history is in memory (read in a thread): offer its functions."""
+        self._handlers = None
+        self._update_handlers()
+
+    def _read_history(self) -> None:
+        self.ctx.history.entries()
+        self.app.call_from_thread(self._history_read)
+
+    @on(Input.Changed, "#invoke-function")
+    def _function_typed(self, event: Input.Changed) -> None:
+        """A function called before starts from its last args, unless the args were
+        changed by hand (or the call was just loaded from the history)."""
+        if self._loading_call or self._recall_pos != -1:
+            self._loading_call = False
+            return
+        past = self._past.get(event.value.strip())
+        text = self.args_area.text
+        pristine = text.strip() in ("", "{}") or text == self._prefilled
+        hint = ARGS_HINT
+        if past is not None and pristine and not past.args_dropped:
+            self._prefilled = past.args
+            self.args_area.load_text(past.args)
+            when = time.strftime("%m-%d %H:%M", time.localtime(past.at))
+            hint = f"args (JSON) from its last call, {when} · ctrl+r sends · escape cancels or goes back"
+        elif past is None and pristine and self._prefilled and text == self._prefilled:
+            self._prefilled = ""
+            self.args_area.load_text("{}")
+        self.query_one("#invoke-hint", Label).update(hint)
 
     def on_plugins_changed(self, _message: PluginsChanged) -> None:
         self.update_plugins()
@@ -339,7 +389,14 @@ class InvokeView(View):
         wall = time.time()  # the host trace's clock, for the timeline
         started = time.perf_counter()
         self._left_context = False
-        self._set_status(safe_text(f"calling {plugin}.{function} … escape cancels", one_line=True))
+        deadline = self.ctx.config.timeout
+
+        def show_elapsed() -> None:
+            elapsed = time.perf_counter() - started
+            self._set_status(calling_status(plugin, function, elapsed, deadline))
+
+        show_elapsed()
+        ticking = self.set_interval(ELAPSED_TICK_S, show_elapsed)
         self.add_class("-calling")
         try:
             result = await self.ctx.backend.call(plugin, function, args, self.ctx.config.timeout)
@@ -367,6 +424,7 @@ class InvokeView(View):
             auditing.record(self, self.ctx, "invoke", f"{plugin}/{function}", error=exc, args=text)
             return
         finally:
+            ticking.stop()
             self.remove_class("-calling")
         self._succeeded(plugin, function, result, view, at)
         if not view.complete:
@@ -486,22 +544,32 @@ class InvokeView(View):
         detail: str,
     ) -> None:
         entry = HistoryEntry.make(plugin, function, args, at, duration_ms, outcome, detail)
-        self.run_worker(
-            partial(self.ctx.history.append, entry),
-            thread=True,
-            group="history",
-            exit_on_error=False,
-        )
+
+        def append() -> None:
+            self.ctx.history.append(entry)
+            self.app.call_from_thread(self._history_read)  # offer it from now on
+
+        self.run_worker(append, thread=True, group="history", exit_on_error=False)
 
     def _set_status(self, text: Text) -> None:
-        self.query_one("#invoke-status", Static).update(text)
+        # One line high whatever it says (styles/invoke.tcss): no layout pass, which a
+        # call in flight would otherwise cost ten times a second.
+        self.query_one("#invoke-status", Static).update(text, layout=False)
 
     def _colour(self, tone: str) -> str:
         return tone_colours(self.app).get(tone, "")
 
     # -- escape, copy, save, show all --------------------------------------------------
 
+    @classmethod
+    def offers(cls, action: str, ctx: ConsoleContext) -> bool:
+        if action == "copy_curl":  # curl lines go through a gateway
+            return ctx.backend.origin(None).gateway is not None
+        return True
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not self.offers(action, self.ctx):
+            return False
         if action in ("copy", "save"):
             return self._last is not None
         if action == "show_all":
@@ -632,22 +700,29 @@ class InvokeView(View):
             return
         self.app.push_screen(HistoryScreen(entries, dict(self._kept)), self._replay)
 
-    def _replay(self, entry: HistoryEntry | None) -> None:
-        if entry is None:
+    def _replay(self, chosen: tuple[HistoryEntry, bool] | None) -> None:
+        """A call from the history: loaded into the editor (Enter) to change it, or sent
+        again at once (ctrl+r)."""
+        if chosen is None:
             return
-        if self.ctx.read_only:
+        entry, send_now = chosen
+        if send_now and self.ctx.read_only:
             toast(self, "read-only: replaying calls is disabled", severity="warning")
             return
         if entry.args_dropped:
-            toast(self, "its args were too large to keep: nothing replayed", severity="warning")
+            toast(self, "its args were too large to keep: nothing loaded", severity="warning")
             return
         if entry.plugin not in self._names:
-            toast(self, f"{entry.plugin} is not here now: nothing replayed", severity="warning")
+            toast(self, f"{entry.plugin} is not here now: nothing loaded", severity="warning")
             return
         self.plugin_select.value = entry.plugin
+        self._loading_call = self.function_input.value != entry.function
         self.function_input.value = entry.function
         self.args_area.load_text(entry.args)
-        self.action_send()
+        if send_now:
+            self.action_send()
+        else:
+            focus_now(self.args_area)  # to change it; ctrl+r sends
 
     def action_diff_previous(self) -> None:
         last = self._last

@@ -24,7 +24,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -50,6 +49,7 @@ from goatui.ui.format import shorten
 from goatui.ui.messages import PluginsChanged, RefreshRequested
 from goatui.ui.screens.confirm import ConfirmScreen
 from goatui.ui.screens.job_result import JobResultScreen
+from goatui.ui.scrolling import VimScroll
 from goatui.ui.views.base import View
 from goatui.ui.widgets.plugin_table import tone_colours
 from goatui.ui.widgets.row_table import Column, RowTable
@@ -220,6 +220,12 @@ def detail_renderable(
 # -- the view ----------------------------------------------------------------------------
 
 
+# Below this many columns the table leaves out what the detail pane (n) says too, so
+# the next run and the last run here stay readable at 80x24.
+NARROW_TABLE = 100
+NARROW_COLUMNS = tuple(c for c in COLUMNS if c.key not in ("reads", "timeout", "description"))
+
+
 class JobTable(RowTable):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(COLUMNS, id=id)
@@ -261,7 +267,7 @@ class JobsView(View):
             yield Static("read-only: job triggers (t) are disabled", id="jobs-read-only")
         yield Static(id="jobs-header")
         yield JobTable(id="jobs-table")
-        with VerticalScroll(id="jobs-detail"):
+        with VimScroll(id="jobs-detail"):
             yield Static(id="jobs-detail-text")
 
     def on_mount(self) -> None:
@@ -335,6 +341,12 @@ class JobsView(View):
         self._jobs = jobs
         self._rebuild()
         return True
+
+    def on_resize(self) -> None:
+        columns = NARROW_COLUMNS if 0 < self.size.width < NARROW_TABLE else COLUMNS
+        if columns != self.table.columns:
+            self.table.set_columns(columns)
+            self._rebuild()
 
     def _rebuild(self) -> None:
         self._by_row = {}

@@ -35,13 +35,14 @@ from goatui.core.logs import (
     level_label,
     local_time,
 )
+from goatui.core.models import natural_key
 from goatui.core.sanitize import safe_text, sanitize_line
 from goatui.ui.context import ConsoleContext
 from goatui.ui.errors import describe, toast
 from goatui.ui.format import shorten
 from goatui.ui.keys import KeysInOrder, TextInput, focus_now
 from goatui.ui.screens.attach_host import AttachHostScreen
-from goatui.ui.scrolling import JumpScroll
+from goatui.ui.scrolling import VIM_SCROLL, JumpScroll
 from goatui.ui.views.base import View
 
 TICK_S = 0.25
@@ -134,6 +135,15 @@ def view_tones(view: View) -> dict[str, str]:
 class LogLines(KeysInOrder, JumpScroll, Log):
     """A Log whose keys act in the order typed (goatui.ui.keys) and scroll at once."""
 
+    BINDINGS = VIM_SCROLL
+
+
+def regex_label(on: bool) -> str:
+    return "regex: on" if on else "regex: off"
+
+
+LEVEL_KEYS = Binding.Group("level ≥", compact=True)
+
 
 class LogsView(View):
     DEFAULT_CSS = """
@@ -159,6 +169,17 @@ class LogsView(View):
         Binding("c", "clear", "Clear", id="logs.clear"),
         Binding("slash", "search", "Filter", id="logs.filter"),
         Binding("l", "cycle_level", "Level", id="logs.level"),
+        *(
+            Binding(
+                name[0].upper(),
+                f"min_level('{name}')",
+                f"≥ {name}",
+                show=False,
+                group=LEVEL_KEYS,
+                id=f"logs.level_{name}",
+            )
+            for name in LEVEL_NAMES
+        ),
         Binding("x", "toggle_regex", "Regex", id="logs.regex"),
         Binding("e", "export", "Export", id="logs.export"),
         Binding("t", "toggle_trace", "Host calls", id="logs.trace"),
@@ -193,7 +214,7 @@ class LogsView(View):
             )
             yield Select([], prompt="all plugins", id="logs-plugin", compact=True)
             yield Select(levels, prompt="any level", id="logs-level", compact=True)
-            yield Checkbox("regex", id="logs-regex", compact=True)
+            yield Checkbox(regex_label(False), id="logs-regex", compact=True)
         yield Static(id="logs-status")
         yield Static(id="logs-hint")
         yield LogLines(max_lines=MAX_LINES, highlight=True, id="logs-log")
@@ -280,7 +301,7 @@ class LogsView(View):
 
     def _update_plugin_options(self) -> None:
         select = self.query_one("#logs-plugin", Select)
-        names = sorted(self._plugins)
+        names = sorted(self._plugins, key=natural_key)
         if getattr(self, "_plugin_names", None) == names:
             return
         self._plugin_names = names
@@ -350,6 +371,17 @@ class LogsView(View):
 
     # -- gateway -----------------------------------------------------------------------
 
+    def prepare(self, plugin: str | None, *, replace: bool) -> None:
+        if plugin is not None and replace:
+            self.filter_plugin(plugin)
+
+    def filter_plugin(self, name: str) -> None:
+        """Only this plugin's lines (`l` on its row): offered in the list even before it
+        has logged anything."""
+        self._plugins.add(name)
+        self._update_plugin_options()
+        self.query_one("#logs-plugin", Select).value = name
+
     def context_changed(self, old: str, new: str) -> None:
         """A line in the stream marks where the old context's lines end; then the new
         gateway's buffer is followed, or none (the exclusive worker group cancels the
@@ -416,14 +448,26 @@ class LogsView(View):
 
     @on(Checkbox.Changed, "#logs-regex")
     def _regex_changed(self, event: Checkbox.Changed) -> None:
+        # The state in words: under NO_COLOR the box's mark looks the same either way.
+        event.checkbox.label = regex_label(event.value)
         self._set_filter(regex=event.value)
 
     # -- actions -----------------------------------------------------------------------
 
+    @classmethod
+    def offers(cls, action: str, ctx: ConsoleContext) -> bool:
+        capabilities = ctx.backend.capabilities
+        if action == "toggle_trace":  # host calls: only where goatui is or can be host
+            hosts = capabilities.hosting or capabilities.in_process
+            return hosts or ctx.session.host_state is not None
+        if action == "attach":
+            return capabilities.hosting
+        return True
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear_filter":
             return not self.filter.is_empty or self.search_input.has_focus
-        return True
+        return super().check_action(action, parameters)
 
     def action_toggle_follow(self) -> None:
         self.following = not self.following
@@ -453,6 +497,11 @@ class LogsView(View):
         following = order[(order.index(self.filter.min_level) + 1) % len(order)]
         select = self.query_one("#logs-level", Select)
         select.value = following if following is not None else Select.NULL
+
+    def action_min_level(self, name: str) -> None:
+        """One key per threshold (E errors, W warnings and worse …); again: any level."""
+        select = self.query_one("#logs-level", Select)
+        select.value = Select.NULL if self.filter.min_level == name else name
 
     def action_toggle_regex(self) -> None:
         box = self.query_one("#logs-regex", Checkbox)

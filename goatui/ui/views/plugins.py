@@ -23,6 +23,7 @@ from goatui.core.models import SORT_ORDERS, Health, sort_key
 from goatui.core.monitor import PluginState
 from goatui.core.sanitize import safe_text
 from goatui.ui import auditing
+from goatui.ui.context import ConsoleContext
 from goatui.ui.errors import toast
 from goatui.ui.keys import TextInput, focus_now
 from goatui.ui.messages import PluginsChanged, RefreshRequested
@@ -70,6 +71,16 @@ class PluginsView(View):
             "Sort",
             tooltip="Sort by name, health (worst first), latency (slowest p50 first)",
             id="plugins.sort",
+        ),
+        Binding(
+            "l", "logs", "Logs", tooltip="The Logs view, filtered to this plugin", id="plugins.logs"
+        ),
+        Binding(
+            "d",
+            "detail",
+            "Detail",
+            tooltip="The detail pane alone (escape: back)",
+            id="plugins.detail",
         ),
         Binding("escape", "clear_filter", "Clear filter", id="plugins.clear_filter"),
         Binding(
@@ -153,6 +164,9 @@ class PluginsView(View):
             self._show_detail(self.ctx.clock())  # the selected plugin's pane still ticks
             return
         self.redraw()
+
+    def on_resize(self) -> None:
+        self.redraw()  # the table's columns follow its width (NARROW_TABLE)
 
     def redraw(self) -> None:
         now = self.ctx.clock()
@@ -267,15 +281,45 @@ class PluginsView(View):
 
     # -- actions -----------------------------------------------------------------------
 
+    @classmethod
+    def offers(cls, action: str, ctx: ConsoleContext) -> bool:
+        launches = ctx.session.launcher is not None or bool(ctx.session.to_launch)
+        if action == "toggle_enabled":
+            return ctx.backend.capabilities.enable_disable
+        if action == "restart_plugin":  # R restarts what goatui launched, reloads WASM
+            return launches or ctx.backend.capabilities.in_process
+        if action == "stop_plugin":
+            return launches
+        return True
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear_filter":
             return bool(self.filter_text) or self.filter_input.has_focus
-        return True
+        return super().check_action(action, parameters)
 
     def action_sort(self) -> None:
         """By name, by health (worst first), by latency (slowest p50 first), and again."""
         following = (SORT_ORDERS.index(self.order_by) + 1) % len(SORT_ORDERS)
         self.order_by = SORT_ORDERS[following]
+
+    def show_plugin(self, name: str) -> None:
+        """Put the cursor on a plugin's row (the filter cleared if it hides it)."""
+        state = self.ctx.monitor.get(name)
+        if state is None:
+            return
+        if state not in self.visible_states():
+            self.action_clear_filter()
+        self.redraw()
+        if state.key in self.table.rows:
+            self.table.move_cursor(row=self.table.rows.index(state.key))
+        focus_now(self.table)
+
+    def filter_to(self, text: str) -> None:
+        """Show only the plugins whose name has text (the filter field shows it)."""
+        self.filter_input.value = text
+        self.filter_text = text
+        self.add_class("-filtering")
+        focus_now(self.table)
 
     def action_filter(self) -> None:
         self.add_class("-filtering")
@@ -286,6 +330,19 @@ class PluginsView(View):
         self.filter_text = ""
         self.remove_class("-filtering")
         focus_now(self.table)
+
+    def action_logs(self) -> None:
+        state = self.selected()
+        if state is None:
+            toast(self, "no plugin selected", severity="warning")
+            return
+        self.show_view("logs", plugin=state.name)
+
+    def action_detail(self) -> None:
+        """The detail pane maximized and focused (j, k scroll; escape restores)."""
+        detail = self.query_one(PluginDetail)
+        self.screen.maximize(detail)
+        focus_now(detail)
 
     def action_invoke(self) -> None:
         state = self.selected()

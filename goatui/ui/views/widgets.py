@@ -31,6 +31,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from goatui.core.jobs.zones import local_zone
+from goatui.core.models import natural_key
 from goatui.core.sanitize import safe_text
 from goatui.core.widgets.dashboard import (
     GRID_COLUMNS,
@@ -104,8 +105,8 @@ class WidgetPanel(KeysInOrder, Widget, can_focus=True):
     COMPONENT_CLASSES = {"widget-panel--error", "widget-panel--muted"}
 
     BINDINGS = [
-        Binding("up", "move('up')", "Move", show=False, id="widgets.up"),
-        Binding("down", "move('down')", "Move", show=False, id="widgets.down"),
+        Binding("up,k", "move('up')", "Move", show=False, id="widgets.up"),
+        Binding("down,j", "move('down')", "Move", show=False, id="widgets.down"),
         Binding("left", "move('left')", "Move", show=False, id="widgets.left"),
         Binding("right", "move('right')", "Move", show=False, id="widgets.right"),
     ]
@@ -413,7 +414,7 @@ class WidgetsView(View):
         if len(bare) > 10:  # a fleet of them: a count, not a screenful of names
             text += f" · no manifest: {len(bare):,} plugins"
         elif bare:
-            text += f" · no manifest: {', '.join(sorted(bare))}"
+            text += f" · no manifest: {', '.join(sorted(bare, key=natural_key))}"
         if text == getattr(self, "_header_text", None):
             return  # every probe lands here: lay the screen out again only on a change
         self._header_text = text

@@ -21,7 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from goatui.ui.keys import KeysInOrder
-from goatui.ui.scrolling import JumpScroll
+from goatui.ui.scrolling import VIM_SCROLL, JumpScroll
 
 # Lines longer than this are sliced to the visible window before highlighting.
 LONG_LINE = 4_000
@@ -52,6 +52,7 @@ class LineView(KeysInOrder, JumpScroll, ScrollView, can_focus=True):
     }
     """
     COMPONENT_CLASSES = {"line-view--gutter", "line-view--match", "line-view--match-current"}
+    BINDINGS = VIM_SCROLL
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)

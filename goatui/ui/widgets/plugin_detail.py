@@ -20,6 +20,7 @@ from goatui.core.models import Manifest, Probe, job_enabled
 from goatui.core.monitor import WATCH_COALESCE_S, PluginState
 from goatui.core.sanitize import safe_text
 from goatui.ui.format import fmt_age, fmt_clock, fmt_ms, status_label, tone
+from goatui.ui.scrolling import VIM_SCROLL
 from goatui.ui.widgets.plugin_table import Colours
 
 
@@ -203,6 +204,8 @@ def probe_line(probe: Probe, colours: Colours) -> Text:
 
 class PluginDetail(VerticalScroll):
     """Scrollable; redrawn when the selected plugin's state changes."""
+
+    BINDINGS = VIM_SCROLL
 
     def compose(self) -> ComposeResult:
         yield Static("Select a plugin to see its details.", id="detail-body")

@@ -48,8 +48,16 @@ ERROR_WIDTH = 60
 SORT_MARK = " ▼"
 
 
-def plugin_columns(*, where: bool, sort: str = "name") -> tuple[Column, ...]:
-    columns = (COLUMNS[0], WHERE_COLUMN, *COLUMNS[1:]) if where else COLUMNS
+# Below this many columns the table leaves out Version (in the detail pane) and Trend,
+# so the Last error column keeps room at 80x24.
+NARROW_TABLE = 100
+NARROW_DROPS = ("version", "trend")
+
+
+def plugin_columns(*, where: bool, sort: str = "name", narrow: bool = False) -> tuple[Column, ...]:
+    columns: tuple[Column, ...] = (COLUMNS[0], WHERE_COLUMN, *COLUMNS[1:]) if where else COLUMNS
+    if narrow:
+        columns = tuple(c for c in columns if c.key not in NARROW_DROPS)
     if sort == "name":
         return columns
     return tuple(replace(c, label=c.label + SORT_MARK) if c.key == sort else c for c in columns)
@@ -151,7 +159,8 @@ class PluginTable(RowTable):
         the column the order follows; a latency older than `stale_after` seconds says
         its age."""
         where = any(s.info.where for s in states)
-        columns = plugin_columns(where=where, sort=sort)
+        narrow = 0 < self.size.width < NARROW_TABLE
+        columns = plugin_columns(where=where, sort=sort, narrow=narrow)
         if columns != self.columns:
             self.set_columns(columns)
         self._states = {s.key: s for s in states}

@@ -5,7 +5,7 @@ lines (or PREVIEW_CHARS characters) are shown until the operator asks for everyt
 The text comes from goatui.core.results.classify_result, already sanitised.
 
 `/` searches the shown lines (n / N step through the matches, which stay marked) and
-`j` narrows a JSON result with a JSONPath query (goatui.core.calls.query); Escape shows the
+`$` narrows a JSON result with a JSONPath query (goatui.core.calls.query); Escape shows the
 whole result again. Both are typed into a SearchBar that the owning view places.
 """
 
@@ -79,12 +79,13 @@ class ResultViewer(LineView):
         Binding("slash", "find('search')", "Search the result", id="result.search"),
         Binding("n", "next_match(1)", "Next match", id="result.next"),
         Binding("N", "next_match(-1)", "Previous match", id="result.previous"),
-        Binding("j", "find('query')", "Narrow JSON (JSONPath)", id="result.query"),
+        # `$`, as a JSONPath starts: j is vim's down, as in every viewer.
+        Binding("dollar_sign", "find('query')", "Narrow JSON (JSONPath)", id="result.query"),
         Binding("escape", "restore", "Whole result again", id="result.restore"),
     ]
 
     class FindRequested(Message):
-        """The operator pressed `/` or `j`: the owner opens its SearchBar."""
+        """The operator pressed `/` or `$`: the owner opens its SearchBar."""
 
         def __init__(self, viewer: ResultViewer, mode: FindMode) -> None:
             super().__init__()

@@ -99,15 +99,15 @@ class RowTable(KeysInOrder, ScrollView, can_focus=True):
         "row-table--cursor",
     }
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select", "Select", show=False),
-        Binding("up", "move(-1)", "Up", show=False),
-        Binding("down", "move(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home,ctrl+home", "first", "First row", show=False),
-        Binding("end,ctrl+end", "last", "Last row", show=False),
-        Binding("left", "side(-1)", "Scroll left", show=False),
-        Binding("right", "side(1)", "Scroll right", show=False),
+        Binding("enter", "select", "Select", show=False, id="list.select"),
+        Binding("up,k", "move(-1)", "Up", show=False, id="list.up"),
+        Binding("down,j", "move(1)", "Down", show=False, id="list.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="list.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="list.page_down"),
+        Binding("home,ctrl+home,g", "first", "First row", show=False, id="list.first"),
+        Binding("end,ctrl+end,G", "last", "Last row", show=False, id="list.last"),
+        Binding("left", "side(-1)", "Scroll left", show=False, id="list.left"),
+        Binding("right", "side(1)", "Scroll right", show=False, id="list.right"),
     ]
 
     class RowHighlighted(Message):
@@ -248,11 +248,15 @@ class RowTable(KeysInOrder, ScrollView, can_focus=True):
         self._announce()
 
     def update_row(self, key: str, cells: Mapping[str, Text]) -> bool:
-        """Change some of a row's cells; True when anything shown changed."""
+        """Change some of a row's cells (those of columns not shown now are left out:
+        a narrow table drops some); True when anything shown changed."""
         row = self._row(key)
         changed = False
+        shown = {column.key: index for index, column in enumerate(self._columns)}
         for column, cell in cells.items():
-            index = self._column_index(column)
+            index = shown.get(column)
+            if index is None:
+                continue
             if row[index] != cell:
                 old, row[index] = row[index], cell
                 changed = True

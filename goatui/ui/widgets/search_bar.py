@@ -1,4 +1,4 @@
-"""The line under a result where `/` searches and `j` narrows with JSONPath.
+"""The line under a result where `/` searches and `$` narrows with JSONPath.
 
 Search is incremental (each keystroke re-marks the matches); a query runs on Enter,
 and an invalid one is said on the bar (the result stays as it was). Enter hands the
@@ -59,7 +59,7 @@ class SearchBar(Horizontal):
         label, placeholder = _PROMPTS[mode]
         self.query_one("#search-bar-mode", Label).update(label)
         self.input.placeholder = placeholder
-        self.input.value = viewer.query_text if mode == "query" else ""
+        self.input.value = (viewer.query_text or "$") if mode == "query" else ""
         self._say("")
         self.add_class("-open")
         focus_now(self.input)
