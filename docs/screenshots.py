@@ -37,7 +37,7 @@ async def take(out: Path) -> list[Path]:
     from goatui.ui.app import GoatApp
     from goatui.ui.views.invoke import InvokeView
 
-    options = argparse.Namespace(read_only=False, max_message_mb=None, db=None)
+    options = argparse.Namespace(read_only=False, max_message_mb=None, db=None, timeout=None)
     session = demo_session(options, Config())
     # Probed often, so the trend column has a few bars by the time of the picture.
     app = GoatApp(session, monitor=PluginMonitor(session.backend, interval=0.25))
@@ -55,7 +55,9 @@ async def take(out: Path) -> list[Path]:
             lambda: (
                 len(monitor.states) >= 3
                 and all(
-                    s.health is not None and len(s.latencies) >= TREND_SAMPLES
+                    # A WASM plugin's latency is its last call's: none before a call.
+                    s.health is not None
+                    and (len(s.latencies) >= TREND_SAMPLES or s.probes >= TREND_SAMPLES)
                     for s in monitor.states.values()
                 )
             ),
