@@ -183,7 +183,7 @@ async def test_the_config_keys_rebind_by_id_and_the_help_shows_the_keys_in_force
     from goatui.ui.screens.help import HelpScreen
 
     path = tmp_path / "config.toml"
-    path.write_text('[keys]\n"app.view.logs" = "L"\n"plugins.sort" = "o"\n"no.such" = "z"\n')
+    path.write_text('[keys]\n"app.view.logs" = "f5"\n"plugins.sort" = "o"\n"no.such" = "z"\n')
     session = console_session(alpha.socket)
     session.config = load_config(path)
     app = GoatApp(session, monitor=PluginMonitor(session.backend, **QUIET_MONITOR))
@@ -193,7 +193,7 @@ async def test_the_config_keys_rebind_by_id_and_the_help_shows_the_keys_in_force
         await pilot.press("5")  # no longer the Logs view's key
         await pilot.pause()
         assert app.query_one(TabbedContent).active == "plugins"
-        await pilot.press("L")
+        await pilot.press("f5")
         await pilot.pause()
         assert app.query_one(TabbedContent).active == "logs"
         await pilot.press("1", "o")
@@ -204,4 +204,4 @@ async def test_the_config_keys_rebind_by_id_and_the_help_shows_the_keys_in_force
         assert isinstance(app.screen, HelpScreen)
         rows = plain(app.screen.query_one("#help-keys", Static)).splitlines()
         logs_row = next(row for row in rows if "app.view.logs" in row)
-        assert logs_row.split()[0] == "L"
+        assert logs_row.split()[0] == "f5"

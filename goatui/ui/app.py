@@ -466,7 +466,7 @@ class GoatApp(TypedAheadKeys, App[int]):
         """The keys in force (the config's [keys] applied), straight from the bindings
         of each part of the console, only those that work with this backend."""
         everywhere = [
-            *_bindings(self.BINDINGS),
+            *(b for b in _bindings(self.BINDINGS) if self.check_action(b.action, ()) is not False),
             Binding("ctrl+p", "command_palette", "Command palette (also: change theme)"),
             Binding("tab,shift+tab", "focus_next", "Next / previous field"),
             Binding("ctrl+q", "quit", "Quit now"),
