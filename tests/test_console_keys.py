@@ -28,6 +28,7 @@ from textual.widgets import TabbedContent
 
 from goatui.core.monitor import PluginMonitor
 from goatui.ui.app import GoatApp
+from goatui.ui.screens.help import HelpScreen
 from goatui.ui.views.invoke import InvokeView
 from goatui.ui.widgets.function_input import FunctionInput
 from goatui.ui.widgets.plugin_table import PluginTable
@@ -205,3 +206,20 @@ async def test_the_config_keys_rebind_by_id_and_the_help_shows_the_keys_in_force
         rows = plain(app.screen.query_one("#help-keys", Static)).splitlines()
         logs_row = next(row for row in rows if "app.view.logs" in row)
         assert logs_row.split()[0] == "f5"
+
+
+async def test_keys_typed_as_a_dialog_closes_reach_the_screen_below(
+    alpha: Any, make_console: Any, eventually: Any
+) -> None:
+    """ "?" then "q q" in one burst: the first q closes the help, the second quits.
+
+    In a real terminal the second q waited for the help screen's next refresh, which
+    Textual never runs once that screen is dismissed (`TypedAheadKeys.after_refresh`);
+    test_console_e2e_flows.py::test_the_logs_view_keeps_taking_keys_after_host_calls_only
+    hits that race in tmux, where Pilot's timing does not."""
+    app = make_console(alpha)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await eventually(lambda: isinstance(app.screen, HelpScreen), 5, "the help")
+        type_burst(app, "q", "q")
+        await eventually(lambda: app.return_code == 0, 5, "quit by the second q")

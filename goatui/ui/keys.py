@@ -55,6 +55,10 @@ RECOVER_REFRESHES = 5
 #: Refreshes the next key waits after one handed to a widget that does not keep keys
 #: in order (goatui's own widgets do: theirs wait only for focus changes).
 UNORDERED_REFRESHES = 3
+#: When the screen a refresh callback waits on is dismissed first, Textual drops the
+#: callback (it runs in that screen's next refresh, which never comes): the chain of
+#: typed-ahead keys goes on after this long instead.
+REFRESH_FALLBACK_S = 0.05
 
 
 def is_shown(widget: Widget) -> bool:
@@ -123,13 +127,28 @@ class TypedAheadKeys(_AppMixin):
     def release_keys(self) -> None:
         self._holds = max(self._holds - 1, 0)
 
+    def after_refresh(self, callback: Callable[[], object]) -> None:
+        """callback after the next refresh, exactly once, also when the screen that
+        would refresh is dismissed first. ("?" then "q q": the first q closed the help,
+        and the second, waiting for the help screen's refresh, was never typed.)"""
+        called = False
+
+        def once() -> None:
+            nonlocal called
+            if not called:
+                called = True
+                callback()
+
+        self.call_after_refresh(once)
+        self.set_timer(REFRESH_FALLBACK_S, once)
+
     def replay_typed_key(self, key: events.Key) -> None:
         if not hasattr(self, "_typed_ahead"):
             self._typed_ahead = deque()
         self._typed_ahead.append(events.Key(key.key, key.character))
         if len(self._typed_ahead) == 1:
             self._settle_tries = 0
-            self.call_after_refresh(self._replay)
+            self.after_refresh(self._replay)
 
     def holding_keys(self) -> bool:
         return bool(getattr(self, "_typed_ahead", None))
@@ -152,13 +171,13 @@ class TypedAheadKeys(_AppMixin):
         if not self._focus_settled():
             self._settle_tries += 1
             if self._settle_tries < SETTLE_REFRESHES:
-                self.call_after_refresh(self._replay)
+                self.after_refresh(self._replay)
             else:
                 self._typed_ahead.clear()  # nowhere to go: dropped, never misapplied
                 self.bell()
             return
         if self._unordered_in_flight:
-            self.call_after_refresh(self._replay)  # the last one handed over comes first
+            self.after_refresh(self._replay)  # the last one handed over comes first
             return
         target = self.focused or self.screen
         if isinstance(target, KeysInOrder):
@@ -168,7 +187,7 @@ class TypedAheadKeys(_AppMixin):
         self._hand_over_one(target, self._typed_ahead.popleft())
         if self._typed_ahead:
             self._settle_tries = 0
-            self.call_after_refresh(self._replay)
+            self.after_refresh(self._replay)
 
     def _hand_over_one(self, target: Widget | Screen[object], key: events.Key) -> None:
         """One key to a widget that does not keep keys in order (a Select, a dialog's
@@ -183,13 +202,13 @@ class TypedAheadKeys(_AppMixin):
 
     def _wait_for_unordered(self) -> None:
         if self._unordered_wait == 0:
-            self.call_after_refresh(self._unordered_handled)
+            self.after_refresh(self._unordered_handled)
         self._unordered_wait = UNORDERED_REFRESHES
 
     def _unordered_handled(self) -> None:
         self._unordered_wait -= 1
         if self._unordered_wait > 0:
-            self.call_after_refresh(self._unordered_handled)
+            self.after_refresh(self._unordered_handled)
 
     async def on_event(self, event: events.Event) -> None:
         if (
