@@ -18,6 +18,7 @@ NOT_FOR_CALL = (
     "croniter",  # jobs
     "sqlite3",  # the host's DBQuery/DBExec
     "tomllib",  # only when a config file exists
+    "tempfile",  # only to write a file (the config, history); imports shutil, random
     "grpc_health.v1",  # probes, not calls (grpc itself imports the bare package)
     "wasmtime",  # only when a WASM plugin is used
     "goatui.core.backends.wasm",

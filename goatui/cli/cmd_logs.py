@@ -10,15 +10,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from goatui.cli import argtypes
-from goatui.cli.output import paint, use_colour
 from goatui.core.errors import ExitCode, GoatError, Unreachable, UsageError
-from goatui.core.logs import LogEntry, LogFilter, level_label, local_time, to_jsonl
 from goatui.core.sanitize import sanitize_line
 
 if TYPE_CHECKING:
-    # The parser imports every command module: gRPC and the session load in run (issue #9).
+    # The parser imports every command module: gRPC, the session, the log stream and
+    # the output helpers load in run (issues #9, #19).
     from goatui.cli.parser import CommandFactory
     from goatui.core.config import Config
+    from goatui.core.logs import LogEntry
     from goatui.core.session import Session
 
 DEFAULT_WINDOW_S = 2.0
@@ -79,6 +79,9 @@ def add_parser(command: CommandFactory) -> None:
 
 def format_entry(entry: LogEntry, colour: bool) -> str:
     """One line: local time, plugin, level, message, key=value fields (all sanitised)."""
+    from goatui.cli.output import paint
+    from goatui.core.logs import level_label, local_time
+
     level = paint(
         f"{level_label(entry.level):<6}", _LEVEL_COLOURS.get(entry.level.lower(), ""), colour
     )
@@ -90,6 +93,9 @@ def format_entry(entry: LogEntry, colour: bool) -> str:
 
 
 def run(options: argparse.Namespace, config: Config) -> int:
+    from goatui.cli.output import use_colour
+    from goatui.core.logs import LogFilter, to_jsonl
+
     wanted = LogFilter(
         plugins=frozenset(options.plugin or ()),
         min_level=options.level,

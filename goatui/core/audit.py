@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import getpass
 import json
 import os
 import re
@@ -89,6 +88,8 @@ def now_rfc3339() -> str:
 
 
 def who() -> str:
+    import getpass  # here: it loads termios and pwd, and only a recorded action asks
+
     try:
         user = getpass.getuser()
     except (OSError, KeyError):  # no login name and no passwd entry (some containers)

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -322,6 +321,8 @@ def save_setting(key: str, value: str, path: Path | None = None) -> None:
 def write_private_atomically(path: Path, content: str) -> None:
     """Replace path with content: written to a new file (0600) in the same directory,
     flushed, then renamed over it, so a reader sees the old file or the new one."""
+    import tempfile  # here: every command reads the config, few write it (issue #19)
+
     path.parent.mkdir(parents=True, exist_ok=True)
     target = path.resolve()  # a symlinked config is updated where it lives
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}-", dir=target.parent)

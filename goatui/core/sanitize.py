@@ -20,6 +20,7 @@ Every text made safe here is also scrubbed of the secrets goatui holds
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import TYPE_CHECKING, Any
@@ -29,15 +30,6 @@ from goatui.core.secrets import scrub
 if TYPE_CHECKING:
     # Rich only for safe_text: the CLI's plain output must not pay for importing it.
     from rich.text import Text
-
-# Newline and tab are the only controls kept: they are layout, not commands.
-_KEPT = {0x09, 0x0A}
-
-_CONTROL_CODEPOINTS = [
-    *(c for c in range(0x00, 0x20) if c not in _KEPT),
-    0x7F,
-    *range(0x80, 0xA0),
-]
 
 # Drawn as nothing, or able to reorder or break what the operator reads. Written out
 # rather than computed from unicodedata at import (a CLI run would pay ~0.1 s for
@@ -80,7 +72,8 @@ _INVISIBLE_RANGES = [
     # Lone surrogates: not characters at all; printing one would fail to encode.
     (0xD800, 0xDFFF),
 ]
-_INVISIBLE_CODEPOINTS = sorted({c for a, b in _INVISIBLE_RANGES for c in range(a, b + 1)})
+# C0 but newline and tab (layout, not commands), DEL and C1.
+_CONTROL_RANGES = [(0x00, 0x08), (0x0B, 0x1F), (0x7F, 0x9F)]
 
 
 def _escape(codepoint: int) -> str:
@@ -99,36 +92,47 @@ def json_escape(codepoint: int) -> str:
     return f"\\u{0xD800 + (offset >> 10):04x}\\u{0xDC00 + (offset & 0x3FF):04x}"
 
 
-_TABLE: dict[int, str] = {c: _escape(c) for c in (*_CONTROL_CODEPOINTS, *_INVISIBLE_CODEPOINTS)}
-
-# The same characters, escaped the way JSON spells them, for JSON output that must stay
-# valid JSON (json.dumps already escapes C0; C1, DEL and the rest it passes through).
-_JSON_TABLE: dict[int, str] = {c: json_escape(c) for c in _TABLE}
-
-# Every codepoint the sanitiser removes; tests and renderers check against this set.
-UNSAFE_CODEPOINTS: frozenset[int] = frozenset(_TABLE)
+# The tables below hold ~6,300 code points (tag characters, surrogates): made when first
+# needed (an unsafe character found), not at import, which cost every `goatui call`
+# ~6 ms (issue #19). Finding none (the usual case) needs only the regex.
+@functools.cache
+def _unsafe_codepoints() -> frozenset[int]:
+    return frozenset(c for a, b in (*_CONTROL_RANGES, *_INVISIBLE_RANGES) for c in range(a, b + 1))
 
 
-def _char_class(codepoints: frozenset[int]) -> re.Pattern[str]:
-    """A regex matching any of codepoints, written as ranges."""
-    ordered = sorted(codepoints)
-    ranges: list[list[int]] = []
-    for c in ordered:
-        if ranges and c == ranges[-1][1] + 1:
-            ranges[-1][1] = c
-        else:
-            ranges.append([c, c])
+@functools.cache
+def _table() -> dict[int, str]:
+    return {c: _escape(c) for c in _unsafe_codepoints()}
+
+
+@functools.cache
+def _json_table() -> dict[int, str]:
+    """The same characters, escaped the way JSON spells them, for JSON output that must
+    stay valid JSON (json.dumps already escapes C0; C1, DEL and the rest it passes)."""
+    return {c: json_escape(c) for c in _unsafe_codepoints()}
+
+
+def __getattr__(name: str) -> frozenset[int]:
+    # UNSAFE_CODEPOINTS: every code point the sanitiser escapes (tests and renderers
+    # check against it), made on first use.
+    if name == "UNSAFE_CODEPOINTS":
+        return _unsafe_codepoints()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _char_class(ranges: list[tuple[int, int]]) -> re.Pattern[str]:
+    """A regex matching any code point of the ranges."""
 
     def char(c: int) -> str:
         return f"\\u{c:04x}" if c <= 0xFFFF else f"\\U{c:08x}"
 
-    parts = (char(a) if a == b else f"{char(a)}-{char(b)}" for a, b in ranges)
+    parts = (char(a) if a == b else f"{char(a)}-{char(b)}" for a, b in sorted(ranges))
     return re.compile("[" + "".join(parts) + "]")
 
 
 # Finding none of them (the usual case) is ~10x faster than `translate` over a large
 # text, and the text is not copied: a 20 MB result spent seconds here (issue #9).
-_UNSAFE = _char_class(UNSAFE_CODEPOINTS)
+_UNSAFE = _char_class([*_CONTROL_RANGES, *_INVISIBLE_RANGES])
 
 
 def sanitize(text: str, *, keep_newlines: bool = True) -> str:
@@ -138,7 +142,7 @@ def sanitize(text: str, *, keep_newlines: bool = True) -> str:
     With keep_newlines=False, newlines and tabs are escaped too (for one-line cells
     such as a plugin name or a table cell).
     """
-    cleaned = text.translate(_TABLE) if _UNSAFE.search(text) else text
+    cleaned = text.translate(_table()) if _UNSAFE.search(text) else text
     if not keep_newlines:
         cleaned = cleaned.replace("\n", "\\n").replace("\t", "\\t")
     # After escaping: a secret is visible ASCII, which escaping leaves as it is.
@@ -165,7 +169,7 @@ def safe_json_dumps(value: Any, *, indent: int | None = 2) -> str:
 def sanitize_json_text(dumped: str) -> str:
     """JSON text (or the head of it) with unsafe characters as \\u escapes and secrets
     as `***`: still JSON."""
-    return scrub(dumped.translate(_JSON_TABLE) if _UNSAFE.search(dumped) else dumped)
+    return scrub(dumped.translate(_json_table()) if _UNSAFE.search(dumped) else dumped)
 
 
 def has_unsafe(text: str) -> bool:
