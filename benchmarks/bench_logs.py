@@ -2,7 +2,8 @@
 calling Log as fast as they can into a HostService that does nothing.
 
 Plugins: PLUGINS processes, each with its own endpoint, calling Log with grpcio (the
-way the plugin kit does) as fast as they can: INFLIGHT calls outstanding, for SECONDS.
+way the plugin kit does) as fast as they can: INFLIGHT calls outstanding (the most an
+endpoint serves at once, `host.MAX_CONCURRENT_CALLS`; more are refused), for SECONDS.
 goatui: the console in Textual's pilot (headless, 160x50, in a subprocess) on the Logs
 view, following, its Host serving the endpoints, the log buffer larger than the run so
 nothing should be dropped; every acknowledged call must be in the store. Meanwhile
@@ -27,7 +28,7 @@ from typing import Any
 from benchmarks.support import REPO, Result, bench_env
 
 PLUGINS = 2
-INFLIGHT = 64
+INFLIGHT = 16  # goatui.core.hosting.host.MAX_CONCURRENT_CALLS (checked in run)
 SECONDS = 5.0
 ROUNDS = 2
 BUFFER = 500_000
@@ -135,6 +136,7 @@ async def goatui() -> dict[str, Any]:
     from textual.widgets import Log
 
     from benchmarks.pilot import ScreenWatch, console_app, summary
+    from goatui.core.backends.base import HostTarget
     from goatui.core.backends.sockets.backend import SocketBackend
     from goatui.core.backends.sockets.discovery import Sources
     from goatui.core.config import Config
@@ -151,7 +153,11 @@ async def goatui() -> dict[str, Any]:
         await app.ensure_view("logs")
         view = app.query_one(LogsView)
         host = session.enable_host()
-        endpoints = [await host.endpoint(f"p{index}") for index in range(PLUGINS)]
+        # The clients are not plugins: nothing is attached, only the endpoints served.
+        endpoints = [
+            await host.endpoint(HostTarget(f"p{index}", f"bench-{index}", None, None))  # type: ignore[arg-type]
+            for index in range(PLUGINS)
+        ]
         clients = asyncio.ensure_future(run_clients([e.address for e in endpoints]))
         samples = []
         while not clients.done():
@@ -192,6 +198,9 @@ def in_subprocess(mode: str, env: dict[str, str]) -> dict[str, Any]:
 
 
 def run() -> Result:
+    from goatui.core.hosting.host import MAX_CONCURRENT_CALLS
+
+    assert INFLIGHT <= MAX_CONCURRENT_CALLS, "the clients would be refused past the limit"
     with tempfile.TemporaryDirectory() as tmp:
         env = bench_env(Path(tmp))
         ours, base, aio = [], [], []
