@@ -27,8 +27,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	$(BIN)/goatui demo
 
+# Two workers, a test file each at a time (module-scoped plugins start once): most tests
+# wait on real plugin processes, so two workers halve the time on two cores.
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check goatui tests proto benchmarks
