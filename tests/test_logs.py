@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import subprocess
@@ -165,6 +166,71 @@ def test_entries_and_the_ring_are_bounded_in_bytes() -> None:
     for _ in range(100):
         store.add("p", "info", "z" * 60_000)
     assert store.bytes <= 1024 * 1024 and store.dropped > 80 and len(store) < 20
+
+
+@pytest.mark.parametrize(
+    ("shape", "make", "most"),
+    [
+        # A WASM plugin's flood: short lines, one call's fields.
+        ("flood", lambda i: ("command-test", "info", f"line {i} ", {"call": "flood"}), 1.2),
+        ("no fields", lambda i: ("alpha", "warn", f"warning number {i}", None), 1.2),
+        # A socket plugin's Log calls: a new level string and new fields each time.
+        (
+            "log calls",
+            lambda i: ("alpha", "".join(["in", "fo"]), f"served {i}", {"path": f"/x/{i}"}),
+            None,
+        ),
+        ("latin-1", lambda i: ("alpha", "info", "é" * 50 + str(i), {"k": "v"}), None),
+        ("astral", lambda i: ("alpha", "info", "😀" * 20 + str(i), {"k": str(i)}), None),
+        ("long", lambda i: ("alpha", "info", "x" * 10_000 + str(i), None), None),
+        ("many names", lambda i: ("p" * 70 + str(i % 7), "x" * 70, f"m{i}", {f"k{i}": "v"}), None),
+    ],
+)
+def test_the_byte_bound_counts_what_entries_really_hold(
+    shape: str, make: Any, most: float | None
+) -> None:
+    """The store counts at least the memory its entries take (tracemalloc measures it),
+    and not much more for a flood of short lines: it must not drop what it has room for
+    (100,000 lines of a WASM plugin's flood took 61 MB by the old count, 20 MB in fact)."""
+    import gc
+    import tracemalloc
+
+    count = 5_000
+    store = LogStore(capacity=count, max_bytes=1 << 40)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(count):
+            plugin, level, message, fields = make(i)
+            store.add(plugin, level, message, fields, time.time())
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert store.bytes >= held, shape
+    if most is not None:
+        assert store.bytes <= most * held, shape
+
+
+def test_consecutive_entries_share_their_fields_and_the_count_stays_true() -> None:
+    """Lines with the same fields hold one dict; as the oldest go, the count is what the
+    entries left hold (the same as a store given only them)."""
+    store = LogStore(capacity=40, max_bytes=12_000)
+    choices = [None, {"call": "a"}, {"call": "a"}, {"call": "b", "n": "1"}, {}]
+    for i in range(500):
+        fields = choices[(i // 3 + i // 7) % len(choices)]  # runs, changing
+        plugin = "p" if i % 4 else "q" * 70  # the long name is not held once
+        text = ("é" if i % 5 == 0 else "y") * (i % 50)
+        store.add(plugin, "info" if i % 6 else "x" * 80, f"line {i}" + text, fields)
+        again = LogStore(capacity=1_000, max_bytes=1 << 40)
+        again.add_many((e.plugin, e.level, e.message, e.fields, e.timestamp) for e in store)
+        assert store.bytes == again.bytes
+        assert store.bytes <= 12_000 and len(store) <= 40
+    entries = list(store)
+    assert store.dropped == 500 - len(entries)
+    pairs = list(itertools.pairwise(entries))
+    assert any(a.fields and a.fields == b.fields for a, b in pairs)
+    assert all(a.fields is b.fields for a, b in pairs if a.fields == b.fields)
 
 
 # -- goatui logs ---------------------------------------------------------------------------

@@ -8,7 +8,11 @@ last sequence number they saw (the console, on its own timer). No Textual here.
 Bounded in bytes, not only in entries (2,000 Log calls of 1 MB took goatui to 2 GB): an
 entry keeps at most MAX_MESSAGE_BYTES of its message and MAX_FIELDS of its fields in
 MAX_FIELDS_BYTES, and says in its own message what was cut; the ring drops its oldest
-entries (counted in `dropped`) to hold at most DEFAULT_MAX_BYTES of memory.
+entries (counted in `dropped`) to hold at most DEFAULT_MAX_BYTES of memory. What an
+entry holds is counted as CPython lays it out (`_entry_cost`, never less; a test measures
+it), and what entries have in common is held once: the level and plugin name strings,
+and the fields of consecutive entries that carry the same ones (a plugin's lines from one
+call), so a flood of short lines is not dropped for memory it does not take.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ import contextlib
 import functools
 import math
 import re
+import sys
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,10 +42,22 @@ MAX_LEVEL_BYTES = 64
 MAX_FIELDS = 64
 MAX_FIELDS_BYTES = 16 * KiB
 DEFAULT_MAX_BYTES = 32 * KiB * KiB
-# An entry's own cost beyond its strings (the object, its dict, each string's header),
-# and each field's (its slot, its two strings' headers).
-_ENTRY_OVERHEAD = 400
-_FIELD_OVERHEAD = 150
+# What an entry holds beyond its strings, in CPython 3.11+ on 64 bits: the LogEntry (six
+# slots, with the collector's header) 80 bytes, its timestamp (a float) 24, its sequence
+# number (an int) 32, and its slot in the ring's deque 9; rounded up.
+_ENTRY_OVERHEAD = 160
+# A str's header with its terminator and the allocator's rounding: 48 bytes at most when
+# ASCII (a byte a character), 84 otherwise (at most four bytes a character); with a margin.
+_ASCII_OVERHEAD = 56
+_WIDE_OVERHEAD = 88
+# A dict's collector header (sys.getsizeof does not count it).
+_GC_HEADER = 16
+# Level and plugin strings are held once each, up to this many different ones of up to
+# _INTERNED_CHARS characters (at most ~0.3 MiB, beside the ring's bound).
+_INTERNED = 1024
+_INTERNED_CHARS = 64
+# The fields of an entry that has none: one empty dict for all of them (never mutated).
+_NO_FIELDS: dict[str, str] = {}
 # Subscribers hear about new entries at most this often: a firehose costs one callback
 # per interval, not one per entry.
 NOTIFY_INTERVAL_S = 0.1
@@ -99,7 +116,7 @@ def _local_seconds(whole: int, date: bool) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S" if date else "%H:%M:%S", time.localtime(whole))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # never changed once made; not frozen: one per line, a hot path
 class LogEntry:
     seq: int
     timestamp: float  # seconds since the epoch
@@ -136,17 +153,12 @@ class Ring(Generic[T]):
     one it saw can ask for exactly what is new, and learn how much it missed.
     """
 
-    def __init__(self, capacity: int, seq_of: Callable[[T], int], *, max_bytes: int = 0) -> None:
+    def __init__(self, capacity: int, seq_of: Callable[[T], int]) -> None:
         if capacity <= 0:
             raise UsageError("a buffer needs room for at least one entry")
         self.capacity = capacity
         self._items: deque[T] = deque(maxlen=capacity)
         self._seq_of = seq_of
-        # With max_bytes, items come with their size and hold at most that in all (the
-        # newest is always kept).
-        self.max_bytes = max_bytes
-        self._sizes: deque[int] = deque(maxlen=capacity)
-        self.bytes = 0
         self.last_seq = 0
         self.dropped = 0
         self._subscribers: list[Callable[[list[T]], None]] = []
@@ -163,19 +175,10 @@ class Ring(Generic[T]):
         self.last_seq += 1
         return self.last_seq
 
-    def append(self, item: T, size: int = 0) -> None:
+    def append(self, item: T) -> None:
         if len(self._items) == self.capacity:
             self.dropped += 1
-            if self.max_bytes:
-                self.bytes -= self._sizes[0]
         self._items.append(item)
-        if self.max_bytes:
-            self._sizes.append(size)
-            self.bytes += size
-            while self.bytes > self.max_bytes and len(self._items) > 1:
-                self._items.popleft()
-                self.bytes -= self._sizes.popleft()
-                self.dropped += 1
         if self._subscribers:
             self._pending.append(item)
             self._schedule_flush()
@@ -193,8 +196,6 @@ class Ring(Generic[T]):
 
     def clear(self) -> None:
         self._items.clear()
-        self._sizes.clear()
-        self.bytes = 0
 
     # -- subscribers -------------------------------------------------------------------
 
@@ -235,27 +236,129 @@ class LogStore(Ring[LogEntry]):
     def __init__(
         self, capacity: int = DEFAULT_CAPACITY, max_bytes: int = DEFAULT_MAX_BYTES
     ) -> None:
-        super().__init__(capacity, _entry_seq, max_bytes=max_bytes)
+        super().__init__(capacity, _entry_seq)
+        # No maxlen: the store drops entries itself, to count what each one held.
+        self._items = deque()
+        #: At most this much memory in entries (the newest is always kept).
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._strings: dict[str, str] = {}
+        # The newest entry's fields: an entry with the same ones shares them.
+        self._last_fields = _NO_FIELDS
+        self._marked_subscribers: list[Callable[[LogEntry], None]] = []
 
     def add(
         self,
         plugin: str,
         level: str,
         message: str,
-        fields: dict[str, str] | None = None,
+        fields: Mapping[str, str] | None = None,
         timestamp: float | None = None,
     ) -> LogEntry:
-        level, message, kept, size = bounded_entry(level, message, fields or {})
-        entry = LogEntry(
-            seq=self.next_seq(),
-            timestamp=time.time() if timestamp is None else timestamp,
-            plugin=plugin,
-            level=level,
-            message=message,
-            fields=kept,
-        )
-        self.append(entry, size)
+        now = time.time() if timestamp is None else timestamp
+        return self._add(plugin, level, message, fields, now)
+
+    def add_many(
+        self, lines: Iterable[tuple[str, str, str, Mapping[str, str] | None, float]]
+    ) -> None:
+        """Entries (plugin, level, message, fields, timestamp) in order, as `add` each."""
+        add = self._add
+        for plugin, level, message, fields, timestamp in lines:
+            add(plugin, level, message, fields, timestamp)
+
+    def _add(
+        self,
+        plugin: str,
+        level: str,
+        message: str,
+        fields: Mapping[str, str] | None,
+        timestamp: float,
+    ) -> LogEntry:
+        strings = self._strings
+        if (
+            len(message) * 4 <= MAX_MESSAGE_BYTES
+            and len(level) * 4 <= MAX_LEVEL_BYTES
+            and (not fields or fields == self._last_fields)
+        ):
+            # Surely within every limit (the common case): nothing to measure or cut.
+            kept = self._last_fields if fields else _NO_FIELDS
+            cost = 0
+        else:
+            level, message, kept = bounded_entry(level, message, fields or _NO_FIELDS)
+            if kept == self._last_fields:
+                kept, cost = self._last_fields, 0
+            else:
+                kept = kept or _NO_FIELDS
+                cost = _fields_cost(kept)
+        # What _entry_cost counts, inline (a hot path; a test checks they agree).
+        plugin = strings.get(plugin) or self._intern(plugin)
+        level = strings.get(level) or self._intern(level)
+        if message.isascii():
+            cost += _ENTRY_OVERHEAD + _ASCII_OVERHEAD + len(message)
+        else:
+            cost += _ENTRY_OVERHEAD + _WIDE_OVERHEAD + 4 * len(message)
+        if strings.get(level) is not level:
+            cost += _str_cost(level)
+        if strings.get(plugin) is not plugin:
+            cost += _str_cost(plugin)
+        self.last_seq += 1
+        entry = LogEntry(self.last_seq, timestamp, plugin, level, message, kept)
+        self._last_fields = kept
+        self._items.append(entry)
+        self.bytes += cost
+        if self.bytes > self.max_bytes or len(self._items) > self.capacity:
+            self._trim()
+        if self._subscribers:
+            self._pending.append(entry)
+            self._schedule_flush()
+        if self._marked_subscribers and kept is not _NO_FIELDS and GOATUI_FIELD in kept:
+            for callback in list(self._marked_subscribers):
+                callback(entry)
         return entry
+
+    def subscribe_marked(self, callback: Callable[[LogEntry], None]) -> Callable[[], None]:
+        """Call back with each of goatui's own lines (those with the GOATUI_FIELD field),
+        as it is added; returns an unsubscribe. Costs a flood of plugin lines nothing."""
+        self._marked_subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._marked_subscribers.remove(callback)
+
+        return unsubscribe
+
+    def _intern(self, text: str) -> str:
+        if len(self._strings) < _INTERNED and len(text) <= _INTERNED_CHARS:
+            return self._strings.setdefault(text, text)
+        return text
+
+    def _entry_cost(self, entry: LogEntry) -> int:
+        """What an entry holds, its fields apart (see `_fields_cost`)."""
+        cost = _ENTRY_OVERHEAD + _str_cost(entry.message)
+        strings = self._strings
+        if strings.get(entry.level) is not entry.level:
+            cost += _str_cost(entry.level)
+        if strings.get(entry.plugin) is not entry.plugin:
+            cost += _str_cost(entry.plugin)
+        return cost
+
+    def _trim(self) -> None:
+        """Drop the oldest entries until both bounds hold (the newest always stays).
+
+        Fields shared by consecutive entries are counted with the first entry holding
+        them: dropping it hands them to the next one, which then holds them."""
+        items = self._items
+        while len(items) > 1 and (self.bytes > self.max_bytes or len(items) > self.capacity):
+            oldest = items.popleft()
+            self.bytes -= self._entry_cost(oldest)
+            if items[0].fields is not oldest.fields:
+                self.bytes -= _fields_cost(oldest.fields)
+            self.dropped += 1
+
+    def clear(self) -> None:
+        super().clear()
+        self.bytes = 0
+        self._last_fields = _NO_FIELDS
 
     def plugins(self) -> list[str]:
         """Plugin names seen in the buffer, sorted."""
@@ -266,11 +369,21 @@ def _entry_seq(entry: LogEntry) -> int:
     return entry.seq
 
 
-def _entry_size(level: str, message: str, field_count: int, field_chars: int) -> int:
-    """About the memory an entry holds, never less (the plugin name is shared): a string
-    takes a byte a character when ASCII, at most four otherwise."""
-    size = _ENTRY_OVERHEAD + 4 * (len(level) + field_chars) + _FIELD_OVERHEAD * field_count
-    return size + (len(message) if message.isascii() else 4 * len(message))
+def _str_cost(text: str) -> int:
+    """The most a str of this text takes (see _ASCII_OVERHEAD)."""
+    if text.isascii():
+        return _ASCII_OVERHEAD + len(text)
+    return _WIDE_OVERHEAD + 4 * len(text)
+
+
+def _fields_cost(fields: dict[str, str]) -> int:
+    """What a fields dict holds: the dict and its keys' and values' strings."""
+    if fields is _NO_FIELDS:
+        return 0
+    cost = sys.getsizeof(fields) + _GC_HEADER
+    for key, value in fields.items():
+        cost += _str_cost(key) + _str_cost(value)
+    return cost
 
 
 def cut_utf8(text: str, limit: int) -> tuple[str, int]:
@@ -285,10 +398,10 @@ def cut_utf8(text: str, limit: int) -> tuple[str, int]:
 
 
 def bounded_entry(
-    level: str, message: str, fields: dict[str, str]
-) -> tuple[str, str, dict[str, str], int]:
-    """What an entry keeps of what was sent (what was cut is said at its message's end),
-    and about the memory that takes."""
+    level: str, message: str, fields: Mapping[str, str]
+) -> tuple[str, str, dict[str, str]]:
+    """What an entry keeps of what was sent (what was cut is said at its message's end);
+    the fields are a copy."""
     chars = sum(map(len, fields)) + sum(map(len, fields.values())) if fields else 0
     if (
         len(message) * 4 <= MAX_MESSAGE_BYTES
@@ -296,8 +409,7 @@ def bounded_entry(
         and len(fields) <= MAX_FIELDS
         and chars * 4 <= MAX_FIELDS_BYTES
     ):
-        # Surely within every limit: nothing to measure.
-        return level, message, dict(fields), _entry_size(level, message, len(fields), chars)
+        return level, message, dict(fields)
     notes: list[str] = []
     level, level_size = cut_utf8(level, MAX_LEVEL_BYTES)
     if level_size:
@@ -311,11 +423,10 @@ def bounded_entry(
         kept = _bounded_fields(fields, notes)
     if notes:
         message += f" [goatui: {'; '.join(notes)}]"
-    chars = sum(map(len, kept)) + sum(map(len, kept.values()))
-    return level, message, kept, _entry_size(level, message, len(kept), chars)
+    return level, message, kept
 
 
-def _bounded_fields(fields: dict[str, str], notes: list[str]) -> dict[str, str]:
+def _bounded_fields(fields: Mapping[str, str], notes: list[str]) -> dict[str, str]:
     kept: dict[str, str] = {}
     room = MAX_FIELDS_BYTES
     for key, value in fields.items():

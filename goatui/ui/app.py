@@ -191,7 +191,7 @@ class GoatApp(TypedAheadKeys, App[int]):
         self.ctx.hub.subscribe(self)
         # goatui's own lines in the log stream that the operator must see now (a WASM
         # plugin reloaded because its file changed).
-        self.ctx.session.logs.subscribe(self._announce)
+        self.ctx.session.logs.subscribe_marked(self._announce)
         self._sign_in_shown: tuple[object, ...] | None = None
         self._quiet_unknown: set[str] = set()  # went UNKNOWN because signed out
         self.apply_keys(self.ctx.config.keys)
@@ -203,12 +203,11 @@ class GoatApp(TypedAheadKeys, App[int]):
         self.set_interval(1.0, self._show_sign_in)
         self._start()
 
-    def _announce(self, entries: list[LogEntry]) -> None:
-        for entry in entries:
-            # The operator's own R is answered where it was pressed.
-            if entry.fields.get(GOATUI_FIELD) == RELOAD and entry.fields.get("by") == "file":
-                severity: SeverityLevel = "error" if entry.level == "error" else "information"
-                toast(self, entry.message, title="reload", severity=severity)
+    def _announce(self, entry: LogEntry) -> None:
+        # The operator's own R is answered where it was pressed.
+        if entry.fields.get(GOATUI_FIELD) == RELOAD and entry.fields.get("by") == "file":
+            severity: SeverityLevel = "error" if entry.level == "error" else "information"
+            toast(self, entry.message, title="reload", severity=severity)
 
     def begin_start(self) -> None:
         """Start the session and the monitor now. run_console calls it before the app

@@ -267,9 +267,19 @@ class LogsView(View):
         self._update_status()
 
     def _append(self, entries: list[LogEntry]) -> None:
-        shown = [e for e in entries if e.seq > self.floor and self.filter.matches(e)]
-        if len(shown) > MAX_LINES:
-            shown = shown[-MAX_LINES:]
+        # Newest first, and only until the screen's worth is found: a flood between two
+        # ticks is looked at no further than what the view keeps.
+        floor, matches = self.floor, self.filter.matches
+        any_entry = self.filter.is_empty
+        shown: list[LogEntry] = []
+        for entry in reversed(entries):
+            if entry.seq <= floor:
+                break  # cleared (`c`), as is everything older
+            if any_entry or matches(entry):
+                shown.append(entry)
+                if len(shown) == MAX_LINES:
+                    break
+        shown.reverse()
         if shown:
             self.log_widget.write_lines([format_line(e) for e in shown], scroll_end=self.following)
 
