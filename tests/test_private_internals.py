@@ -130,24 +130,45 @@ def test_goatuis_deferred_options_still_parse(args: list[str]) -> None:
         assert parser.parse_args(args).timeout == 2.0
 
 
-def test_wasmtime_c_api_for_gk_log() -> None:
-    """goatui/core/backends/wasm/fastlog.py defines gk.log with the wasmtime package's
-    private `_ffi` (the C API's unchecked functions) and reads `Memory._memory`; wasmtime
-    is pinned to one major version (pyproject.toml). tests/test_wasm_runtime.py checks
-    that a real plugin's gk.log goes through it."""
-    import wasmtime
-    from wasmtime import _ffi
+def test_wasmtime_c_api_for_calls_memory_and_gk_log() -> None:
+    """goatui/core/backends/wasm/fastabi.py calls exports, reads memory and defines gk.log
+    with the wasmtime package's private `_ffi` (the C API's unchecked functions), the
+    handles `Func._func`, `Memory._memory` and `Store._context()`, the `_from_ptr`
+    constructors of errors and traps, and the exception slot of `_func`; wasmtime is
+    pinned to one major version (pyproject.toml). tests/test_wasm_runtime.py checks that
+    a real plugin goes through them."""
+    import ctypes
 
-    where = "a wasmtime internal changed: see goatui/core/backends/wasm/fastlog.py"
+    import wasmtime
+    from wasmtime import _ffi, _func
+
+    from goatui.core.backends.wasm import fastabi
+    from goatui.core.backends.wasm.engine import WasmEngine
+
+    where = "a wasmtime internal changed: see goatui/core/backends/wasm/fastabi.py"
     for name in (
         "wasmtime_func_unchecked_callback_t",
         "wasmtime_linker_define_func_unchecked",
-        "wasmtime_caller_context",
+        "wasmtime_func_call_unchecked",
+        "wasmtime_caller_t",
         "wasmtime_memory_data",
         "wasmtime_memory_data_size",
+        "wasm_trap_t",
+        "wasmtime_error_t",
     ):
         assert hasattr(_ffi, name), f"{where} ({name})"
-    store = wasmtime.Store()
+    assert ctypes.sizeof(_ffi.wasmtime_val_raw_t) == 16, where
+    assert callable(getattr(_func, "maybe_raise_last_exn", None)), where
+    assert callable(getattr(wasmtime.Trap, "_from_ptr", None)), where
+    assert callable(getattr(wasmtime.WasmtimeError, "_from_ptr", None)), where
+    assert fastabi.available(), where
+    # Memories stay where they are as they grow (fastabi.LinearMemory keeps a view).
+    engine = WasmEngine(cache=False)
+    assert engine.fixed_memory, f"{where} (Config.memory_may_move)"
+    store = wasmtime.Store(engine.engine)
     memory = wasmtime.Memory(store, wasmtime.MemoryType(wasmtime.Limits(1, None)))
-    assert hasattr(memory, "_memory"), where
+    assert hasattr(memory, "_memory") and callable(getattr(store, "_context", None)), where
+    base = ctypes.cast(memory.data_ptr(store), ctypes.c_void_p).value
+    memory.grow(store, 200)
+    assert ctypes.cast(memory.data_ptr(store), ctypes.c_void_p).value == base, where
     store.close()

@@ -412,16 +412,70 @@ async def test_a_call_cancelled_while_it_waits_never_runs(hosting: Hosting, tmp_
     assert (await runner.call("count", b"{}", 5)).data == b'{"calls":2}'
 
 
-# -- gk.log through wasmtime's C API ---------------------------------------------------------
+# -- calls, memory and gk.log through wasmtime's C API --------------------------------------
 
 
-async def test_gk_log_takes_the_fast_path(hosting: Hosting) -> None:
-    """fastlog uses the wasmtime package's private _ffi; this fails the day it changes."""
+async def test_calls_and_gk_log_take_the_fast_path(hosting: Hosting) -> None:
+    """fastabi uses the wasmtime package's private _ffi; this fails the day it changes."""
     runner = await hosting.load(COMMAND)
-    assert runner.instance.fast_log
+    assert runner.instance.fast_log and runner.instance.fast_calls
     await runner.call("log", b'{"level": 2, "message": "fast"}', 5)
     said = [(e.level, e.message) for e in hosting.logs("command-test") if e.level != "stdout"]
     assert said == [("warn", "fast")]
+
+
+async def test_memory_that_grows_during_a_call_is_read_and_written_where_it_is(
+    hosting: Hosting, tmp_path: Path
+) -> None:
+    """The faults module starts with one page and grows in gk_malloc: args, the result
+    and a host call's answer land beyond the size goatui saw first."""
+    runner = await hosting.load(faults_module(tmp_path))
+    first = runner.instance._memory
+    assert first is not None and first.fits(0, 65_536) and not first.fits(0, 65_537)
+    for size in (100_000, 700_000, 3_000_000):
+        args = bytes(range(256)) * (size // 256)
+        assert (await runner.call("echo", args, 5)).data == args
+
+
+async def test_gk_log_while_the_module_starts_reads_the_callers_memory(
+    hosting: Hosting, tmp_path: Path
+) -> None:
+    """A start section runs inside instantiation, before goatui knows the exports."""
+    text = (
+        '(module (import "gk" "log" (func $log (param i32 i32 i32)))'
+        + _MEMORY_AND_ALLOC
+        + _REGISTER
+        + _CALL
+        + '(data (i32.const 64) "hello from start")'
+        + "(func $s (call $log (i32.const 1) (i32.const 64) (i32.const 16))) (start $s))"
+    )
+    runner = await hosting.load(wat_file(tmp_path, "starter", text))
+    assert runner.name == "x"
+    said = [(e.plugin, e.level, e.message) for e in hosting.logs()]
+    assert said == [("starter", "info", "hello from start")]
+
+
+async def test_without_the_c_api_the_public_one_does_the_same(
+    hosting: Hosting, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the wasmtime package lacks what fastabi uses, the instance goes the public
+    way: calls, memory, gk.log, host calls, traps and deadlines all work the same."""
+    from goatui.core.backends.wasm import fastabi
+
+    monkeypatch.setattr(fastabi, "_AVAILABLE", False)
+    runner = await hosting.load(COMMAND)
+    assert not runner.instance.fast_log and not runner.instance.fast_calls
+    assert (await runner.call("echo", b'{"a": 1}', 5)).data == b'{"a": 1}'
+    await runner.call("log", b'{"level": 3, "message": "public"}', 5)
+    assert ("error", "public") in [(e.level, e.message) for e in hosting.logs("command-test")]
+    faults = await hosting.load(faults_module(tmp_path))
+    args = b"y" * 200_000
+    assert (await faults.call("echo", args, 5)).data == args
+    with pytest.raises(PluginTrapped):
+        await faults.call("crash", b"", 5)
+    with pytest.raises(TimedOut):
+        await faults.call("spin", b"", 0.3)
+    assert (await faults.call("echo", b"again", 5)).data == b"again"
 
 
 async def test_gk_log_outside_memory_is_said_not_read(hosting: Hosting, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -105,6 +106,16 @@ class WasmEngine:
     def __init__(self, cache_dir: Path | None = None, *, cache: bool = True) -> None:
         config = wasmtime.Config()
         config.epoch_interruption = True
+        #: Linear memories stay where they are when they grow: on 64-bit hosts wasmtime
+        #: reserves 4 GiB of address space for each, all a 32-bit memory can take, so
+        #: this costs nothing, and fastabi reads them through a view it makes once.
+        self.fixed_memory = False
+        if sys.maxsize > 2**32:
+            try:
+                config.memory_may_move = False
+                self.fixed_memory = True
+            except (AttributeError, TypeError, wasmtime.WasmtimeError):
+                pass
         #: Why compiled modules are not cached, when they are not (told, never raised).
         self.cache_problem = ""
         self.cache_dir: Path | None = None

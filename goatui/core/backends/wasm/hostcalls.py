@@ -50,6 +50,10 @@ class CallScope:
     host_calls: list[HostCallRecord] = field(default_factory=list)
     log_lines: list[LogLine] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        #: The fields of the call's log lines: one dict for all of them (never changed).
+        self.log_fields: Mapping[str, str] = {"call": self.function} if self.function else {}
+
     def remaining(self) -> float:
         return max(0.0, self.deadline - time.monotonic())
 
@@ -151,8 +155,7 @@ class HostCalls:
         self.i18n: Mapping[str, Any] = {}
 
     def log(self, scope: CallScope, level: str, message: str, **extra: str) -> None:
-        fields = {"call": scope.function} if scope.function else {}
-        fields.update(extra)
+        fields = {**scope.log_fields, **extra} if extra else scope.log_fields
         line = LogLine(self.plugin, level, message, fields, time.time())
         scope.keep(scope.log_lines, line)
         self.services.log(line)

@@ -16,6 +16,7 @@ Not thread-safe: the runner gives each plugin one thread.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import threading
 import time
@@ -26,7 +27,7 @@ from typing import Any
 
 import wasmtime
 
-from goatui.core.backends.wasm import abi, fastlog
+from goatui.core.backends.wasm import abi, fastabi
 from goatui.core.backends.wasm.engine import WasmEngine
 from goatui.core.backends.wasm.hostcalls import CallScope, HostCalls, HostServices, LogLine
 from goatui.core.backends.wasm.output import OutputPipes
@@ -98,8 +99,8 @@ class PluginInstance:
         self._module: wasmtime.Module | None = None
         self._linker: wasmtime.Linker | None = None
         self._store: wasmtime.Store | None = None
-        self._memory: wasmtime.Memory | None = None
-        self._exports: dict[str, wasmtime.Func] = {}
+        self._memory: fastabi.Memory | None = None
+        self._exports: dict[str, fastabi.Export] = {}
         self._scope = CallScope("", 0.0, 0.0)
         self._needs_instance = True
         self._fast_log: object | None = None
@@ -143,8 +144,8 @@ class PluginInstance:
             access_caller=True,
         )
         # gk.log is the hot path of a chatty plugin: through the C API when possible.
-        self._fast_log = fastlog.define_log(
-            linker, lambda: self._memory, self._log_message, MAX_LOG_BYTES
+        self._fast_log = fastabi.define_log(
+            linker, self._caller_memory, self._log_message, MAX_LOG_BYTES
         )
         if self._fast_log is None:
             linker.define_func(
@@ -158,8 +159,13 @@ class PluginInstance:
 
     @property
     def fast_log(self) -> bool:
-        """Whether gk.log goes through wasmtime's C API (see fastlog)."""
+        """Whether gk.log goes through wasmtime's C API (see fastabi)."""
         return self._fast_log is not None
+
+    @property
+    def fast_calls(self) -> bool:
+        """Whether calls and memory go through wasmtime's C API (see fastabi)."""
+        return isinstance(self._exports.get(abi.CALL), fastabi.RawExport)
 
     def _wasi(self) -> wasmtime.WasiConfig:
         wasi = wasmtime.WasiConfig()
@@ -209,10 +215,14 @@ class PluginInstance:
             exports = instance.exports(store)
             memory = exports[abi.MEMORY]
             assert isinstance(memory, wasmtime.Memory)
-            self._memory = memory
+            self._memory = fastabi.memory_of(store, memory, fixed=self.wasm.fixed_memory)
+            # Their signatures were checked against the ABI when the module loaded.
+            shapes = {**abi.REQUIRED_EXPORTS, **abi.OPTIONAL_EXPORTS}
             self._exports = {
-                name: func
-                for name in (abi.REGISTER, abi.CALL, abi.MALLOC, abi.FREE)
+                name: fastabi.bind_export(
+                    store, func, len(shape.params), shape.results[0] if shape.results else None
+                )
+                for name, shape in shapes.items()
                 if isinstance(func := exports.get(name), wasmtime.Func)
             }
             init = exports.get(abi.REACTOR_INIT) or exports.get(abi.COMMAND_START)
@@ -224,7 +234,7 @@ class PluginInstance:
                         raise PluginTrapped(
                             f"the module exited with code {exc.code} while starting"
                         ) from None
-            packed = self._exports[abi.REGISTER](store)
+            packed = self._exports[abi.REGISTER]()
             document = self._read_packed(packed, "gk_register")
         self.manifest = _parse_manifest(document, self.path.name)
         name = self.manifest.get("name")
@@ -251,30 +261,29 @@ class PluginInstance:
             malloc_free = self._exports.get(abi.FREE)
             name_ptr, name_len = self._write(function.encode(), "the function name")
             args_ptr, args_len = self._write(args, "the args") if args else (0, 0)
-            packed = self._exports[abi.CALL](store, name_ptr, name_len, args_ptr, args_len)
+            packed = self._exports[abi.CALL](name_ptr, name_len, args_ptr, args_len)
             data = self._read_packed(packed, function)
             if malloc_free is not None:
                 for ptr in (name_ptr, args_ptr, abi.unpack(packed)[0]):
                     if ptr:
-                        malloc_free(store, ptr)
+                        malloc_free(ptr)
         return Served(data, (time.perf_counter() - started) * 1000, scope)
 
     def _write(self, data: bytes, what: str) -> tuple[int, int]:
         """Copy data into the plugin's memory with its gk_malloc."""
-        assert self._store is not None and self._memory is not None
-        ptr = self._exports[abi.MALLOC](self._store, len(data)) & 0xFFFFFFFF
+        assert self._memory is not None
+        ptr = self._exports[abi.MALLOC](len(data)) & 0xFFFFFFFF
         if ptr == 0:
             raise PluginOutOfMemory(
                 f"the plugin could not allocate {len(data):,} bytes for {what} "
                 f"(gk_malloc returned 0; memory limit {self.memory_bytes // MiB} MiB)"
             )
-        if ptr + len(data) > self._memory.data_len(self._store):
+        if not self._memory.write(ptr, data):
             raise PluginTrapped(f"gk_malloc returned {ptr:#x}, outside the plugin's memory")
-        self._memory.write(self._store, data, ptr)
         return ptr, len(data)
 
     def _read_packed(self, packed: int, what: str) -> bytes:
-        assert self._store is not None and self._memory is not None
+        assert self._memory is not None
         ptr, length = abi.unpack(packed)
         if ptr == 0 or length == 0:
             return b""
@@ -285,11 +294,12 @@ class PluginInstance:
                 code="RESOURCE_EXHAUSTED",
                 hint="raise it with --max-message-mb",
             )
-        if ptr + length > self._memory.data_len(self._store):
+        data = self._memory.read(ptr, length)
+        if data is None:
             raise PluginTrapped(
                 f"{what} returned {length:,} bytes at {ptr:#x}, outside the plugin's memory"
             )
-        return bytes(self._memory.read(self._store, ptr, ptr + length))
+        return data
 
     @contextlib.contextmanager
     def _running(self, scope: CallScope, what: str) -> Iterator[None]:
@@ -326,23 +336,26 @@ class PluginInstance:
         self, caller: wasmtime.Caller, fn_ptr: int, fn_len: int, a_ptr: int, a_len: int
     ) -> int:
         scope = self._scope
-        memory = self._memory_of(caller)
-        try:
-            fn = bytes(memory.read(caller, fn_ptr, fn_ptr + fn_len)).decode("utf-8", "replace")
-            args = bytes(memory.read(caller, a_ptr, a_ptr + a_len)) if a_len else b""
-        except (IndexError, ValueError, wasmtime.WasmtimeError):
+        memory = self._memory or self._temporary_memory(caller.get(abi.MEMORY))
+        fn_raw = memory.read(fn_ptr, fn_len) if memory is not None else None
+        args = memory.read(a_ptr, a_len) if memory is not None and a_len else b""
+        if memory is None or fn_raw is None or args is None:
             self.host.log(
                 scope, "error", "host_call failed: its arguments are outside the plugin's memory"
             )
             return 0
+        fn = fn_raw.decode("utf-8", "replace")
         answer = self.host.call(fn, args, scope)
         if answer is None:
             return 0
-        malloc = self._exports.get(abi.MALLOC) or caller.get(abi.MALLOC)
-        assert isinstance(malloc, wasmtime.Func)
+        malloc = self._exports.get(abi.MALLOC)
+        if malloc is None:  # during instantiation: the caller's own
+            found = caller.get(abi.MALLOC)
+            assert isinstance(found, wasmtime.Func)
+            malloc = functools.partial(found, caller)
         # An empty answer still gets a pointer: a packed 0 would mean the call failed.
         try:
-            ptr = malloc(caller, max(len(answer), 1)) & 0xFFFFFFFF
+            ptr = malloc(max(len(answer), 1)) & 0xFFFFFFFF
         except wasmtime.WasmtimeError as exc:
             # Its own gk_malloc trapped (or its deadline passed in it). Raising would go
             # through wasmtime's one exception slot shared by every thread: answer 0, and
@@ -352,22 +365,28 @@ class PluginInstance:
             why = f"the plugin's gk_malloc failed: {cause}"
             self.host.log(scope, "error", f"host_call {fn} failed: {why}")
             return 0
-        if ptr == 0 or ptr + len(answer) > memory.data_len(caller):
+        if ptr == 0 or not memory.write(ptr, answer):
             why = f"the plugin could not allocate {len(answer):,} bytes for the answer"
             self.host.log(scope, "error", f"host_call {fn} failed: {why}")
             return 0
-        memory.write(caller, answer, ptr)
         return abi.pack(ptr, len(answer))
 
     def _log(self, caller: wasmtime.Caller, level: int, ptr: int, length: int) -> None:
-        """gk.log the public way (when fastlog cannot be used)."""
-        memory = self._memory_of(caller)
-        kept = min(length, MAX_LOG_BYTES)
-        try:
-            raw: bytes | None = bytes(memory.read(caller, ptr, ptr + kept))
-        except (IndexError, ValueError, wasmtime.WasmtimeError):
-            raw = None
+        """gk.log the public way (when fastabi cannot be used)."""
+        memory = self._memory or self._temporary_memory(caller.get(abi.MEMORY))
+        raw = memory.read(ptr, min(length, MAX_LOG_BYTES)) if memory is not None else None
         self._log_message(level, raw, length)
+
+    def _caller_memory(self, caller: Any) -> fastabi.Memory | None:
+        """The memory of the instance calling gk.log (caller: wasmtime's raw pointer)."""
+        return self._memory or self._temporary_memory(fastabi.caller_memory(caller))
+
+    def _temporary_memory(self, memory: object) -> fastabi.Memory | None:
+        """The calling instance's memory while it starts (a start section): its exports,
+        and so self._memory, are not known yet."""
+        if not isinstance(memory, wasmtime.Memory) or self._store is None:
+            return None
+        return fastabi.memory_of(self._store, memory, fixed=False)
 
     def _log_message(self, level: int, raw: bytes | None, length: int) -> None:
         """One gk.log: raw is the message's first MAX_LOG_BYTES, None when outside memory."""
@@ -380,18 +399,8 @@ class PluginInstance:
             message += f" … ({length - len(raw):,} more bytes cut)"
         self.host.log(scope, abi.log_level(level), message)
 
-    def _memory_of(self, caller: wasmtime.Caller) -> wasmtime.Memory:
-        if self._memory is not None:
-            return self._memory
-        # During instantiation (a start section) the exports are not known yet.
-        memory = caller.get(abi.MEMORY)
-        assert isinstance(memory, wasmtime.Memory)
-        return memory
-
     def _output(self, stream: str, line: str) -> None:
-        scope = self._scope
-        fields = {"call": scope.function} if scope.function else {}
-        said = LogLine(self.host.plugin, stream, line, fields, time.time())
+        said = LogLine(self.host.plugin, stream, line, self._scope.log_fields, time.time())
         with self._output_lock:
             if self._held is not None:
                 if len(self._held) < HELD_OUTPUT_LINES:  # bounded: a flood waits for nobody
@@ -403,6 +412,8 @@ class PluginInstance:
 
     def _close_store(self) -> None:
         if self._store is not None:
+            if self._memory is not None:
+                self._memory.release()
             self._memory = None
             self._exports = {}
             self._store.close()

@@ -49,12 +49,15 @@ class GoatuiHostServices:
         self.plugin_caller = plugin_caller
         # Bounded like the stores they go to: while the loop is busy, a flood keeps only
         # what the log stream and the trace could hold anyway, and counts the rest.
+        # Plugins' threads append, the loop takes from the other end: a deque does both
+        # at once safely, with no lock for every line (a lock shared with the loop made
+        # a plugin logging a flood wait for the loop's turn at every line).
         self._pending_lines: deque[LogLine] = deque(maxlen=host.logs.capacity)
         self._pending_calls: deque[HostCallRecord] = deque(maxlen=host.trace.capacity)
         self._overflow_lines = 0
         self._overflow_calls = 0
         self._flush_scheduled = False
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # only for the overflow counts
 
     @property
     def allow_http(self) -> bool:
@@ -67,42 +70,46 @@ class GoatuiHostServices:
     # -- into the log stream and the host trace, in batches ------------------------------
 
     def log(self, line: LogLine) -> None:
-        with self._lock:
-            pending = self._pending_lines
-            if len(pending) == pending.maxlen:
+        pending = self._pending_lines
+        if len(pending) == pending.maxlen:  # the oldest makes room (rare: the loop is behind)
+            with self._lock:
                 self._overflow_lines += 1
-            pending.append(line)
+        pending.append(line)
+        if not self._flush_scheduled:
             self._schedule_flush()
 
     def record(self, call: HostCallRecord) -> None:
-        with self._lock:
-            pending = self._pending_calls
-            if len(pending) == pending.maxlen:
+        pending = self._pending_calls
+        if len(pending) == pending.maxlen:
+            with self._lock:
                 self._overflow_calls += 1
-            pending.append(call)
+        pending.append(call)
+        if not self._flush_scheduled:
             self._schedule_flush()
 
     def _schedule_flush(self) -> None:
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            self.loop.call_soon_threadsafe(self.flush)
+        # Only the loop clears the flag, before it takes what is pending: an item added
+        # after the loop took its last either finds the flag clear or is taken later.
+        self._flush_scheduled = True
+        self.loop.call_soon_threadsafe(self.flush)
 
     def flush(self) -> None:
         """Hand what is pending to the log stream and the trace (on the loop)."""
+        self._flush_scheduled = False
+        lines, calls = _take(self._pending_lines), _take(self._pending_calls)
         with self._lock:
-            lines, calls = list(self._pending_lines), list(self._pending_calls)
-            self._pending_lines.clear()
-            self._pending_calls.clear()
             lost_lines, lost_calls = self._overflow_lines, self._overflow_calls
             self._overflow_lines = self._overflow_calls = 0
-            self._flush_scheduled = False
         logs = self.host.logs
         # What overflowed counts as arrived and dropped: followers see the gap.
         for ring, lost in ((logs, lost_lines), (self.host.trace, lost_calls)):
             ring.last_seq += lost
             ring.dropped += lost
-        for line in lines:
-            logs.add(line.plugin, line.level, line.message, dict(line.fields), line.timestamp)
+        # The fields are the call's own (shared by its lines, never changed): the store
+        # keeps one copy of them for a run of lines.
+        logs.add_many(
+            (line.plugin, line.level, line.message, line.fields, line.timestamp) for line in lines
+        )
         trace = self.host.trace
         for call in calls:
             trace.append(
@@ -206,3 +213,9 @@ class GoatuiHostServices:
 
 # The cache is in memory: if the loop cannot answer this fast, it is wedged.
 _QUICK_S = 5.0
+
+
+def _take(pending: deque[T]) -> list[T]:
+    """What is in the deque now, oldest first, taken out of it (others may append)."""
+    take = pending.popleft
+    return [take() for _ in range(len(pending))]
