@@ -99,7 +99,21 @@ def result_text(app: GoatApp) -> str:
 
 
 def notifications(app: GoatApp) -> list[str]:
+    """The notices on screen now (they expire: use `record_notices` to keep them all)."""
     return [n.message for n in app._notifications]
+
+
+def record_notices(app: GoatApp) -> list[tuple[float, str]]:
+    """Every notice the app raises from now on, with when (monotonic), expired or not."""
+    told: list[tuple[float, str]] = []
+    raise_notice = app.notify
+
+    def notify(message: Any, *args: Any, **kwargs: Any) -> None:
+        told.append((time.monotonic(), str(message)))
+        raise_notice(message, *args, **kwargs)
+
+    app.notify = notify  # type: ignore[method-assign]
+    return told
 
 
 async def until_serving(pilot: Pilot[Any], eventually: Eventually, *names: str) -> None:
