@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from helpers.console import SIZE, eventually, record_notices
@@ -54,3 +55,15 @@ async def test_a_health_watch_flood_raises_few_notices_and_keys_still_act(
         for first in times:
             within = [at for at in times if first <= at < first + PER_PLUGIN_S]
             assert len(within) <= PER_PLUGIN, about_flood()
+
+
+async def test_notices_due_already_are_told_and_later_ones_too(make_console: Any) -> None:
+    """A change whose notice is due before it is scheduled (the event loop was busy):
+    told at once, and the notices after it still come (a 0 s timer killed them all)."""
+    app = make_console()
+    told = record_notices(app)
+    async with app.run_test(size=SIZE):
+        for name in ("late", "later"):
+            app._notices.add(name, "SERVING", "UNREACHABLE", "", time.monotonic() - 5)
+            app._schedule_notices()
+            await eventually(lambda n=name: any(n in text for _, text in told), 5, name)

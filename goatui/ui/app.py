@@ -550,7 +550,10 @@ class GoatApp(TypedAheadKeys, App[int]):
         if self._notices_timer is not None:
             self._notices_timer.stop()
         self._notices_due = due
-        self._notices_timer = self.set_timer(max(due - time.monotonic(), 0.0), self._tell)
+        # Never 0: Textual's timer divides by its interval when it runs late, and a
+        # notice due already (the loop was busy) killed the timer, and every notice after.
+        delay = max(due - time.monotonic(), SOONEST_NOTICE_S)
+        self._notices_timer = self.set_timer(delay, self._tell)
 
     def _tell(self) -> None:
         self._notices_timer = self._notices_due = None
@@ -780,6 +783,8 @@ def _bindings(items: Iterable[BindingType]) -> list[Binding]:
 # Past this many start-up messages, one toast says how many (goatui.core.notices does
 # the same for state changes).
 MAX_TOASTS_AT_ONCE = 3
+#: The soonest a notice timer fires (a timer of 0 s fails in Textual).
+SOONEST_NOTICE_S = 0.01
 
 
 def run_console(session: Session) -> int:

@@ -74,12 +74,21 @@ class Terminal:
 
     def wait_for(self, seen: Callable[[str], bool], what: str, timeout: float = 20) -> str:
         deadline = time.monotonic() + timeout
+        # Lines shown for a while meanwhile (toasts expire): said if the wait fails.
+        passing: dict[str, None] = {}
         while True:
             screen = self.screen()
             if seen(screen):
                 return screen
             if time.monotonic() > deadline:
-                raise AssertionError(f"{what} not on screen within {timeout:g}s:\n{screen}")
+                # Not rows whose clock ticked: lines whose start is on screen no more.
+                starts = {line.strip()[:24] for line in screen.splitlines()}
+                gone = [line for line in passing if line[:24] not in starts][-20:]
+                meanwhile = "\nshown meanwhile:\n" + "\n".join(gone) if gone else ""
+                raise AssertionError(
+                    f"{what} not on screen within {timeout:g}s:\n{screen}{meanwhile}"
+                )
+            passing.update(dict.fromkeys(line.strip() for line in screen.splitlines()))
             time.sleep(0.1)
 
     def close(self) -> None:
