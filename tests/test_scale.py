@@ -102,6 +102,26 @@ async def test_probe_all_answers_every_plugin_from_one_request() -> None:
     assert state.count("GET", "/api/v1/plugins") == 2
 
 
+async def test_a_caller_between_a_run_ending_and_its_waiters_told_hangs_no_one() -> None:
+    """A run ends; before its done-callback tells its waiters, another caller starts the
+    next run. The first run's waiters still get its result (they hung for good: the
+    console's Logs view of a fleet, now and then, under load)."""
+    flight: SingleFlight[int] = SingleFlight()
+    runs = 0
+
+    async def job() -> int:
+        nonlocal runs
+        runs += 1
+        return runs
+
+    first = asyncio.ensure_future(flight.run(job))
+    await asyncio.sleep(0)  # first starts the run; it is due to end in the next step
+    second = asyncio.ensure_future(flight.run(job))  # steps after it, before its callback
+    assert await asyncio.wait_for(first, 5) == 1
+    assert await asyncio.wait_for(second, 5) == 2
+    assert flight.waiting == 0
+
+
 async def test_single_flight_shares_one_run() -> None:
     flight: SingleFlight[int] = SingleFlight()
     started = 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -42,35 +43,39 @@ class SingleFlight(Generic[T]):
         loop = asyncio.get_running_loop()
         task = self._task
         if task is None or task.done() or task.get_loop() is not loop:
-            # A run left in another event loop (the CLI and the console each run their
-            # own) is forgotten with its waiters: nothing there awaits it any more.
-            self._waiters = set()
-            task = self._task = loop.create_task(make())
-            task.add_done_callback(self._finished)
+            # Each run tells its own waiters. A run that has just ended has not told
+            # them yet (done-callbacks run a step later); a caller in between starts a
+            # new run, and must not take the old one's waiters with it. A run left in
+            # another event loop (the CLI and the console each run their own) keeps its
+            # waiters there, where nothing awaits them any more.
+            waiters: set[asyncio.Future[T]] = set()
+            task = loop.create_task(make())
+            task.add_done_callback(partial(_tell, waiters))
+            self._task, self._waiters = task, waiters
+        waiters = self._waiters
         waiter: asyncio.Future[T] = loop.create_future()
-        self._waiters.add(waiter)
+        waiters.add(waiter)
         try:
             return await waiter
         finally:
-            self._waiters.discard(waiter)
+            waiters.discard(waiter)
 
     def cancel(self) -> None:
         if self._task is not None and not self._task.done():
             self._task.cancel()  # its waiters are told when it ends
 
-    def _finished(self, task: asyncio.Task[T]) -> None:
-        if task is not self._task:
-            return  # left in another event loop; its waiters went with it
-        waiters, self._waiters = self._waiters, set()
-        if task.cancelled():
-            for waiter in waiters:
-                waiter.cancel()
-            return
-        error = task.exception()  # retrieved here, so never "never retrieved"
-        for waiter in waiters:
-            if waiter.done():
-                continue
-            if error is not None:
-                waiter.set_exception(error)
-            else:
-                waiter.set_result(task.result())
+
+def _tell(waiters: set[asyncio.Future[T]], task: asyncio.Task[T]) -> None:
+    """A run ended: its outcome to every caller still waiting for it, in one pass."""
+    if task.cancelled():
+        for waiter in list(waiters):
+            waiter.cancel()
+        return
+    error = task.exception()  # retrieved here, so never "never retrieved"
+    for waiter in list(waiters):
+        if waiter.done():
+            continue
+        if error is not None:
+            waiter.set_exception(error)
+        else:
+            waiter.set_result(task.result())
