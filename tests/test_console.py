@@ -85,6 +85,14 @@ async def test_state_changes_show_promptly_with_toasts_and_a_killed_plugin_recov
         await eventually(lambda: "NOT_SERVING" in health_of(app, "alpha"), 2, "NOT_SERVING")
         await pilot.pause()
         assert "NOT_SERVING" in drawn_row(app, "alpha")
+        # Why (issue #17): which health check answered so, in the row and the detail,
+        # with the last probes, their times and latencies.
+        answered = 'grpc.health.v1 Check(service="plugin") answered NOT_SERVING'
+        assert table_rows(app)["alpha"]["error"] == answered
+        detail = plain(app.query_one("#detail-body", Static))
+        assert 'last answer from grpc.health.v1 Check(service="plugin")' in detail
+        probes = detail.split("newest first, last 5 kept", 1)[1].splitlines()[1]
+        assert "▲ NOT_SERVING" in probes and " ms " in probes and probes[2] == ":"
         await eventually(
             lambda: any("alpha: SERVING → NOT_SERVING" in n for n in notifications(app)), 3, "told"
         )
@@ -99,7 +107,10 @@ async def test_state_changes_show_promptly_with_toasts_and_a_killed_plugin_recov
         await eventually(lambda: "UNREACHABLE" in health_of(app, "alpha"), 3, "unreachable")
         await pilot.pause()
         await eventually(lambda: any("→ UNREACHABLE" in n for n in notifications(app)), 3, "told")
-        assert table_rows(app)["alpha"]["error"]
+        error = table_rows(app)["alpha"]["error"]
+        assert len(error) > 40  # longer than the column: whole in the detail, wrapped
+        detail = " ".join(plain(app.query_one("#detail-body", Static)).split())
+        assert f"last error {error}" in detail
         alpha.start()  # the same socket
         await eventually(lambda: health_of(app, "alpha") == "● SERVING", 6, "recovered")
         await pilot.pause()
@@ -208,6 +219,7 @@ async def test_invoke_shows_results_and_errors_and_records_both(
         await send(pilot, "fail", '{"message": "disk on fire"}')
         await eventually(lambda: status_text(app).startswith("UNKNOWN"), 5, "error shown")
         assert "disk on fire" in status_text(app)
+        assert "disk on fire" in result_text(app)  # whole there, however narrow the status
         await eventually(lambda: len(History().entries()) == 2, 3, "error recorded")
         assert History().entries()[-1].outcome == "error"
 
@@ -535,3 +547,99 @@ async def test_functions_called_before_are_offered_with_their_last_args_and_a_ca
         view.function_input.value = "echo"
         await pilot.pause()
         assert json.loads(view.args_area.text) == {"mine": 1}
+
+
+async def test_keys_operators_bring_from_k9s_and_vim(
+    plugins: Any, sock_dir: Path, eventually: Eventually
+) -> None:
+    """Issue #17: names in natural order; g G j k on the table; d the detail alone
+    (escape back to the table); l the Logs view filtered to the plugin; the `:` command
+    line to a view, a plugin or the plugins matching; digits from an empty function
+    field."""
+    from helpers.console import QUIET_MONITOR
+
+    from goatui.core.backends.sockets.backend import SocketBackend
+    from goatui.core.backends.sockets.discovery import Sources
+    from goatui.core.config import Config
+    from goatui.core.monitor import PluginMonitor
+    from goatui.core.session import Session
+    from goatui.ui.views.logs import LogsView
+    from goatui.ui.widgets.command_line import CommandLine
+    from goatui.ui.widgets.plugin_detail import PluginDetail
+
+    plugins.start_fleet("fleet", 10)
+    backend = SocketBackend(Sources(globs=[f"{sock_dir}/goatflow-plugin-*.sock"]))
+    session = Session(backend=backend, config=Config())
+    app = GoatApp(session, monitor=PluginMonitor(backend, **QUIET_MONITOR))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        view = app.query_one(PluginsView)
+
+        def selected() -> str:
+            state = view.selected()
+            return state.name if state else ""
+
+        await eventually(lambda: len(view.visible_states()) == 10, 10, "the fleet")
+        await pilot.pause()
+        assert [s.name for s in view.visible_states()][:3] == ["fleet-1", "fleet-2", "fleet-3"]
+        await pilot.press("G")
+        assert selected() == "fleet-10"
+        await pilot.press("g", "j", "j", "k")
+        assert selected() == "fleet-2"
+
+        detail = app.query_one(PluginDetail)
+        await pilot.press("d")
+        assert app.screen.maximized is detail and app.focused is detail
+        await pilot.press("escape")
+        assert app.screen.maximized is None and app.focused is view.table
+        await pilot.press("j")
+        assert selected() == "fleet-3"
+
+        await pilot.press("l")
+        assert app.query_one(TabbedContent).active == "logs"
+        assert app.query_one(LogsView).filter.plugins == {"fleet-3"}
+
+        async def command(text: str) -> None:
+            await pilot.press("colon")
+            line = app.query_one(CommandLine)
+            assert app.focused is line
+            line.value = text  # (typed: one pilot key each costs a refresh)
+            await pilot.press("enter")
+            await pilot.pause()
+
+        await command("4")
+        assert app.query_one(TabbedContent).active == "jobs"
+        await command("inv")
+        assert app.query_one(TabbedContent).active == "invoke"
+        # The function field is empty: digits switch views; with text, they are text.
+        await pilot.press("3")
+        assert app.query_one(TabbedContent).active == "widgets"
+        await pilot.press("2", "e", "3")
+        assert app.query_one(TabbedContent).active == "invoke"
+        assert app.query_one(InvokeView).function_input.value == "e3"
+        await pilot.press("escape", "escape")
+        assert app.query_one(TabbedContent).active == "plugins"
+        await command("fleet-10")  # a whole name: that plugin
+        assert selected() == "fleet-10" and not view.filter_text
+        await command("eet-")  # part of several names: the plugins that match
+        assert view.filter_text == "eet-" and len(view.visible_states()) == 10
+        await command("nothing-here")
+        assert "no view, command or plugin matches 'nothing-here'" in notifications(app)
+
+
+def test_the_command_line_resolves_views_commands_and_plugins() -> None:
+    from goatui.ui.widgets.command_line import Command, resolve
+
+    views = GoatApp.VIEWS
+    names = ["billing", "fleet-1", "fleet-10", "inventory"]
+    assert resolve("logs", views, names) == Command("view", "logs")
+    assert resolve("4", views, names) == Command("view", "jobs")
+    assert resolve("Inv", views, names) == Command("view", "invoke")  # a view first
+    assert resolve("inventory", views, names) == Command("plugin", "inventory")
+    assert resolve("fleet-1", views, names) == Command("plugin", "fleet-1")  # whole name
+    assert resolve("bil", views, names) == Command("plugin", "billing")
+    assert resolve("fleet", views, names) == Command("filter", "fleet")
+    assert resolve("ctx prod", views, names) == Command("context", "prod")
+    assert resolve("ctx", views, names) == Command("context", "")
+    assert resolve("help", views, names) == Command("help")
+    assert resolve("q", views, names) == Command("quit")
+    assert resolve("zzz", views, names) == Command("unknown", "zzz")

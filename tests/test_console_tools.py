@@ -306,6 +306,8 @@ async def test_gateway_enable_disable_warnings_and_curl(eventually: Any) -> None
             table = app.query_one(PluginsView).table
             keys = table.rows
             table.move_cursor(row=keys.index(app.ctx.monitor.get("alpha").key))  # type: ignore[union-attr]
+            enable = app.screen.active_bindings["e"]  # in the footer, through a gateway
+            assert enable.enabled and enable.binding.show
             await pilot.press("e")
             await pilot.pause()
             assert isinstance(app.screen, ConfirmScreen)
@@ -333,9 +335,23 @@ async def test_context_switch_rebuilds_backend_and_monitor(
     plugins: Any, eventually: Any, tmp_path: Path
 ) -> None:
     """Contexts added to the file after the start are offered (issue #17), and after the
-    switch no view shows the old context's data unmarked."""
-    alpha = plugins.start("alpha")
-    beta = plugins.start("beta")
+    switch no view shows the old context's data unmarked, though the new context has a
+    plugin of the same name: Invoke's result, the Logs view's lines, the Jobs view's
+    runs and the Widgets view's panels. `:ctx NAME` reads the file again too."""
+    from goatui.ui.views.jobs import JobsView
+    from goatui.ui.views.widgets import WidgetsView
+    from goatui.ui.widgets.command_line import CommandLine
+
+    def manifest(handler: str) -> str:
+        path = tmp_path / f"{handler}.json"
+        widget = {"id": "w", "title": "W", "handler": handler}
+        job = {"id": "nightly", "schedule": "0 3 * * *", "handler": "echo"}
+        path.write_text(json.dumps({"name": "alpha", "widgets": [widget], "jobs": [job]}))
+        return str(path)
+
+    alpha = plugins.start("alpha", TESTPLUGIN_MANIFEST=manifest("widget_json"))
+    # Another alpha: the same name in the other context, its widget slow to answer.
+    other = plugins.start("other", TESTPLUGIN_NAME="alpha", TESTPLUGIN_MANIFEST=manifest("slow"))
     path = tmp_path / "config.toml"
     path.write_text(f'[contexts.one]\nsockets = ["{alpha.socket}"]\n')
     config = load_config(path)
@@ -349,9 +365,27 @@ async def test_context_switch_rebuilds_backend_and_monitor(
         invoke.function_input.value = "fail"
         await pilot.press("ctrl+r")
         await eventually(lambda: "it broke" in plain_status(app), 5, "alpha's error")
+        # A job run here, and the widget as this alpha shows it.
+        jobs = app.query_one(JobsView)
+        app.show_view("jobs")
+        await eventually(lambda: jobs.select("alpha", "nightly"), 5, "the job")
+        await pilot.press("t", "y")
+        await eventually(lambda: jobs.runs.last(("alpha", "nightly")), 5, "the job's run")
+        widgets = app.query_one(WidgetsView)
+        app.show_view("widgets")
+
+        def widget_text() -> str:
+            panel = widgets.panel("alpha", "w")
+            if panel is None:
+                return ""
+            console = Console(file=io.StringIO(), width=80, record=True)
+            console.print(panel.render())
+            return console.export_text()
+
+        await eventually(lambda: "Hello" in widget_text(), 5, "the widget")
 
         with path.open("a") as file:
-            file.write(f'[contexts.two]\nsockets = ["{beta.socket}"]\n')
+            file.write(f'[contexts.two]\nsockets = ["{other.socket}"]\n')
         old_monitor = app.ctx.monitor
         await pilot.press("ctrl+o")
         await eventually(lambda: isinstance(app.screen, ContextScreen), 5, "the switcher")
@@ -360,8 +394,8 @@ async def test_context_switch_rebuilds_backend_and_monitor(
         await eventually(lambda: app.ctx.monitor is not old_monitor, 5, "new monitor")
         assert not old_monitor.running
         assert app.ctx.backend is not backend and app.ctx.backend.label == "sockets (two)"
-        await wait_serving(app, eventually, "beta")
-        await eventually(lambda: "alpha" not in PluginsView_names(app), 5, "alpha gone")
+        await wait_serving(app, eventually, "alpha")
+        assert app.ctx.monitor.get("alpha").info.target.endswith(other.socket.name)  # type: ignore[union-attr]
         assert "sockets (two)" in app.sub_title
         # Invoke: alpha's error is gone; the Logs: a line marks where the old lines end.
         assert "it broke" not in plain_status(
@@ -370,6 +404,21 @@ async def test_context_switch_rebuilds_backend_and_monitor(
         assert "it broke" not in "\n".join(invoke.viewer.lines)
         marks = [e.message for e in session.logs if e.plugin == "goatui"]
         assert any("context switched from sockets to sockets (two)" in m for m in marks), marks
+        # Jobs: the run was the other alpha's; Widgets: nothing the other alpha showed.
+        await eventually(lambda: jobs.select("alpha", "nightly"), 5, "the job again")
+        assert jobs.runs.last(("alpha", "nightly")) is None
+        await eventually(lambda: widgets.panel("alpha", "w") is not None, 5, "its panel")
+        assert "Hello" not in widget_text()  # the other alpha's, not yet answered
+
+        # `:ctx NAME` names a context added to the file after the switcher was open.
+        with path.open("a") as file:
+            file.write(f'[contexts.three]\nsockets = ["{alpha.socket}"]\n')
+        old_monitor = app.ctx.monitor
+        await pilot.press("colon")
+        app.query_one(CommandLine).value = "ctx three"
+        await pilot.press("enter")
+        await eventually(lambda: app.ctx.monitor is not old_monitor, 5, "switched again")
+        assert app.ctx.backend.label == "sockets (three)"
 
 
 def plain_status(app: GoatApp) -> str:
@@ -509,6 +558,17 @@ async def test_quitting_while_host_of_plugins_goatui_did_not_start_warns_first(
         assert isinstance(app.screen, ConfirmScreen)
         said = static_text(app.screen.query_one("#confirm-question", Static))
         assert "host of alpha, which it did not start" in said
+        # What to do is said whole: the detail wraps inside the dialog (it was cut at
+        # its edge, one line long), and the dialog's footer lists the dialog's keys.
+        detail = app.screen.query_one("#confirm-detail", Static)
+        assert "restart it, or have GoatFlow re-attach" in static_text(detail)
+        dialog = app.screen.query_one("#confirm-dialog").region
+        assert detail.region.height >= 2 and dialog.contains_region(detail.region)
+        from goatui.ui.widgets.footer import GoatFooter
+
+        assert app.screen.query_one(GoatFooter).region.bottom == SIZE[1]
+        footer = {b.binding.action for b in app.screen.active_bindings.values() if b.binding.show}
+        assert footer == {"yes", "no"}
         await pilot.press("escape")  # stay
         await pilot.pause()
         assert app.is_running and not isinstance(app.screen, ConfirmScreen)

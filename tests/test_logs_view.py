@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from helpers.console import FAST_MONITOR
-from textual.widgets import Select
+from helpers.console import FAST_MONITOR, QUIET_MONITOR
+from helpers.wasm import DEMO
+from textual.widgets import Checkbox, Select
 
 from goatui.core.monitor import PluginMonitor
 from goatui.core.sanitize import UNSAFE_CODEPOINTS
@@ -62,11 +63,14 @@ async def test_logs_view_follows_filters_exports_and_traces(
         assert [int(line.rsplit("seq=", 1)[1]) for line in alpha] == list(range(1000))
         assert all(" WARNING " in line for line in alpha)
 
-        # Filter by minimum level (l cycles: any, debug, info, warn...) and by plugin.
+        # Filter by minimum level (l cycles: any, debug, info, warn...; D I W E pick one,
+        # again: any level) and by plugin.
         await pilot.press("l")
         assert view.filter.min_level == "debug"
-        view.query_one("#logs-level", Select).value = "warn"
-        await pilot.pause()
+        await pilot.press("E", "E")
+        assert view.filter.min_level is None
+        await pilot.press("W")
+        assert view.filter.min_level == "warn"
         assert lines(view) and all(" beta " not in line for line in lines(view))
         await pilot.press("escape")
         assert view.filter.is_empty
@@ -79,7 +83,10 @@ async def test_logs_view_follows_filters_exports_and_traces(
         await pilot.pause()
         seqs = {line.rsplit("seq=", 1)[1] for line in lines(view)}
         assert seqs == {"49", *map(str, range(490, 500))}
+        regex = view.query_one("#logs-regex", Checkbox)
+        assert (str(regex.label), regex.BUTTON_INNER) == ("regex: off", " ")  # NO_COLOR too
         await pilot.press("x")
+        assert (str(regex.label), regex.BUTTON_INNER) == ("regex: on", "X")
         view.search_input.value = r"seq=4\d$"
         await pilot.pause()
         assert view.filter.regex and len(lines(view)) == 10
@@ -122,19 +129,24 @@ async def test_logs_view_follows_filters_exports_and_traces(
     await eventually(lambda: not any(Path(f"/proc/{p}").exists() for p in pids), 5, "no orphans")
 
 
-async def test_console_attaches_only_after_the_warning(
-    plugins: Any, make_console: Any, eventually: Any
-) -> None:
+async def test_console_attaches_only_after_the_warning(plugins: Any, eventually: Any) -> None:
+    """Beside a WASM plugin, which goatui hosts already: only alpha is offered."""
+    from goatui.cli.common import build_session
+    from goatui.cli.parser import build_parser
+    from goatui.core.config import Config
+
     alpha = plugins.start("alpha")
-    app = make_console(alpha)
+    options = build_parser().parse_args(["--socket", str(alpha.socket), "--wasm", str(DEMO)])
+    session = build_session(options, Config())
+    app = GoatApp(session, monitor=PluginMonitor(session.backend, **QUIET_MONITOR))
     async with app.run_test(size=SIZE) as pilot:
-        await eventually(lambda: app.ctx.live_plugins(), 5, "alpha found")
-        await pilot.pause(0.3)  # a few probe rounds
+        await eventually(lambda: len(app.ctx.live_plugins()) == 2, 10, "alpha and the WASM")
         await pilot.press("5")
         assert await call(app, "alpha", "has_host", {}) == {"host": False}
         await pilot.press("a")
         await pilot.pause()
         assert isinstance(app.screen, AttachHostScreen)
+        assert app.screen.candidates == ["alpha"]
         await pilot.press("enter")  # Cancel has the focus
         await pilot.pause()
         assert not isinstance(app.screen, AttachHostScreen)
@@ -168,6 +180,12 @@ async def test_logs_view_reads_the_gateway_buffer(eventually: Any) -> None:
             await pilot.press("5")
             view = app.query_one(LogsView)
             await eventually(lambda: len(lines(view)) == 2, 5, "gateway entries")
+            # goatui is no host here: no host-call keys, in the footer or the help.
+            offered = {key for key, b in app.screen.active_bindings.items() if b.enabled}
+            assert not {"t", "a"} & offered
+            keys = str(app.help_sections())
+            assert "Host calls" not in keys and "Attach host" not in keys
+            assert "Enable / disable" in keys and "Sign in" in keys
             first, second = lines(view)
             assert " alpha " in first and " WARN " in first
             assert first.endswith("disk almost full  disk=/var")

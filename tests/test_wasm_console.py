@@ -129,6 +129,12 @@ async def test_r_reloads_and_a_changed_file_reloads_by_itself(
     app = wasm_console(module)
     async with app.run_test(size=SIZE) as pilot:
         await until_serving(pilot, eventually, "ticket-stats")
+        # The keys offered (footer and help) are the ones that work for a WASM plugin:
+        # R reloads it; nothing to stop, enable, or attach a host to.
+        offered = {key for key, b in app.screen.active_bindings.items() if b.enabled}
+        assert "R" in offered and not {"S", "e"} & offered
+        keys = str(app.help_sections())
+        assert "Host calls" in keys and "Attach host" not in keys and "Sign in" not in keys
         await pilot.press("R")
         await eventually(
             lambda: "reloaded ticket-stats from plugin.wasm" in notifications(app), 5, "R"

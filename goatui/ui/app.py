@@ -594,21 +594,28 @@ class GoatApp(TypedAheadKeys, App[int]):
         self.hold_keys()
         self._open_switcher()
 
+    async def _read_config_again(self) -> Config:
+        """The config file read again, in a thread: contexts added since the start (and
+        [keys] changed) are in force. A file broken meanwhile is said; what was read
+        before stays."""
+        config = self.ctx.config
+        try:
+            fresh = await asyncio.to_thread(read_again, config.path)
+        except GoatError as exc:
+            toast(self, f"{exc.line()} (using the contexts read before)", severity="error")
+        else:
+            if fresh is not None:
+                config.contexts = fresh.contexts
+                config.keys = fresh.keys
+                self.apply_keys(fresh.keys)
+        return config
+
     @work(group="context-switcher", exit_on_error=False)
     async def _open_switcher(self) -> None:
         """The config file read again (contexts added since the start are offered), then
-        the switcher. A file broken meanwhile is said; the contexts read before stay."""
+        the switcher."""
         try:
-            config = self.ctx.config
-            try:
-                fresh = await asyncio.to_thread(read_again, config.path)
-            except GoatError as exc:
-                toast(self, f"{exc.line()} (using the contexts read before)", severity="error")
-            else:
-                if fresh is not None:
-                    config.contexts = fresh.contexts
-                    config.keys = fresh.keys
-                    self.apply_keys(fresh.keys)
+            config = await self._read_config_again()
             try:
                 contexts = available_contexts(config)
             except GoatError as exc:
@@ -627,16 +634,16 @@ class GoatApp(TypedAheadKeys, App[int]):
 
     def _context_chosen(self, name: str | None) -> None:
         if name:
-            self.switch_context(name)
+            self.switch_context(name, read_config=False)  # read as the switcher opened
 
     @work(group="context", exclusive=True, exit_on_error=False)
-    async def switch_context(self, name: str) -> None:
+    async def switch_context(self, name: str, *, read_config: bool = True) -> None:
         """Build the new backend first (a bad context keeps the old one), then swap:
-        stop the old monitor, close the old backend, start a monitor on the new one."""
+        stop the old monitor, close the old backend, start a monitor on the new one.
+        The config is read again first: `:ctx NAME` may name a context added since."""
+        config = await self._read_config_again() if read_config else self.ctx.config
         try:
-            backend = backend_for_context(
-                self.ctx.config, name, read_only=self.ctx.read_only or None
-            )
+            backend = backend_for_context(config, name, read_only=self.ctx.read_only or None)
         except GoatError as exc:
             toast(self, exc.line(), title=f"context {name}", severity="error")
             return
@@ -761,10 +768,11 @@ def quit_warning(taken: list[str]) -> ConfirmScreen:
     question = Text.assemble(
         "goatui is the host of ", (sanitize_line(names), "bold"), ", which it did not start."
     )
+    their, them = ("their", "them") if len(taken) > 1 else ("its", "it")
     detail = (
-        "Once it quits, their log, cache, config and database calls go to a socket that "
-        "no longer exists, and fail, until GoatFlow attaches them again: restart them, "
-        "or have GoatFlow re-attach them, after quitting."
+        f"Once goatui quits, {their} log, cache, config and database calls go to a socket "
+        f"that no longer exists, and fail, until GoatFlow attaches {them} again: after "
+        f"quitting, restart {them}, or have GoatFlow re-attach {them}."
     )
     return ConfirmScreen(question, "Quit", detail=detail, warning="Quit anyway?")
 

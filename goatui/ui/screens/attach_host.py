@@ -11,15 +11,15 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Select
 
 from goatui.core.sanitize import safe_text
 from goatui.core.session import ATTACH_WARNING
 from goatui.ui.errors import toast
+from goatui.ui.screens.dialog import Dialog
 
 
-class AttachHostScreen(ModalScreen[str | None]):
+class AttachHostScreen(Dialog[str | None]):
     """Warns what attaching means, lets the operator pick a plugin; dismisses with it."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="logs.attach.cancel")]

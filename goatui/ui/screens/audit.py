@@ -13,12 +13,12 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label
 
 from goatui.core.audit import AuditEntry, AuditLog
 from goatui.core.sanitize import safe_text
 from goatui.ui.format import shorten
+from goatui.ui.screens.dialog import Dialog
 from goatui.ui.widgets.row_table import Column, RowTable
 
 SHOWN = 500
@@ -42,7 +42,7 @@ def entry_cells(entry: AuditEntry) -> list[Text]:
     ]
 
 
-class AuditScreen(ModalScreen[None]):
+class AuditScreen(Dialog[None]):
     BINDINGS = [Binding("escape,q", "close", "Close", id="audit.close")]
 
     def __init__(self, log: AuditLog | None = None) -> None:

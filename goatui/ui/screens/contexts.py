@@ -9,16 +9,16 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from goatui.core.backends.contexts import Context
 from goatui.core.sanitize import safe_text
+from goatui.ui.screens.dialog import Dialog
 from goatui.ui.scrolling import VimOptionList
 
 
-class ContextScreen(ModalScreen[str | None]):
+class ContextScreen(Dialog[str | None]):
     """Dismisses with the chosen context's name (Enter), or None (Escape)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="contexts.cancel")]

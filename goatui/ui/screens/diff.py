@@ -9,14 +9,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from goatui.core.calls.jsondiff import diff, render_diff
+from goatui.ui.screens.dialog import Dialog
 from goatui.ui.scrolling import VimScroll
 
 
-class DiffScreen(ModalScreen[None]):
+class DiffScreen(Dialog[None]):
     """What changed from `old` to `new`; the diff is computed off the UI thread."""
 
     BINDINGS = [Binding("escape,q", "close", "Close", id="diff.close")]

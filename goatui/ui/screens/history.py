@@ -18,13 +18,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label
 
 from goatui.core.calls.history import HistoryEntry
 from goatui.core.sanitize import safe_text
 from goatui.ui.errors import toast
 from goatui.ui.format import fmt_ms, shorten
+from goatui.ui.screens.dialog import Dialog
 from goatui.ui.screens.diff import DiffScreen
 from goatui.ui.widgets.row_table import Column, RowTable
 
@@ -54,7 +54,7 @@ def result_title(kept: KeptResult) -> Text:
     return Text.assemble(safe_text(f"{kept.plugin}.{kept.function}", one_line=True), f" at {clock}")
 
 
-class HistoryScreen(ModalScreen[tuple[HistoryEntry, bool] | None]):
+class HistoryScreen(Dialog[tuple[HistoryEntry, bool] | None]):
     """Dismisses with the entry chosen and whether to send it now (ctrl+r) or only load
     it into the editor to change it (Enter); None on Escape."""
 

@@ -8,17 +8,17 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label
 
 from goatui.core.jobs.runs import JobRun
 from goatui.core.jobs.spec import JobSpec
 from goatui.core.jobs.zones import in_zone
 from goatui.core.sanitize import safe_text
+from goatui.ui.screens.dialog import Dialog
 from goatui.ui.widgets.result_viewer import ResultViewer
 
 
-class JobResultScreen(ModalScreen[None]):
+class JobResultScreen(Dialog[None]):
     """A run's result in the console's result viewer."""
 
     BINDINGS = [Binding("escape,q,v", "close", "Close", id="jobs.result.close")]

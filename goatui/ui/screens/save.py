@@ -5,13 +5,13 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label
 
 from goatui.ui.keys import TextInput
+from goatui.ui.screens.dialog import Dialog
 
 
-class SavePrompt(ModalScreen[str | None]):
+class SavePrompt(Dialog[str | None]):
     """Dismisses with the path typed (Enter) or None (Escape)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="save.cancel")]

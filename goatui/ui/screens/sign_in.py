@@ -12,16 +12,16 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from goatui.core.backends.base import Backend, SignInStatus
 from goatui.core.errors import GoatError
 from goatui.core.sanitize import safe_text
 from goatui.ui.keys import TextInput
+from goatui.ui.screens.dialog import Dialog
 
 
-class SignInScreen(ModalScreen[SignInStatus | None]):
+class SignInScreen(Dialog[SignInStatus | None]):
     """Dismisses with the new sign-in's status, or None (Escape, Cancel)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="sign_in.cancel")]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import re
+import textwrap
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
@@ -448,7 +449,7 @@ class InvokeView(View):
                 [
                     'the plugin answered with an error (its result is {"error": ...}):',
                     "",
-                    "  " + (sanitize_line(error.reason) or "(no message)"),
+                    *self._wrapped(error.reason, indent="  "),
                     "",
                     "v shows the result as it came",
                 ]
@@ -530,8 +531,15 @@ class InvokeView(View):
                 safe_text(message, one_line=True),
             )
         )
-        self.viewer.show_message("(no result)")
+        # The status line is one line and cuts a long message at the edge: whole here.
+        self.viewer.show_message("\n".join(["(no result)", "", *self._wrapped(message)]))
         self.refresh_bindings()
+
+    def _wrapped(self, message: str, indent: str = "") -> list[str]:
+        """A message (one safe line) as lines that fit the result area."""
+        width = max(self.viewer.size.width - 2, 40)
+        text = sanitize_line(message) or "(no message)"
+        return textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=indent)
 
     def _remember(
         self,

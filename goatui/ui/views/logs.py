@@ -138,8 +138,11 @@ class LogLines(KeysInOrder, JumpScroll, Log):
     BINDINGS = VIM_SCROLL
 
 
-def regex_label(on: bool) -> str:
-    return "regex: on" if on else "regex: off"
+def show_regex(box: Checkbox, on: bool) -> None:
+    """The state in words, and the box's mark only when on: under NO_COLOR Textual draws
+    the same X either way (its colour alone told them apart)."""
+    box.label = "regex: on" if on else "regex: off"
+    box.BUTTON_INNER = "X" if on else " "
 
 
 LEVEL_KEYS = Binding.Group("level ≥", compact=True)
@@ -214,7 +217,9 @@ class LogsView(View):
             )
             yield Select([], prompt="all plugins", id="logs-plugin", compact=True)
             yield Select(levels, prompt="any level", id="logs-level", compact=True)
-            yield Checkbox(regex_label(False), id="logs-regex", compact=True)
+            regex = Checkbox(id="logs-regex", compact=True)
+            show_regex(regex, False)
+            yield regex
         yield Static(id="logs-status")
         yield Static(id="logs-hint")
         yield LogLines(max_lines=MAX_LINES, highlight=True, id="logs-log")
@@ -458,8 +463,7 @@ class LogsView(View):
 
     @on(Checkbox.Changed, "#logs-regex")
     def _regex_changed(self, event: Checkbox.Changed) -> None:
-        # The state in words: under NO_COLOR the box's mark looks the same either way.
-        event.checkbox.label = regex_label(event.value)
+        show_regex(event.checkbox, event.value)
         self._set_filter(regex=event.value)
 
     # -- actions -----------------------------------------------------------------------
@@ -571,10 +575,13 @@ class LogsView(View):
         if self.ctx.read_only:
             toast(self, "read-only: attaching the host is disabled", severity="warning")
             return
+        # Not the plugins goatui launched or runs itself (WASM): it is their host already.
         candidates = [
             s.name
             for s in self.ctx.live_plugins()
-            if s.name not in session.attached and not session.is_launched(s.name)
+            if s.name not in session.attached
+            and not session.is_launched(s.name)
+            and not self.ctx.backend.runs_inside(s.name)
         ]
         if not candidates:
             toast(self, "no plugin to attach: goatui already hosts every plugin it sees")

@@ -91,8 +91,13 @@ class PluginsView(View):
             id="plugins.restart",
         ),
         Binding("S", "stop_plugin", "Stop (launched)", show=False, id="plugins.stop"),
+        # In the footer through a gateway only (offers: a socket has no enable).
         Binding(
-            "e", "toggle_enabled", "Enable / disable (gateway)", show=False, id="plugins.enable"
+            "e",
+            "toggle_enabled",
+            "Enable/disable",
+            tooltip="Enable / disable (gateway)",
+            id="plugins.enable",
         ),
     ]
 
@@ -126,7 +131,13 @@ class PluginsView(View):
         self._order: tuple[tuple[object, ...], list[PluginState]] | None = None
         self._ticks = 0
         self.set_interval(TICK_S, self._tick)
+        self.watch(self.screen, "maximized", self._maximized_changed, init=False)
         self.redraw()
+
+    def _maximized_changed(self, maximized: Widget | None) -> None:
+        # Escape restored the table from `d`: its keys move the cursor again.
+        if maximized is None and self.app.focused is self.query_one(PluginDetail):
+            focus_now(self.table)
 
     def default_focus(self) -> Widget | None:
         return self.table
@@ -341,7 +352,8 @@ class PluginsView(View):
     def action_detail(self) -> None:
         """The detail pane maximized and focused (j, k scroll; escape restores)."""
         detail = self.query_one(PluginDetail)
-        self.screen.maximize(detail)
+        # The pane itself, not the first maximizable container around it (the tabs).
+        self.screen.maximize(detail, container=False)
         focus_now(detail)
 
     def action_invoke(self) -> None:

@@ -105,10 +105,12 @@ class WidgetPanel(KeysInOrder, Widget, can_focus=True):
     COMPONENT_CLASSES = {"widget-panel--error", "widget-panel--muted"}
 
     BINDINGS = [
-        Binding("up,k", "move('up')", "Move", show=False, id="widgets.up"),
-        Binding("down,j", "move('down')", "Move", show=False, id="widgets.down"),
-        Binding("left", "move('left')", "Move", show=False, id="widgets.left"),
-        Binding("right", "move('right')", "Move", show=False, id="widgets.right"),
+        Binding("up,k", "move('up')", "The panel above", show=False, id="widgets.up"),
+        Binding("down,j", "move('down')", "The panel below", show=False, id="widgets.down"),
+        Binding("left", "move('left')", "The panel to the left", show=False, id="widgets.left"),
+        Binding(
+            "right", "move('right')", "The panel to the right", show=False, id="widgets.right"
+        ),
     ]
 
     def __init__(self, spec: WidgetSpec, memory: PanelMemory, view: WidgetsView) -> None:
@@ -244,6 +246,7 @@ class WidgetPanel(KeysInOrder, Widget, can_focus=True):
 
 class WidgetsView(View):
     LISTENS = True
+    HELP_FROM = (WidgetPanel,)
 
     BINDINGS = [
         Binding("R", "refresh_all", "Refresh all", id="widgets.refresh_all"),

@@ -142,8 +142,10 @@ def detail_renderable(
     probes = _grid()
     kept = state.recent.maxlen or len(state.recent)
     probes.add_row("probes", Text(f"newest first, last {kept} kept", style="dim"))
+    # The states as one column: the round trips line up below each other.
+    width = max((len(status_label(p.health.value)) for p in state.recent), default=0)
     for probe in reversed(state.recent):
-        probes.add_row(fmt_clock(probe.at), probe_line(probe, colours))
+        probes.add_row(fmt_clock(probe.at), probe_line(probe, colours, width))
 
     manifest = _grid()
     if not info.loaded:
@@ -162,7 +164,8 @@ def detail_renderable(
     kept = state.history.maxlen or len(state.history)
     history.add_row("history", Text(f"newest first, last {kept} kept", style="dim"))
     for change in reversed(state.history):
-        folded = f"  (after {change.folded:,} more changes, coalesced)" if change.folded else ""
+        more = changes(change.folded, "more ")
+        folded = f"  (after {more}, coalesced)" if change.folded else ""
         line = _join(
             Text(change.old, style=colours.get(tone(change.old), "")),
             " → ",
@@ -179,9 +182,9 @@ def health_line(state: PluginState) -> Text:
     if state.watching:
         via = "Health.Watch stream"
         if state.flips:
-            via += f" ({state.flips:,} changes streamed, shown at most every {WATCH_COALESCE_S:g}s)"
+            via += f" ({changes(state.flips)} streamed, shown at most every {WATCH_COALESCE_S:g}s)"
     elif state.watch_paused:
-        via = f"polled health check ({state.watch_paused}; {state.flips:,} changes streamed)"
+        via = f"polled health check ({state.watch_paused}; {changes(state.flips)} streamed)"
     else:
         via = "polled health check"
     last = state.recent[-1] if state.recent else None
@@ -190,12 +193,18 @@ def health_line(state: PluginState) -> Text:
     return _join(via, _t(answered), _t(note, "dim"))
 
 
-def probe_line(probe: Probe, colours: Colours) -> Text:
-    """One probe: the state it found, its round trip, what answered, why it failed."""
+def changes(count: int, between: str = "") -> str:
+    """ "1 change", "5 changes" ("5 more changes" with between "more ")."""
+    return f"{count:,} {between}change" + ("" if count == 1 else "s")
+
+
+def probe_line(probe: Probe, colours: Colours, width: int = 0) -> Text:
+    """One probe: the state it found (padded to width), its round trip, what answered,
+    why it failed."""
     status = probe.health.value
     took = f"{fmt_ms(probe.latency_ms)} ms" if probe.latency_ms is not None else "no answer"
     return _join(
-        Text(status_label(status), style=colours.get(tone(status), "")),
+        Text(status_label(status).ljust(width), style=colours.get(tone(status), "")),
         f"  {took}",
         _t(f"  {probe.source}" if probe.source else "", "dim"),
         _t(f"  {probe.error}" if probe.error else ""),
@@ -203,9 +212,11 @@ def probe_line(probe: Probe, colours: Colours) -> Text:
 
 
 class PluginDetail(VerticalScroll):
-    """Scrollable; redrawn when the selected plugin's state changes."""
+    """Scrollable; redrawn when the selected plugin's state changes. `d` maximizes it
+    (scroll containers are not maximized by default: Textual's ALLOW_MAXIMIZE)."""
 
     BINDINGS = VIM_SCROLL
+    ALLOW_MAXIMIZE = True
 
     def compose(self) -> ComposeResult:
         yield Static("Select a plugin to see its details.", id="detail-body")
