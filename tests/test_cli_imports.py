@@ -64,11 +64,34 @@ def test_call_imports_only_what_it_needs(plugins) -> None:
 
 
 def test_command_modules_import_light() -> None:
-    """The parser imports every command module on every run: none may pull in gRPC or more."""
+    """Building the parser imports no command module; parsing a command imports its own
+    module only, and none may pull in gRPC or more."""
     code = (
         "import json, sys\n"
         "from goatui.cli.parser import build_parser\n"
-        "build_parser()\n"
+        "parser = build_parser()\n"
+        "built = sorted(sys.modules)\n"
+        "parser.parse_args(['call', 'p', 'f'])\n"
+        "print(json.dumps([built, sorted(sys.modules)]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    built, parsed = (set(names) for names in json.loads(result.stdout))
+    assert [m for m in built if m.startswith("goatui.cli.cmd_")] == []
+    assert "shutil" not in built  # argparse's formatters only ask the width to show help
+    assert [m for m in parsed if m.startswith("goatui.cli.cmd_")] == ["goatui.cli.cmd_call"]
+    heavy = ("grpc", "goatui.core.backends.base", "goatui.core.session", "goatui.cli.common")
+    assert [name for name in (*NOT_FOR_CALL, *heavy) if loaded(parsed, name)] == []
+
+
+def test_every_command_module_imports_light() -> None:
+    """What a command's arguments need, for each command: never gRPC or more."""
+    from goatui.cli.parser import COMMANDS
+
+    code = (
+        "import importlib, json, sys\n"
+        f"for module in {sorted({module for module, _ in COMMANDS.values()})!r}:\n"
+        "    importlib.import_module('goatui.cli.' + module)\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -10,18 +10,16 @@ from goatui.core.errors import ExitCode, UsageError
 from goatui.core.sanitize import sanitize_line
 
 if TYPE_CHECKING:
-    from goatui.cli.parser import CommandFactory
     from goatui.core.config import Config
 
 
-def add_parser(command: CommandFactory) -> None:
-    for verb in ("enable", "disable"):
-        parser = command(verb, f"{verb} a plugin through the gateway (needs an admin token)")
-        parser.add_argument("plugin", help="the plugin's name")
-        parser.add_argument(
-            "-y", "--yes", action="store_true", help="do not ask (needed when not on a terminal)"
-        )
-        parser.set_defaults(handler=run, enable=verb == "enable")
+def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
+    """`enable` and `disable`."""
+    parser.add_argument("plugin", help="the plugin's name")
+    parser.add_argument(
+        "-y", "--yes", action="store_true", help="do not ask (needed when not on a terminal)"
+    )
+    parser.set_defaults(handler=run, enable=name == "enable")
 
 
 def confirm(question: str) -> bool:

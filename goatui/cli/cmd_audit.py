@@ -10,7 +10,6 @@ from goatui.cli import argtypes
 from goatui.core.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
-    from goatui.cli.parser import CommandFactory
     from goatui.core.config import Config
 
 DESCRIPTION = """\
@@ -27,8 +26,7 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 1_000_000
 
 
-def add_parser(command: CommandFactory) -> None:
-    parser = command("audit", "show the audit log of calls, job runs and other changes")
+def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
     parser.description = DESCRIPTION
     parser.add_argument("--json", action="store_true", help="print a JSON array of entries")
     parser.add_argument(

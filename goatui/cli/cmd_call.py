@@ -13,7 +13,6 @@ from goatui.core.sanitize import sanitize_line
 if TYPE_CHECKING:
     from jsonpath_ng import JSONPath
 
-    from goatui.cli.parser import CommandFactory
     from goatui.core.calls.results import ResultView
     from goatui.core.config import Config
     from goatui.core.session import Session
@@ -22,8 +21,7 @@ if TYPE_CHECKING:
 TRACE_LINES = 1000
 
 
-def add_parser(command: CommandFactory) -> None:
-    parser = command("call", "call a plugin's handler and print the result")
+def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
     parser.add_argument("plugin", help="the plugin's registered name")
     parser.add_argument("function", help="the handler to call")
     parser.add_argument(

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from goatui.cli.parser import CommandFactory
     from goatui.core.config import Config
 
 SHELLS = ("bash", "zsh", "fish")
@@ -32,10 +31,7 @@ It completes commands, options (with their help in zsh and fish), the choices of
 option such as --sort, and file names for options that take a file."""
 
 
-def add_parser(command: CommandFactory) -> None:
-    parser = command(
-        "completion", "print a shell completion script (bash, zsh or fish)", common=False
-    )
+def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
     parser.description = DESCRIPTION
     parser.add_argument("shell", choices=SHELLS, help="the shell: bash, zsh or fish")
     parser.set_defaults(handler=run, needs_config=False)

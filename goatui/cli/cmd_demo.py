@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from goatui.cli.parser import CommandFactory
     from goatui.core.config import Config
     from goatui.core.session import Session
 
@@ -21,8 +20,7 @@ DEMO_PLUGINS_DIR = Path(__file__).resolve().parent.parent / "demo" / "plugins"
 DEMO_WASM = DEMO_PLUGINS_DIR.parent / "wasm" / "ticket-stats.wasm"
 
 
-def add_parser(command: CommandFactory) -> None:
-    parser = command("demo", "run the bundled demo plugins and open the console on them")
+def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-ui",
         action="store_true",

@@ -12,7 +12,6 @@ from goatui.core.errors import ExitCode, UsageError
 from goatui.core.models import natural_key
 
 if TYPE_CHECKING:
-    from goatui.cli.parser import CommandFactory
     from goatui.core.backends.base import Backend
     from goatui.core.config import Config
     from goatui.core.models import Health, PluginInfo, Probe
@@ -46,8 +45,7 @@ When several apply, the highest code wins."""
 NOT_FOUND = "NOT_FOUND"
 
 
-def add_parser(command: CommandFactory) -> None:
-    parser = command("health", DESCRIPTION.split("\n", 1)[0])
+def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
     parser.description = DESCRIPTION
     parser.add_argument("plugins", nargs="*", metavar="PLUGIN", help="plugins to check")
     parser.add_argument(

@@ -13,19 +13,18 @@ from goatui.core.errors import ExitCode
 from goatui.core.sanitize import sanitize_line
 
 if TYPE_CHECKING:
-    from goatui.cli.parser import CommandFactory
     from goatui.core.config import Config
 
 
-def add_parser(command: CommandFactory) -> None:
-    jobs = command("jobs", "list the jobs plugins declare, with their next runs")
-    jobs.add_argument("plugin", nargs="?", help="only this plugin's jobs")
-    jobs.add_argument("--json", action="store_true", help="print a JSON array")
-    jobs.add_argument("--utc", action="store_true", help="times in UTC, not the local zone")
-    jobs.set_defaults(handler=run_list)
-
-    job = command("job", "act on one plugin job")
-    actions = job.add_subparsers(dest="job_action", metavar="ACTION", required=True)
+def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
+    """`jobs` and `job`."""
+    if name == "jobs":
+        parser.add_argument("plugin", nargs="?", help="only this plugin's jobs")
+        parser.add_argument("--json", action="store_true", help="print a JSON array")
+        parser.add_argument("--utc", action="store_true", help="times in UTC, not the local zone")
+        parser.set_defaults(handler=run_list)
+        return
+    actions = parser.add_subparsers(dest="job_action", metavar="ACTION", required=True)
     description = (
         "run a job now, as GoatFlow would: its handler with empty args, under the job's\n"
         "timeout (--timeout overrides it). A job disabled in its manifest still runs\n"

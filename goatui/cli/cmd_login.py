@@ -17,7 +17,6 @@ from goatui.core.errors import ExitCode, UsageError
 from goatui.core.sanitize import sanitize_line
 
 if TYPE_CHECKING:
-    from goatui.cli.parser import CommandFactory
     from goatui.core.backends.base import Backend
     from goatui.core.config import Config
 
@@ -52,8 +51,13 @@ class _RefusePassword(argparse.Action):
         )
 
 
-def add_parser(command: CommandFactory) -> None:
-    login = command("login", LOGIN_DESCRIPTION.split("\n", 1)[0])
+def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
+    """`login` and `logout`."""
+    if name == "logout":
+        parser.description = LOGOUT_DESCRIPTION
+        parser.set_defaults(handler=run_logout)
+        return
+    login = parser
     login.description = LOGIN_DESCRIPTION
     login.add_argument("--user", metavar="LOGIN", help="the GoatFlow login (default: asked)")
     login.add_argument(
@@ -63,9 +67,6 @@ def add_parser(command: CommandFactory) -> None:
     )
     login.add_argument("--password", nargs="?", action=_RefusePassword, help=argparse.SUPPRESS)
     login.set_defaults(handler=run_login)
-
-    logout = command("logout", LOGOUT_DESCRIPTION)
-    logout.set_defaults(handler=run_logout)
 
 
 def gateway_backend(options: argparse.Namespace, config: Config, verb: str) -> Backend:

@@ -16,7 +16,6 @@ from goatui.core.sanitize import sanitize_line
 if TYPE_CHECKING:
     # The parser imports every command module: gRPC, the session, the log stream and
     # the output helpers load in run (issues #9, #19).
-    from goatui.cli.parser import CommandFactory
     from goatui.core.config import Config
     from goatui.core.logs import LogEntry
     from goatui.core.session import Session
@@ -48,8 +47,7 @@ accepted for warn."""
 _LEVEL_COLOURS = {"debug": "2", "warn": "33", "warning": "33", "error": "31;1", "stderr": "35"}
 
 
-def add_parser(command: CommandFactory) -> None:
-    parser = command("logs", DESCRIPTION.split("\n", 1)[0])
+def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
     parser.description = DESCRIPTION
     parser.add_argument("-f", "--follow", action="store_true", help="keep following until Ctrl-C")
     parser.add_argument(

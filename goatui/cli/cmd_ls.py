@@ -7,14 +7,12 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from goatui.cli.parser import CommandFactory
     from goatui.core.config import Config
     from goatui.core.models import PluginInfo, Probe
     from goatui.core.session import Session
 
 
-def add_parser(command: CommandFactory) -> None:
-    parser = command("ls", "list plugins with health and latency")
+def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print a JSON array")
     parser.add_argument(
         "--sort",

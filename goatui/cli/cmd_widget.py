@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from goatui.cli import argtypes
 
 if TYPE_CHECKING:
-    from goatui.cli.parser import CommandFactory
     from goatui.core.config import Config
 
 DESCRIPTION = """\
@@ -22,8 +21,7 @@ Colour on a terminal, plain text when piped; --html prints the HTML itself."""
 MAX_WIDTH = 10_000
 
 
-def add_parser(command: CommandFactory) -> None:
-    parser = command("widget", "render a plugin's dashboard widget in the terminal")
+def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
     parser.description = DESCRIPTION
     parser.add_argument("plugin", help="the plugin's registered name")
     parser.add_argument("widget_id", help="the widget's id in the plugin's manifest")

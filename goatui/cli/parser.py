@@ -6,7 +6,7 @@ import argparse
 import importlib
 from collections.abc import Callable
 from functools import partial
-from typing import Any, Protocol
+from typing import Any
 
 from goatui import __version__
 from goatui.cli import argtypes
@@ -30,33 +30,45 @@ exit codes:
 """
 
 
-# Each command lives in its own module with `add_parser(command)`, which declares its
-# arguments and sets `handler=run`.
-COMMAND_MODULES = (
-    "cmd_ls",
-    "cmd_call",
-    "cmd_demo",
-    "cmd_logs",
-    "cmd_jobs",
-    "cmd_admin",
-    "cmd_login",
-    "cmd_widget",
-    "cmd_health",
-    "cmd_audit",
-    "cmd_completion",
-)
-
-
-class CommandFactory(Protocol):
-    """Adds a command; `common=False` leaves out the options every other command takes."""
-
-    def __call__(
-        self, name: str, help_text: str, *, common: bool = True
-    ) -> argparse.ArgumentParser: ...
+# Every command: its module (goatui/cli/cmd_*.py, whose `add_arguments(name, parser)`
+# declares the command's arguments and sets `handler=run`) and its line of help. Only
+# the command that runs has its module imported and its arguments added: a run pays for
+# one command's parser, not eleven modules' (issue #19).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "ls": ("cmd_ls", "list plugins with health and latency"),
+    "call": ("cmd_call", "call a plugin's handler and print the result"),
+    "demo": ("cmd_demo", "run the bundled demo plugins and open the console on them"),
+    "logs": (
+        "cmd_logs",
+        "print the plugins' log stream (their Log calls, and stdout/stderr of launched plugins)",
+    ),
+    "jobs": ("cmd_jobs", "list the jobs plugins declare, with their next runs"),
+    "job": ("cmd_jobs", "act on one plugin job"),
+    "enable": ("cmd_admin", "enable a plugin through the gateway (needs an admin token)"),
+    "disable": ("cmd_admin", "disable a plugin through the gateway (needs an admin token)"),
+    "login": (
+        "cmd_login",
+        "sign in to GoatFlow (POST /api/v1/auth/login) and keep the sign-in for this gateway",
+    ),
+    "logout": (
+        "cmd_login",
+        "forget the sign-in kept for a gateway (--gateway URL, --context NAME or $GOATFLOW_URL)",
+    ),
+    "widget": ("cmd_widget", "render a plugin's dashboard widget in the terminal"),
+    "health": (
+        "cmd_health",
+        "check that plugins are up: a readiness check for scripts (like grpc-health-probe)",
+    ),
+    "audit": ("cmd_audit", "show the audit log of calls, job runs and other changes"),
+    "completion": ("cmd_completion", "print a shell completion script (bash, zsh or fish)"),
+}
+#: Commands that take none of the options every other command takes.
+WITHOUT_COMMON = frozenset({"completion"})
 
 
 class Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._showing = False
         super().__init__(*args, **kwargs)
         self._deferred: list[tuple[int, Callable[[], None]]] = []
 
@@ -91,11 +103,22 @@ class Parser(argparse.ArgumentParser):
 
     def format_usage(self) -> str:
         self._run_deferred()
+        self._showing = True
         return super().format_usage()
 
     def format_help(self) -> str:
         self._run_deferred()
+        self._showing = True
         return super().format_help()
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        # argparse makes a formatter for every add_argument, only to check that the
+        # argument can be shown; the formatter asks the terminal's width, which
+        # imports shutil (and bz2 and lzma). The width matters only for what is shown.
+        if self._showing:
+            return super()._get_formatter()
+        formatter: Any = self.formatter_class
+        return formatter(prog=self.prog, width=80)  # type: ignore[no-any-return]
 
     def error(self, message: str) -> None:  # type: ignore[override]
         # One line and exit 2, like every other usage error; argparse quotes what was
@@ -253,8 +276,7 @@ def build_parser() -> Parser:
     parser.add_argument("--version", action="version", version=f"goatui {__version__}")
     add_common(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-
-    def command(name: str, help_text: str, *, common: bool = True) -> argparse.ArgumentParser:
+    for name, (module, help_text) in COMMANDS.items():
         sub = commands.add_parser(
             name,
             help=help_text,
@@ -262,10 +284,12 @@ def build_parser() -> Parser:
             epilog=EPILOG,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        if common:
+        # Its own arguments first, then the common ones before them: as if added now.
+        sub.defer(partial(_add_arguments, module, name, sub))
+        if name not in WITHOUT_COMMON:
             sub.defer(partial(add_common, sub, top=False))
-        return sub
-
-    for module in COMMAND_MODULES:
-        importlib.import_module(f"goatui.cli.{module}").add_parser(command)
     return parser
+
+
+def _add_arguments(module: str, name: str, parser: argparse.ArgumentParser) -> None:
+    importlib.import_module(f"goatui.cli.{module}").add_arguments(name, parser)
