@@ -108,9 +108,7 @@ class WidgetPanel(KeysInOrder, Widget, can_focus=True):
         Binding("up,k", "move('up')", "The panel above", show=False, id="widgets.up"),
         Binding("down,j", "move('down')", "The panel below", show=False, id="widgets.down"),
         Binding("left", "move('left')", "The panel to the left", show=False, id="widgets.left"),
-        Binding(
-            "right", "move('right')", "The panel to the right", show=False, id="widgets.right"
-        ),
+        Binding("right", "move('right')", "The panel to the right", show=False, id="widgets.right"),
     ]
 
     def __init__(self, spec: WidgetSpec, memory: PanelMemory, view: WidgetsView) -> None:
