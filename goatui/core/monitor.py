@@ -642,7 +642,9 @@ class PluginMonitor:
             self._watch_floods.pop(key, None)  # a calm interval ends a flood
         self._watch_reads[key] = 0
         folded = self._watch_folded.pop(key, 0)
-        error = "Health.Watch streamed NOT_SERVING" if health == Health.NOT_SERVING else ""
+        error = ""
+        if health == Health.NOT_SERVING:
+            error = f"{self.backend.watch_source(state.info)} streamed NOT_SERVING"
         transition = self._set_health(state, health, error, folded)
         if transition is None and folded:
             self._watch_folded[key] = folded  # flipped back: told with the next change

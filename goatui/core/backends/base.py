@@ -197,6 +197,10 @@ class Backend(ABC):
         """A stream of the plugin's health changes, or None when the backend has none."""
         return None
 
+    def watch_source(self, plugin: PluginInfo) -> str:
+        """What `watch` streams from, as the operator is told ("... streamed NOT_SERVING")."""
+        return "Health.Watch"
+
     def origin(self, plugin: PluginInfo | None) -> Origin:
         """How `goatui call` (or curl) reaches this plugin again."""
         return Origin()

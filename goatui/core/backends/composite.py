@@ -150,6 +150,10 @@ class CompositeBackend(Backend):
         found = self._listed(plugin)
         return found[0].watch(found[1]) if found else None
 
+    def watch_source(self, plugin: PluginInfo) -> str:
+        found = self._listed(plugin)
+        return found[0].watch_source(found[1]) if found else super().watch_source(plugin)
+
     async def call(
         self, plugin: str, function: str, args: bytes, timeout: float = DEFAULT_CALL_TIMEOUT_S
     ) -> CallResult:

@@ -255,6 +255,9 @@ class SocketBackend(Backend):
         """Health.Watch on the plugin's socket (raises GoatError if it offers none)."""
         return self.client(plugin.target).watch()
 
+    def watch_source(self, plugin: PluginInfo) -> str:
+        return self.client(plugin.target).watch_source
+
     async def call(
         self, plugin: str, function: str, args: bytes, timeout: float = DEFAULT_CALL_TIMEOUT_S
     ) -> CallResult:

@@ -282,14 +282,22 @@ class PluginClient:
         source = "Register (no grpc.health.v1 service)"
         return Probe(Health.UNKNOWN, latency, "no health service; answers Register", source=source)
 
+    @property
+    def _watched_service(self) -> str:
+        """The service Check answered for (the plugin's own, or the server's)."""
+        return self._health_service if self._health_service is not None else "plugin"
+
+    @property
+    def watch_source(self) -> str:
+        return f'grpc.health.v1 Watch(service="{self._watched_service}")'
+
     async def watch(self, timeout: float = DEFAULT_PROBE_TIMEOUT_S) -> AsyncIterator[Health]:
         """Stream health via Health.Watch. Raises GoatError when Watch is not offered."""
         check_socket(self.path)
         from grpc_health.v1 import health_pb2
 
         health = self._health_stub()
-        service = self._health_service if self._health_service is not None else "plugin"
-        stream = health.Watch(health_pb2.HealthCheckRequest(service=service))
+        stream = health.Watch(health_pb2.HealthCheckRequest(service=self._watched_service))
         started = time.perf_counter()
         try:
             async for response in stream:
