@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from goatui.core.models import Manifest, Probe, job_enabled
+from goatui.core.models import Health, Manifest, Probe, job_enabled
 from goatui.core.monitor import WATCH_COALESCE_S, PluginState
 from goatui.core.sanitize import safe_text
 from goatui.ui.format import fmt_age, fmt_clock, fmt_ms, status_label, tone
@@ -198,11 +198,19 @@ def changes(count: int, between: str = "") -> str:
     return f"{count:,} {between}change" + ("" if count == 1 else "s")
 
 
+#: States in which a probe without a round trip got no answer at all.
+UNANSWERED = frozenset({Health.UNREACHABLE, Health.UNKNOWN})
+
+
 def probe_line(probe: Probe, colours: Colours, width: int = 0) -> Text:
     """One probe: the state it found (padded to width), its round trip, what answered,
     why it failed."""
     status = probe.health.value
-    took = f"{fmt_ms(probe.latency_ms)} ms" if probe.latency_ms is not None else "no answer"
+    if probe.latency_ms is not None:
+        took = f"{fmt_ms(probe.latency_ms)} ms"
+    else:
+        # A plugin goatui runs itself (WASM) is known without a round trip.
+        took = "no answer" if probe.health in UNANSWERED else "no round trip"
     return _join(
         Text(status_label(status).ljust(width), style=colours.get(tone(status), "")),
         f"  {took}",
