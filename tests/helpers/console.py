@@ -134,7 +134,24 @@ async def open_invoke(pilot: Pilot[Any], eventually: Eventually, name: str) -> I
     return view
 
 
+async def until_view_ready(pilot: Pilot[Any], name: str, timeout: float = 10) -> None:
+    """Until the view is composed and shown (`show_view` before its background mount
+    prepares it once mounted, and would reset what a test set meanwhile; keys typed
+    meanwhile wait for it, values set directly do not)."""
+    app = pilot.app
+    deadline = time.monotonic() + timeout
+
+    def showing() -> bool:
+        return any(w.group == "views" and not w.is_finished for w in app.workers)
+
+    while app._mounted_view(name) is None or showing():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the {name} view not ready within {timeout:g}s")
+        await pilot.pause(0.05)
+
+
 async def send(pilot: Pilot[Any], function: str, args: str | None = None) -> None:
+    await until_view_ready(pilot, "invoke")
     view = pilot.app.query_one(InvokeView)
     view.function_input.value = function
     if args is not None:
