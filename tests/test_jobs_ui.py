@@ -218,6 +218,24 @@ async def test_read_only_refuses_triggers(jobber: Any, make_console: Any, eventu
         assert cell(view, "hourly-echo", "last") == "-"
 
 
+async def test_at_80x24_the_next_run_and_the_schedule_are_drawn_whole(
+    jobber: Any, make_console: Any, eventually: Any
+) -> None:
+    """Issue #17: the Jobs table stays usable at 80x24 (the schedule was cut at the
+    edge, behind a Last run column that is mostly "-")."""
+    app = make_console(jobber, clock=lambda: FROZEN)
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await open_jobs(pilot, eventually)
+        table = view.table
+        drawn = [table.render_line(y).text for y in range(table.size.height)]
+        row = next(line for line in drawn if "hourly-echo" in line)
+        assert "2026-10-25 00:00 (in 50m)" in row
+        assert cell(view, "hourly-echo", "schedule") in row
+        # Longer names than these push what comes after the next run off the edge: the
+        # schedule comes first, the last run here (mostly "-") after it.
+        assert [c.key for c in table.columns][:5] == ["plugin", "job", "next", "schedule", "last"]
+
+
 def test_snapshot(jobber: Any, make_console: Any, snap_compare: Any) -> None:
     """Rows, the invalid one, and the expanded next runs across the fall-back hour."""
     app = make_console(jobber, clock=lambda: FROZEN)

@@ -220,10 +220,12 @@ def detail_renderable(
 # -- the view ----------------------------------------------------------------------------
 
 
-# Below this many columns the table leaves out what the detail pane (n) says too, so
-# the next run and the last run here stay readable at 80x24.
+# Below this many columns the table leaves out what the detail pane (n) says too, and
+# puts the schedule before the last run here (mostly "-"), so the next run and the
+# schedule stay readable at 80x24.
 NARROW_TABLE = 100
-NARROW_COLUMNS = tuple(c for c in COLUMNS if c.key not in ("reads", "timeout", "description"))
+NARROW_ORDER = ("plugin", "job", "next", "schedule", "last", "enabled")
+NARROW_COLUMNS = tuple(next(c for c in COLUMNS if c.key == key) for key in NARROW_ORDER)
 
 
 class JobTable(RowTable):
