@@ -751,7 +751,9 @@ class GoatApp(TypedAheadKeys, App[int]):
         # Quitting tears the widgets down while a lazily mounted view may still be
         # mounting, and a Select mounting then misses its own overlay. Nothing the
         # operator did or can fix: the exit they asked for goes on, without a traceback.
-        if self._exit and isinstance(error, NoMatches):
+        # (`is_running` turns False when the app shuts down by any other way.)
+        closing = self._exit or not self.is_running
+        if closing and isinstance(error, NoMatches):
             self.log.warning(f"while closing: {error}")
             return
         super()._handle_exception(error)
