@@ -128,6 +128,18 @@ def test_login_stores_a_private_sign_in_that_every_command_uses(
     assert code == 0 and "not signed in" in err
 
 
+def test_a_password_the_gateway_echoes_is_never_shown(gw: GatewayServer, cli: CLI) -> None:
+    """A careless server quoting the password in its refusal: said as ***."""
+    gw.state.forced[("POST", "/auth/login")] = (
+        401,
+        "application/json",
+        b'{"error": "no user with password {password}"}',
+    )
+    code, out, err = login(cli, gw, password="s3cr3t-Pass")
+    assert code == 4 and "no user with password ***" in one_line(err), err
+    assert "s3cr3t-Pass" not in out + err
+
+
 def test_login_refusals(gw: GatewayServer, cli: CLI) -> None:
     url = ("--gateway", gw.url)
     gw.state.users["gone"] = User("gone", disabled=True)

@@ -2,7 +2,8 @@
 
 A secret is registered the moment goatui reads it: a gateway token from --token-file,
 $GOATFLOW_TOKEN or a context's token_file (`gateway.auth`), and any token a sign-in or a
-refresh brings (the gateway's token store registers those). From then on `scrub`
+refresh brings (the gateway's token store registers those), and the password of a
+sign-in, before it is sent. From then on `scrub`
 replaces it, whatever its length, by `***` in a text. The sanitiser scrubs everything it
 makes safe to show (stderr lines, `ls` and its notes, results, the console), and the
 audit log and the call history scrub what they store: a server that echoes the bearer

@@ -168,7 +168,8 @@ class GatewayState:
     # Seconds every answer waits before it is sent.
     delay: float = 0.0
     # (method, path after /api/v1) -> (status, content type, body): answers that override.
-    # `{bearer}` in a forced body becomes the request's bearer token.
+    # `{bearer}` in a forced body becomes the request's bearer token, `{password}` the
+    # password a sign-in sent.
     forced: dict[tuple[str, str], tuple[int, str, bytes]] = field(default_factory=dict)
     # A careless server: every error it answers quotes the bearer token it was sent.
     echo_token: bool = False
@@ -303,9 +304,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         forced = self.server.state.forced.get((method, path))
         if forced is not None:
-            self._send(
-                forced[0], forced[2].replace(b"{bearer}", self._bearer().encode()), forced[1]
-            )
+            said = forced[2].replace(b"{bearer}", self._bearer().encode())
+            if b"{password}" in said:  # a careless sign-in error quoting what it was sent
+                try:
+                    password = str(json.loads(body).get("password", ""))
+                except (ValueError, AttributeError):
+                    password = ""
+                said = said.replace(b"{password}", json.dumps(password)[1:-1].encode())
+            self._send(forced[0], said, forced[1])
             return
         if method == "POST" and path in ("/auth/login", "/auth/refresh"):
             self._sign_in(path, body)

@@ -39,6 +39,7 @@ from goatui.core.backends.gateway.auth import (
 from goatui.core.backends.gateway.store import SignInStore
 from goatui.core.errors import GoatError, PermissionRefused, RemoteError, UsageError
 from goatui.core.sanitize import sanitize_line
+from goatui.core.secrets import register_secret
 
 LOGIN_PATH = "/auth/login"
 REFRESH_PATH = "/auth/refresh"
@@ -270,6 +271,8 @@ class TokenKeeper:
         """POST /auth/login; the new sign-in is used and stored. PermissionRefused (exit
         4) when GoatFlow refuses it; the password is never in a message."""
         what = f"signing in to {self.gateway} as {sanitize_line(login)}"
+        # A server quoting the password back in an error is shown and stored as ***.
+        register_secret(password)
         status, value, message = await post(
             LOGIN_PATH, {"login": login, "password": password}, what
         )
