@@ -51,7 +51,10 @@ class SignInScreen(Dialog[SignInStatus | None]):
             )
             yield Label("Password", classes="sign-in-label")
             yield TextInput(
-                password=True, placeholder="never shown, never kept", id="sign-in-password"
+                password=True,
+                placeholder="never shown, never kept",
+                id="sign-in-password",
+                compact=True,  # as the login: two fields that look alike
             )
             yield Static(id="sign-in-error")
             with Horizontal(id="sign-in-buttons"):
