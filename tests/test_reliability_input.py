@@ -471,3 +471,56 @@ def test_generated_config_files_load_or_get_one_line(tmp_path: Path, cli: CLI) -
 
     documents()
     any_text()
+
+
+# -- the environment and files a person points goatui at ------------------------------------
+
+
+def test_environment_values_that_are_not_utf8_get_one_line_or_just_work(
+    plugins: Any, tmp_path: Path
+) -> None:
+    """Bytes that are not UTF-8 in the variables goatui reads (the child decodes them as
+    Python does, with surrogate escapes): a URL or a token is refused in one line,
+    exit 2; a state dir or a zone is simply used."""
+    from helpers.cli import run_goatui
+
+    bad = os.fsdecode(b"\xff\xfe")
+    ran = run_goatui("ls", env={"GOATFLOW_URL": f"http://{bad}"})
+    assert ran.returncode == 2 and "invalid gateway URL" in one_line(ran)
+    ran = run_goatui("--gateway", "http://127.0.0.1:9", "ls", env={"GOATFLOW_TOKEN": bad})
+    assert ran.returncode == 2 and "$GOATFLOW_TOKEN is not a bearer token" in one_line(ran)
+    alpha = plugins.start("alpha")
+    state = tmp_path / os.fsdecode(b"state-\xff")
+    ran = run_goatui(
+        "call", "alpha", "echo", "{}", "--socket", str(alpha.socket),
+        env={"XDG_STATE_HOME": str(state), "TZ": bad},
+    )  # fmt: skip
+    assert (ran.returncode, ran.stderr) == (0, "")
+    assert (state / "goatui" / "audit.jsonl").is_file()
+    ran = run_goatui("jobs", "--socket", str(alpha.socket), env={"TZ": bad})
+    assert ran.returncode == 0 and "Traceback" not in ran.stderr
+
+
+def test_a_manifest_file_past_its_limit_is_noted_not_read(
+    plugins: Any, tmp_path: Path, cli: CLI
+) -> None:
+    from goatui.core.backends.sockets.discovery import MAX_MANIFEST_BYTES
+
+    big = tmp_path / "plugins" / "big"
+    big.mkdir(parents=True)
+    with (big / "manifest.json").open("wb") as file:
+        file.truncate(MAX_MANIFEST_BYTES + 1)  # sparse: nothing is written
+    running = plugins.start("big")
+    ran = cli("--plugins-dir", str(tmp_path / "plugins"), "--socket", str(running.socket), "ls")
+    assert ran.returncode == 0, ran.stderr
+    line = next(row for row in ran.stdout.splitlines() if row.startswith("big"))
+    assert "big/manifest.json: " in line and "larger than 8 MiB" in line, line
+
+
+def test_a_gateway_url_with_a_space_or_a_control_character_is_refused(cli: CLI) -> None:
+    """httpx refused it with a traceback (a control character), or goatui tried to
+    resolve a host with a space in it."""
+    for url in ("http://a b", "http://a\x01b", "http://ok.example\x1b[2J"):
+        ran = cli("--gateway", url, "ls")
+        assert ran.returncode == 2 and "invalid gateway URL" in one_line(ran.stderr), ran
+        assert "\x1b" not in ran.stderr

@@ -76,6 +76,9 @@ def gateway_base(url: str) -> str:
     """
     text = url.strip()
     try:
+        text.encode()  # not text: bytes of the environment that are not UTF-8
+        if any(c.isspace() or not c.isprintable() for c in text):
+            raise ValueError("a space or a control character")  # httpx would raise
         parts = urlsplit(text)
         _ = parts.port  # raises ValueError on a bad port
     except ValueError:
