@@ -495,6 +495,28 @@ async def test_gk_log_outside_memory_is_said_not_read(hosting: Hosting, tmp_path
     )
 
 
+async def test_host_call_pointers_are_unsigned_and_a_negative_length_is_refused(
+    hosting: Hosting, tmp_path: Path
+) -> None:
+    """wasm's i32 pointers are unsigned: -8 is 0xfffffff8, past the memory, not "8 bytes
+    before its end" (Python's negative slice read the plugin's last bytes as the
+    function's name); a negative length is no length."""
+    for ptr, length in ((-8, 4), (16, -4)):
+        body = (
+            '(import "gk" "host_call" (func $host (param i32 i32 i32 i32) (result i64)))'
+            + _MEMORY_AND_ALLOC
+            + _REGISTER
+            + '(func (export "gk_call") (param i32 i32 i32 i32) (result i64)'
+            + f"  (drop (call $host (i32.const {ptr}) (i32.const {length}) (i32.const 0)"
+            + "    (i32.const 0))) (i64.const 0))"
+        )
+        name = f"negative{abs(ptr)}"
+        runner = await hosting.load(wat_file(tmp_path, name, f"(module {body})"))
+        assert (await runner.call("x", b"", 5)).data == b""
+        entry = hosting.logs("x")[-1]
+        assert entry.message == "host_call failed: its arguments are outside the plugin's memory"
+
+
 # -- output --------------------------------------------------------------------------------
 
 

@@ -138,7 +138,8 @@ class PublicMemory:
         self._store = store
 
     def fits(self, ptr: int, length: int) -> bool:
-        return ptr + length <= self.memory.data_len(self._store)
+        # Never negative: a Python slice would count it from the end.
+        return ptr >= 0 and length >= 0 and ptr + length <= self.memory.data_len(self._store)
 
     def read(self, ptr: int, length: int) -> bytes | None:
         if not self.fits(ptr, length):
@@ -186,6 +187,8 @@ class LinearMemory:
 
     def fits(self, ptr: int, length: int) -> bool:
         """Whether [ptr, ptr + length) is inside the memory now."""
+        if ptr < 0 or length < 0:
+            return False  # a Python slice would count it from the end
         end = ptr + length
         if self._fixed and end <= self.size:
             return True

@@ -336,6 +336,8 @@ class PluginInstance:
         self, caller: wasmtime.Caller, fn_ptr: int, fn_len: int, a_ptr: int, a_len: int
     ) -> int:
         scope = self._scope
+        # wasm's i32 pointers and lengths are unsigned; the public API hands them signed.
+        fn_ptr, fn_len, a_ptr, a_len = (v & 0xFFFFFFFF for v in (fn_ptr, fn_len, a_ptr, a_len))
         memory = self._memory or self._temporary_memory(caller.get(abi.MEMORY))
         fn_raw = memory.read(fn_ptr, fn_len) if memory is not None else None
         args = memory.read(a_ptr, a_len) if memory is not None and a_len else b""
@@ -373,6 +375,7 @@ class PluginInstance:
 
     def _log(self, caller: wasmtime.Caller, level: int, ptr: int, length: int) -> None:
         """gk.log the public way (when fastabi cannot be used)."""
+        ptr, length = ptr & 0xFFFFFFFF, length & 0xFFFFFFFF  # unsigned, as fastabi reads them
         memory = self._memory or self._temporary_memory(caller.get(abi.MEMORY))
         raw = memory.read(ptr, min(length, MAX_LOG_BYTES)) if memory is not None else None
         self._log_message(level, raw, length)
